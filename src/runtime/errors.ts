@@ -1,0 +1,28 @@
+/**
+ * Every user mistake surfaces as a TemiError: a stable code a user can search for, a message
+ * that says what was expected and what was found, and `where` (a JSON path, a file, an offset)
+ * so the fix can start at the right place.
+ */
+export class TemiError extends Error {
+  readonly code: string;
+  readonly where: string | undefined;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: string, message: string, options: { where?: string; details?: Record<string, unknown>; cause?: unknown } = {}) {
+    super(options.where ? `${code}: ${options.where}: ${message}` : `${code}: ${message}`, { cause: options.cause });
+    this.name = 'TemiError';
+    this.code = code;
+    this.where = options.where;
+    this.details = options.details;
+  }
+}
+
+export function isTemiError(error: unknown): error is TemiError {
+  return error instanceof TemiError;
+}
+
+/** Turns anything thrown into a one-line reason fit for a dead letter or a log line. */
+export function reasonOf(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
