@@ -26,3 +26,8 @@ export function reasonOf(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
 }
+
+/** The coded part of an error, for dead letters and metrics; uncoded errors count as stage failures. */
+export function errorCode(error: unknown): string {
+  return isTemiError(error) ? error.code : 'TS_ERR_STAGE_FAILED';
+}

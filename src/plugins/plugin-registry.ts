@@ -1,0 +1,47 @@
+import type { PluginKind, StagePlugin } from '../runtime/contracts/plugin.ts';
+import { TemiError } from '../runtime/errors.ts';
+import { closestMatch } from '../runtime/schema/closest-match.ts';
+import { checkPluginContract } from './check-plugin-contract.ts';
+
+interface Entry {
+  readonly plugin: StagePlugin;
+  /** Where it came from: "built-in" or the module specifier. */
+  readonly origin: string;
+}
+
+/** Every plugin a pipeline can `use`, built-in or loaded; names are unique across both. */
+export class PluginRegistry {
+  private readonly entries = new Map<string, Entry>();
+
+  register(plugin: unknown, origin: string): StagePlugin {
+    const checked = checkPluginContract(plugin, origin);
+    const existing = this.entries.get(checked.name);
+    if (existing) {
+      throw new TemiError(
+        'TS_ERR_PLUGIN_NAME_COLLISION',
+        `plugin name "${checked.name}" from ${origin} is already taken by the plugin from ${existing.origin}; rename one of them`,
+        { where: origin },
+      );
+    }
+    this.entries.set(checked.name, { plugin: checked, origin });
+    return checked;
+  }
+
+  get(name: string): StagePlugin | undefined {
+    return this.entries.get(name)?.plugin;
+  }
+
+  originOf(name: string): string | undefined {
+    return this.entries.get(name)?.origin;
+  }
+
+  /** Nearest registered name, preferring plugins of the wanted kind. */
+  suggest(name: string, kind?: PluginKind): string | undefined {
+    const ofKind = this.list().filter((p) => !kind || p.kind === kind).map((p) => p.name);
+    return closestMatch(name, ofKind) ?? closestMatch(name, this.list().map((p) => p.name));
+  }
+
+  list(): StagePlugin[] {
+    return [...this.entries.values()].map((e) => e.plugin).sort((a, b) => a.name.localeCompare(b.name));
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * Services a plugin may ask for. Each is a typed token; the runtime resolves tokens from the
+ * inversify container, so plugins never reach for globals and tests can bind real alternatives.
+ */
+import type { DeadLetter, StreamRecord } from './record.ts';
+
+export interface ServiceRef<T> {
+  readonly id: symbol;
+  readonly description: string;
+  /** Phantom field carrying the service type. */
+  readonly __type?: T;
+}
+
+export function serviceRef<T>(name: string): ServiceRef<T> {
+  return { id: Symbol.for(`temi-stream.service.${name}`), description: name };
+}
+
+export type LogFields = Record<string, unknown>;
+
+export interface Logger {
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+  child(bindings: LogFields): Logger;
+}
+
+export interface Counter {
+  inc(labels?: Record<string, string>, value?: number): void;
+}
+export interface Gauge {
+  set(value: number, labels?: Record<string, string>): void;
+}
+export interface Histogram {
+  observe(value: number, labels?: Record<string, string>): void;
+}
+
+export interface Metrics {
+  counter(name: string, help: string, labelNames?: readonly string[]): Counter;
+  gauge(name: string, help: string, labelNames?: readonly string[]): Gauge;
+  histogram(name: string, help: string, labelNames?: readonly string[], buckets?: readonly number[]): Histogram;
+}
+
+export interface Clock {
+  now(): number;
+}
+
+/** Routes records a stage gave up on to the dead-letter sink, then acks them. */
+export interface DeadLetters {
+  send(letter: Omit<DeadLetter, 'at'>): Promise<void>;
+  readonly count: number;
+}
+
+/** Durable key/value state under the pipeline's state directory (snapshots, index files, models). */
+export interface StateStore {
+  /** Directory the pipeline may write into; created on first use. */
+  readonly dir: string;
+  path(...parts: string[]): string;
+  readJson<T>(name: string): Promise<T | undefined>;
+  /** Atomic: temp file, fsync, rename. */
+  writeJson(name: string, value: unknown): Promise<void>;
+}
+
+/** What a record's source needs from the runtime to respect the in-flight bound. */
+export interface FlowControl {
+  /** Resolves once the number of records in flight is below the bound. */
+  whenReady(): Promise<void>;
+  readonly paused: boolean;
+  /** Called with true when the bound is reached and false when there is room again. */
+  onChange(listener: (paused: boolean) => void): () => void;
+  /** Registers a record as in flight; the runtime does this for records a source emits. */
+  readonly inFlight: number;
+}
+
+export interface RecordFactoryInput {
+  readonly key: string;
+  readonly payload: StreamRecord['payload'];
+  readonly origin: StreamRecord['metadata']['origin'];
+  readonly label?: number;
+  readonly headers?: Record<string, string>;
+  readonly producedAt?: number;
+  /** Called once when the record is acknowledged (sources use it to advance offsets). */
+  readonly onAck?: () => void;
+  /** Use this id instead of hashing the key (e.g. a numeric id that arrived with the record). */
+  readonly id?: bigint;
+}
+
+export interface RecordFactory {
+  create(input: RecordFactoryInput): StreamRecord;
+}
+
+/** Runtime-wide information every plugin may read. */
+export interface PipelineInfo {
+  readonly name: string;
+  /** Directory the pipeline file lives in; relative paths in configs resolve against it. */
+  readonly baseDir: string;
+  /** Aborted when the run is stopping (signal, failure, or the source ended and drained). */
+  readonly shutdown: AbortSignal;
+}
+
+export const services = {
+  logger: serviceRef<Logger>('logger'),
+  metrics: serviceRef<Metrics>('metrics'),
+  clock: serviceRef<Clock>('clock'),
+  deadLetters: serviceRef<DeadLetters>('deadLetters'),
+  state: serviceRef<StateStore>('state'),
+  flow: serviceRef<FlowControl>('flow'),
+  records: serviceRef<RecordFactory>('records'),
+  pipeline: serviceRef<PipelineInfo>('pipeline'),
+} as const;

@@ -1,0 +1,254 @@
+import { concatMap, from, lastValueFrom, tap, defaultIfEmpty, type OperatorFunction } from 'rxjs';
+import type { InstanceOfKind, Lifecycle, PluginKind, SinkInstance, SourceInstance, StageInstance } from './contracts/plugin.ts';
+import type { StreamRecord } from './contracts/record.ts';
+import { services, type Logger } from './contracts/services.ts';
+import { ServiceContainer } from './container.ts';
+import { TemiError, isTemiError, reasonOf } from './errors.ts';
+import { InFlightLimiter } from './flow/in-flight-limiter.ts';
+import { batchRecords } from './operators/batch-records.ts';
+import type { ResolvedPipeline, ResolvedStage } from './pipeline/resolve-pipeline.ts';
+import { ProgressReporter } from './progress/progress-reporter.ts';
+import { DefaultRecordFactory } from './records/record-factory.ts';
+import { DeadLetterRouter } from './services/dead-letter-router.ts';
+import { FileStateStore } from './services/file-state-store.ts';
+import { createLogger } from './services/pino-logger.ts';
+import { PromMetrics } from './services/prom-metrics.ts';
+import { systemClock } from './services/system-clock.ts';
+import { PipelineSnapshots } from './state/pipeline-snapshots.ts';
+
+export interface RunSummary {
+  readonly pipeline: string;
+  /** Records the source emitted. */
+  readonly records: number;
+  /** Records the sink wrote (and acked). */
+  readonly written: number;
+  readonly deadLettered: number;
+  readonly seconds: number;
+  /** True when the run ended because stop() was called (a signal) rather than the source ending. */
+  readonly stopped: boolean;
+}
+
+export interface PipelineRunOptions {
+  /** Where logs go (stderr by default). */
+  readonly logStream?: NodeJS.WritableStream;
+  /** Where progress goes (stderr by default). */
+  readonly progressStream?: NodeJS.WritableStream;
+}
+
+interface Created {
+  readonly stage: ResolvedStage;
+  readonly instance: Lifecycle;
+}
+
+/** Default batching in front of a sink that states none: small batches, short wait. */
+const DEFAULT_SINK_BATCHING = { maxSize: 256, maxWaitMs: 50 };
+
+/**
+ * One execution of a resolved pipeline: builds the services, creates and starts the plugin
+ * instances, streams records from source to sink within the in-flight bound, and on the way out
+ * drains, flushes, snapshots and stops everything, in that order.
+ */
+export class PipelineRun {
+  readonly logger: Logger;
+  readonly metrics = new PromMetrics({ defaultMetrics: true });
+  readonly limiter: InFlightLimiter;
+  private readonly container = new ServiceContainer();
+  private readonly shutdown = new AbortController();
+  private readonly created: Created[] = [];
+  private source: SourceInstance | undefined;
+  private stopRequested = false;
+  private metricsPort: number | undefined;
+
+  constructor(readonly pipeline: ResolvedPipeline, private readonly options: PipelineRunOptions = {}) {
+    const runtime = pipeline.spec.runtime;
+    this.logger = createLogger(runtime.logLevel, pipeline.redactor, options.logStream).child({ pipeline: pipeline.spec.name });
+    this.limiter = new InFlightLimiter(runtime.maxInFlight);
+  }
+
+  /** The port /metrics is served on, once started (when the pipeline asks for metrics). */
+  get metricsEndpointPort(): number | undefined {
+    return this.metricsPort;
+  }
+
+  /** Graceful stop: the source stops reading; what is in flight finishes. */
+  async stop(): Promise<void> {
+    if (this.stopRequested) return;
+    this.stopRequested = true;
+    this.logger.info('stopping: closing the source and draining in-flight records', { inFlight: this.limiter.inFlight });
+    await this.source?.close();
+  }
+
+  async execute(): Promise<RunSummary> {
+    const started = Date.now();
+    const { pipeline } = this;
+    const state = new FileStateStore(pipeline.stateDir);
+    const snapshots = new PipelineSnapshots(state, this.logger);
+    const records = new DefaultRecordFactory(this.limiter, systemClock);
+    this.bindRuntimeServices(state, records);
+    if (pipeline.spec.metrics.port !== undefined) {
+      this.metricsPort = await this.metrics.serve(pipeline.spec.metrics.port, pipeline.spec.metrics.host);
+      this.logger.info('metrics endpoint listening', { url: `http://${pipeline.spec.metrics.host}:${this.metricsPort}/metrics` });
+    }
+
+    let emitted = 0;
+    let written = 0;
+    let deadLetters: DeadLetterRouter | undefined;
+    try {
+      const deadLetterSink = await this.create<'sink'>(pipeline.deadLetter);
+      deadLetters = new DeadLetterRouter(deadLetterSink, systemClock, this.logger, this.metrics);
+      this.container.bind(services.deadLetters, deadLetters);
+      const source = await this.create<'source'>(pipeline.source);
+      this.source = source;
+      const stages: StageInstance[] = [];
+      for (const stage of pipeline.stages) stages.push(await this.create<'stage'>(stage));
+      const sink = await this.create<'sink'>(pipeline.sink);
+
+      await this.startAll();
+      await snapshots.restore(this.created.map((c) => ({ name: c.stage.name, instance: c.instance })));
+
+      const progress = new ProgressReporter(source.expectedCount, ProgressReporter.modeFor(pipeline.spec.runtime.progress, this.options.progressStream), this.options.progressStream);
+      progress.start();
+      const periodic = setInterval(() => {
+        void snapshots.save(this.created.map((c) => ({ name: c.stage.name, instance: c.instance }))).catch((e) => this.logger.error('periodic snapshot failed', { reason: reasonOf(e) }));
+      }, pipeline.spec.state.snapshotIntervalMs);
+      periodic.unref();
+
+      let staged = source.open(this.limiter).pipe(tap(() => emitted++));
+      pipeline.stages.forEach((stage, i) => {
+        staged = staged.pipe(this.instrumented(stage.name, stages[i].operator));
+      });
+      const stream = staged.pipe(
+        batchRecords<StreamRecord>(sink.batching ?? DEFAULT_SINK_BATCHING),
+        concatMap((batch) =>
+          from(
+            (async () => {
+              await this.writeToSink(sink, batch);
+              for (const r of batch) r.ack.ack();
+              written += batch.length;
+              progress.add(batch.length);
+            })(),
+          ),
+        ),
+        defaultIfEmpty(undefined),
+      );
+      try {
+        await lastValueFrom(stream);
+      } finally {
+        clearInterval(periodic);
+        progress.finish();
+      }
+
+      for (const { stage, instance } of this.created) {
+        await this.hook(stage, 'drain', () => instance.drain?.());
+      }
+      for (const { instance } of this.created) {
+        if ('flush' in instance && typeof (instance as SinkInstance).flush === 'function') await (instance as SinkInstance).flush!();
+      }
+      await this.waitForDrain();
+      await snapshots.save(this.created.map((c) => ({ name: c.stage.name, instance: c.instance })));
+    } finally {
+      this.shutdown.abort();
+      await this.stopAll();
+      await this.metrics.close();
+    }
+    const summary: RunSummary = {
+      pipeline: pipeline.spec.name,
+      records: emitted,
+      written,
+      deadLettered: deadLetters?.count ?? 0,
+      seconds: (Date.now() - started) / 1000,
+      stopped: this.stopRequested,
+    };
+    this.logger.info('pipeline finished', { ...summary });
+    return summary;
+  }
+
+  private bindRuntimeServices(state: FileStateStore, records: DefaultRecordFactory): void {
+    const c = this.container;
+    c.bind(services.logger, this.logger);
+    c.bind(services.metrics, this.metrics);
+    c.bind(services.clock, systemClock);
+    c.bind(services.state, state);
+    c.bind(services.flow, this.limiter);
+    c.bind(services.records, records);
+    c.bind(services.pipeline, { name: this.pipeline.spec.name, baseDir: this.pipeline.baseDir, shutdown: this.shutdown.signal });
+  }
+
+  private async create<K extends PluginKind>(stage: ResolvedStage): Promise<InstanceOfKind[K]> {
+    const deps = this.container.resolveDeps(stage.plugin.deps, stage.plugin.name, stage.path);
+    let instance: InstanceOfKind[K];
+    try {
+      instance = (await stage.plugin.create({ deps, config: stage.config, instanceName: stage.name })) as InstanceOfKind[K];
+    } catch (error) {
+      throw startFailure(stage, error);
+    }
+    this.created.push({ stage, instance });
+    for (const [ref, value] of instance.provides ?? []) this.container.bind(ref, value);
+    return instance;
+  }
+
+  private async startAll(): Promise<void> {
+    // Downstream first, the source last: nothing may arrive before its consumers are ready.
+    for (const { stage, instance } of [...this.created].reverse()) {
+      try {
+        await instance.start?.();
+      } catch (error) {
+        throw startFailure(stage, error);
+      }
+      this.logger.debug('started', { stage: stage.name, plugin: stage.plugin.name });
+    }
+  }
+
+  private async stopAll(): Promise<void> {
+    for (const { stage, instance } of this.created) {
+      try {
+        await instance.stop?.();
+      } catch (error) {
+        this.logger.error('stop failed', { stage: stage.name, reason: reasonOf(error) });
+      }
+    }
+  }
+
+  private async hook(stage: ResolvedStage, name: string, run: () => unknown): Promise<void> {
+    try {
+      await run();
+    } catch (error) {
+      throw new TemiError('TS_ERR_STAGE_HOOK_FAILED', `plugin "${stage.plugin.name}" (${stage.name}) failed in ${name}: ${reasonOf(error)}`, { where: stage.path, cause: error });
+    }
+  }
+
+  private async writeToSink(sink: SinkInstance, batch: StreamRecord[]): Promise<void> {
+    try {
+      await sink.write(batch);
+    } catch (error) {
+      throw new TemiError('TS_ERR_SINK_WRITE', `sink "${this.pipeline.sink.name}" could not write ${batch.length} records (not acknowledged, so they will be re-read): ${reasonOf(error)}`, {
+        where: this.pipeline.sink.path,
+        cause: error,
+      });
+    }
+  }
+
+  private instrumented(name: string, operator: OperatorFunction<StreamRecord, StreamRecord>): OperatorFunction<StreamRecord, StreamRecord> {
+    const seen = this.metrics.counter('temi_stage_records_in_total', 'Records entering a stage', ['stage']);
+    const passed = this.metrics.counter('temi_stage_records_out_total', 'Records leaving a stage', ['stage']);
+    return (input) => input.pipe(tap(() => seen.inc({ stage: name })), operator, tap(() => passed.inc({ stage: name })));
+  }
+
+  private async waitForDrain(): Promise<void> {
+    const timeoutMs = this.pipeline.spec.runtime.drainTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    const outcome = await Promise.race([this.limiter.whenDrained().then(() => 'drained' as const), timedOut]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
+      this.logger.warn('drain timed out; unacknowledged records will be re-read on restart', { inFlight: this.limiter.inFlight });
+    }
+  }
+}
+
+function startFailure(stage: ResolvedStage, error: unknown): TemiError {
+  if (isTemiError(error) && error.code === 'TS_ERR_STAGE_START_FAILED') return error;
+  return new TemiError('TS_ERR_STAGE_START_FAILED', `plugin "${stage.plugin.name}" (${stage.name}) failed to start: ${reasonOf(error)}`, { where: stage.path, cause: error });
+}

@@ -1,0 +1,138 @@
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
+import type { PluginKind, StagePlugin } from '../contracts/plugin.ts';
+import { TemiError, isTemiError } from '../errors.ts';
+import type { ValidationIssue } from '../schema/schema.ts';
+import { SecretRedactor } from '../services/secret-redactor.ts';
+import type { PluginRegistry } from '../../plugins/plugin-registry.ts';
+import { loadPluginModule } from '../../plugins/load-plugin-module.ts';
+import { substituteEnv } from './env-substitution.ts';
+import { parseJsonFile } from './parse-json.ts';
+import { pipelineSchema, type PipelineSpec, type StageRef } from './pipeline-spec.ts';
+
+/** A plugin use with its config validated by the plugin's own schema. */
+export interface ResolvedStage {
+  readonly plugin: StagePlugin;
+  readonly name: string;
+  readonly config: unknown;
+  /** JSON path of this use in the pipeline file, for errors at run time. */
+  readonly path: string;
+}
+
+export interface ResolvedPipeline {
+  readonly file: string;
+  readonly baseDir: string;
+  readonly spec: PipelineSpec;
+  readonly source: ResolvedStage;
+  readonly stages: readonly ResolvedStage[];
+  readonly sink: ResolvedStage;
+  readonly deadLetter: ResolvedStage;
+  readonly stateDir: string;
+  readonly redactor: SecretRedactor;
+}
+
+export type ResolveResult = { ok: true; pipeline: ResolvedPipeline } | { ok: false; issues: ValidationIssue[] };
+
+/** Where dead letters go when the pipeline does not say: a jsonl file in the state directory. */
+const DEFAULT_DEAD_LETTER: StageRef = { use: 'dead-letter', with: { path: 'dead-letters.jsonl' } };
+
+/**
+ * Reads, substitutes and validates a pipeline file against the registry (loading the plugin
+ * modules it lists into it). Collects every issue it can rather than stopping at the first, so a
+ * user fixes a file in one pass.
+ */
+export async function resolvePipelineFile(file: string, registry: PluginRegistry, env: NodeJS.ProcessEnv = process.env): Promise<ResolveResult> {
+  const absolute = resolve(file);
+  let text: string;
+  try {
+    text = await readFile(absolute, 'utf8');
+  } catch (error) {
+    throw new TemiError('TS_ERR_PIPELINE_READ', `cannot read pipeline file: ${(error as Error).message}`, { where: file, cause: error });
+  }
+  return resolvePipeline(parseJsonFile(text, file), { file: absolute, registry, env });
+}
+
+export async function resolvePipeline(raw: unknown, options: { file: string; registry: PluginRegistry; env?: NodeJS.ProcessEnv }): Promise<ResolveResult> {
+  const { file, registry } = options;
+  const baseDir = dirname(file);
+  const redactor = new SecretRedactor();
+  const issues: ValidationIssue[] = [];
+  const substituted = substituteEnv(raw, options.env ?? process.env, redactor, issues);
+  const { value: spec } = pipelineSchema.validate(substituted, '$', issues);
+  if (!spec) return { ok: false, issues };
+
+  for (const [i, specifier] of spec.plugins.entries()) {
+    const where = `$.plugins[${i}]`;
+    try {
+      for (const plugin of await loadPluginModule(specifier, baseDir, where)) registry.register(plugin, specifier);
+    } catch (error) {
+      if (!isTemiError(error)) throw error;
+      issues.push({ code: error.code, path: where, message: error.message.replace(`${error.code}: ${where}: `, '') });
+    }
+  }
+  if (issues.length) return { ok: false, issues };
+
+  const seen = new Map<string, string>();
+  const use = (ref: StageRef, path: string, kind: PluginKind): ResolvedStage | undefined => resolveUse(ref, path, kind, registry, issues, seen);
+  const source = use(spec.source, '$.source', 'source');
+  const stages = spec.stages.map((ref, i) => use(ref, `$.stages[${i}]`, 'stage'));
+  const sink = use(spec.sink, '$.sink', 'sink');
+  const deadLetter = use(spec.deadLetter ?? DEFAULT_DEAD_LETTER, '$.deadLetter', 'sink');
+  if (issues.length || !source || !sink || !deadLetter || stages.some((s) => !s)) return { ok: false, issues };
+
+  return {
+    ok: true,
+    pipeline: {
+      file,
+      baseDir,
+      spec,
+      source,
+      stages: stages as ResolvedStage[],
+      sink,
+      deadLetter,
+      stateDir: resolve(baseDir, spec.state.dir ?? `./state/${spec.name || basename(file, '.json')}`),
+      redactor,
+    },
+  };
+}
+
+function resolveUse(ref: StageRef, path: string, kind: PluginKind, registry: PluginRegistry, issues: ValidationIssue[], seen: Map<string, string>): ResolvedStage | undefined {
+  const plugin = registry.get(ref.use);
+  if (!plugin) {
+    const near = registry.suggest(ref.use, kind);
+    issues.push({
+      code: 'TS_ERR_PIPELINE_UNKNOWN_PLUGIN',
+      path: `${path}.use`,
+      expected: `a ${kind} plugin`,
+      found: JSON.stringify(ref.use),
+      message: `no plugin named ${JSON.stringify(ref.use)}${near ? ` (did you mean ${JSON.stringify(near)}?)` : ''}; see \`temi-stream plugins\``,
+    });
+    return undefined;
+  }
+  if (plugin.kind !== kind) {
+    issues.push({
+      code: 'TS_ERR_PIPELINE_PLUGIN_KIND',
+      path: `${path}.use`,
+      expected: `a ${kind} plugin`,
+      found: `${JSON.stringify(ref.use)}, a ${plugin.kind}`,
+      message: `plugin ${JSON.stringify(ref.use)} is a ${plugin.kind}, not a ${kind}`,
+    });
+    return undefined;
+  }
+  const name = ref.id ?? ref.use;
+  const clash = seen.get(name);
+  if (clash) {
+    issues.push({
+      code: 'TS_ERR_PIPELINE_DUPLICATE_ID',
+      path: ref.id ? `${path}.id` : `${path}.use`,
+      expected: 'a unique instance name',
+      found: JSON.stringify(name),
+      message: `instance name ${JSON.stringify(name)} is already used at ${clash}; give one of them an "id"`,
+    });
+    return undefined;
+  }
+  seen.set(name, path);
+  const { value: config } = plugin.configSchema.validate(ref.with ?? {}, `${path}.with`, issues);
+  if (config === undefined) return undefined;
+  return { plugin, name, config, path };
+}

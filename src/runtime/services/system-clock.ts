@@ -1,0 +1,3 @@
+import type { Clock } from '../contracts/services.ts';
+
+export const systemClock: Clock = { now: () => Date.now() };
