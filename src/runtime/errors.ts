@@ -7,6 +7,8 @@ export class TemiError extends Error {
   readonly code: string;
   readonly where: string | undefined;
   readonly details: Record<string, unknown> | undefined;
+  /** The message without the code: "where: what", as dead letters and summaries show it. */
+  readonly reason: string;
 
   constructor(code: string, message: string, options: { where?: string; details?: Record<string, unknown>; cause?: unknown } = {}) {
     super(options.where ? `${code}: ${options.where}: ${message}` : `${code}: ${message}`, { cause: options.cause });
@@ -14,6 +16,7 @@ export class TemiError extends Error {
     this.code = code;
     this.where = options.where;
     this.details = options.details;
+    this.reason = options.where ? `${options.where}: ${message}` : message;
   }
 }
 
@@ -23,6 +26,7 @@ export function isTemiError(error: unknown): error is TemiError {
 
 /** Turns anything thrown into a one-line reason fit for a dead letter or a log line. */
 export function reasonOf(error: unknown): string {
+  if (isTemiError(error)) return error.reason;
   if (error instanceof Error) return error.message;
   return String(error);
 }

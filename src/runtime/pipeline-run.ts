@@ -159,7 +159,7 @@ export class PipelineRun {
       seconds: (Date.now() - started) / 1000,
       stopped: this.stopRequested,
     };
-    this.logger.info('pipeline finished', { ...summary });
+    this.logger.info('pipeline finished', { records: summary.records, written: summary.written, deadLettered: summary.deadLettered, seconds: summary.seconds, stopped: summary.stopped });
     return summary;
   }
 

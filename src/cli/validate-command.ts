@@ -1,0 +1,57 @@
+import { parseArgs } from 'node:util';
+import { createRegistryWithBuiltins } from '../plugins/builtin-plugins.ts';
+import { isTemiError } from '../runtime/errors.ts';
+import { formatIssue } from '../runtime/pipeline/format-issue.ts';
+import { resolvePipelineFile } from '../runtime/pipeline/resolve-pipeline.ts';
+import type { ValidationIssue } from '../runtime/schema/schema.ts';
+import { EXIT, println, type CliIO } from './io.ts';
+
+export const validateHelp = `Usage: temi-stream validate <pipeline.json>... [--json]
+
+Checks pipeline files without running them: JSON syntax, the pipeline shape, plugin names
+(with "did you mean"), each plugin's config, and \${env:NAME} references (values never shown).
+
+Options:
+  --json   print [{ file, valid, issues: [{ code, path, message, expected, found }] }]
+Exit codes: 0 all valid, 2 at least one invalid.`;
+
+export interface FileVerdict {
+  readonly file: string;
+  readonly valid: boolean;
+  readonly issues: ValidationIssue[];
+  readonly summary?: string;
+}
+
+/** Validates one file into a verdict; file and JSON errors become issues at "$". */
+export async function validateFile(file: string, env: NodeJS.ProcessEnv): Promise<FileVerdict> {
+  try {
+    const result = await resolvePipelineFile(file, createRegistryWithBuiltins(), env);
+    if (!result.ok) return { file, valid: false, issues: result.issues };
+    const p = result.pipeline;
+    const flow = [p.source, ...p.stages, p.sink].map((s) => s.name).join(' -> ');
+    return { file, valid: true, issues: [], summary: flow };
+  } catch (error) {
+    if (!isTemiError(error)) throw error;
+    const where = error.where ?? file;
+    return { file, valid: false, issues: [{ code: error.code, path: where, message: error.message.replace(`${error.code}: ${where}: `, '') }] };
+  }
+}
+
+export async function validateCommand(args: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
+  if (values.help || positionals.length === 0) {
+    println(values.help ? io.stdout : io.stderr, validateHelp);
+    return values.help ? EXIT.ok : EXIT.invalid;
+  }
+  const verdicts: FileVerdict[] = [];
+  for (const file of positionals) verdicts.push(await validateFile(file, io.env));
+  if (values.json) {
+    println(io.stdout, JSON.stringify(verdicts, null, 2));
+  } else {
+    for (const v of verdicts) {
+      if (v.valid) println(io.stdout, `${v.file}: valid (${v.summary})`);
+      else for (const issue of v.issues) println(io.stdout, `${v.file}: ${formatIssue(issue)}`);
+    }
+  }
+  return verdicts.every((v) => v.valid) ? EXIT.ok : EXIT.invalid;
+}

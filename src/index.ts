@@ -1,0 +1,7 @@
+/** Programmatic API: the plugin contract, the operators, and running a pipeline file in-process. */
+export * from './runtime/contracts/index.ts';
+export * from './runtime/operators/index.ts';
+export { PipelineRun, type RunSummary } from './runtime/pipeline-run.ts';
+export { resolvePipeline, resolvePipelineFile, type ResolvedPipeline } from './runtime/pipeline/resolve-pipeline.ts';
+export { PluginRegistry } from './plugins/plugin-registry.ts';
+export { builtinPlugins, createRegistryWithBuiltins } from './plugins/builtin-plugins.ts';

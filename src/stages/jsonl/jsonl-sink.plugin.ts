@@ -1,0 +1,31 @@
+import { resolve } from 'node:path';
+import { definePlugin } from '../../runtime/contracts/plugin.ts';
+import { services } from '../../runtime/contracts/services.ts';
+import { s } from '../../runtime/schema/schema.ts';
+import { JsonlWriter } from './jsonl-writer.ts';
+import { recordJson } from './record-json.ts';
+
+export const jsonlSinkPlugin = definePlugin({
+  name: 'jsonl',
+  kind: 'sink',
+  description: 'Writes one JSON object per record (id, cluster, confidence, modelVersion, label, origin) to a file or stdout; data is flushed before records are acknowledged.',
+  configSchema: s.object({
+    path: s.string({ minLength: 1, description: 'Output file, relative to the pipeline file; "-" for stdout.', examples: ['out/labels.jsonl', '-'] }),
+    append: s.boolean({ default: false, description: 'Append to an existing file instead of replacing it.' }),
+    fsync: s.boolean({ default: true, description: 'fsync after each batch so acknowledged records survive a crash.' }),
+    includeEmbedding: s.boolean({ default: false, description: 'Also write the embedding vector.' }),
+    batchSize: s.integer({ min: 1, default: 512, description: 'Records per write.' }),
+    maxWaitMs: s.integer({ min: 0, default: 100, description: 'Longest a partial batch waits before it is written.' }),
+  }),
+  deps: { pipeline: services.pipeline },
+  create({ config, deps }) {
+    const target = config.path === '-' ? '-' : resolve(deps.pipeline.baseDir, config.path);
+    const writer = new JsonlWriter(target, config.fsync);
+    return {
+      batching: { maxSize: config.batchSize, maxWaitMs: config.maxWaitMs },
+      start: () => writer.open(config.append),
+      write: (records) => writer.write(records.map((r) => JSON.stringify(recordJson(r, config)))),
+      stop: () => writer.close(),
+    };
+  },
+});

@@ -1,0 +1,24 @@
+import type { StreamRecord } from '../../runtime/contracts/record.ts';
+
+/**
+ * The JSON line written for a record: identity, assignment, label and origin; never the pixel or
+ * embedding arrays unless asked, since a labels file is read by people and tools, not models.
+ */
+export function recordJson(record: StreamRecord, options: { includeEmbedding?: boolean } = {}): Record<string, unknown> {
+  const { payload, metadata } = record;
+  const out: Record<string, unknown> = { id: record.id.toString(), key: record.key };
+  if (payload.assignment) {
+    out.cluster = payload.assignment.cluster;
+    out.confidence = payload.assignment.confidence;
+    out.modelVersion = payload.assignment.modelVersion;
+  }
+  if (metadata.label !== undefined) out.label = metadata.label;
+  if (payload.pixels) out.pixels = { width: payload.pixels.width, height: payload.pixels.height, channels: payload.pixels.channels };
+  if (payload.embedding) {
+    out.embeddingDim = payload.embedding.length;
+    if (options.includeEmbedding) out.embedding = Array.from(payload.embedding);
+  }
+  out.origin = metadata.origin;
+  out.ts = metadata.ingestedAt;
+  return out;
+}
