@@ -1,0 +1,3 @@
+export { createTspTrainer, TSP_DEFAULTS, type TspOptions } from './tsp-trainer.ts';
+export { gaussianNeighbourWeights } from './neighbour-weights.ts';
+export { kmeansHeadInit } from './kmeans-head-init.ts';
