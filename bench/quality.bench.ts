@@ -1,0 +1,353 @@
+/**
+ * `npm run bench:quality`: clustering quality of every trainer on the same frozen features, held
+ * against the reference figures of shared/TEMI.md.
+ *
+ * Fashion-MNIST's 10k test split, pixel features /255, cosine kNN (exact, k 50), then in one run:
+ *   temi (16 heads, 30 epochs, batch 256, lr 1e-4, 5 warm-up epochs), scan, tsp, k-means
+ *   (fitKMeans, n_init 10), and temi STREAMING: records arrive in dataset order; after every
+ *   2,000 records a warm-started training round runs on everything seen so far (its own exact
+ *   kNN table); each record is labelled by the model current when it arrives, or, for the records
+ *   that arrive before any model exists, by the first model when it is published. Each new model's
+ *   cluster ids are aligned with its predecessor's (alignClusters on the records seen so far), as
+ *   the pipeline does. Arrivals wait while a round trains (the simulation is sequential). Rounds
+ *   get `--stream-epochs` epochs; by default as many as give the same number of training samples
+ *   as the offline run (30 epochs x 10k = 10 epochs x (2k+4k+6k+8k+10k)).
+ *   Reported: cumulative ACC/NMI/ARI of the labels as emitted, and the final model on all records.
+ *
+ * Options (flags or env BENCH_<NAME>, e.g. BENCH_LIMIT=2000):
+ *   --limit N          first N records of the split (10000)
+ *   --epochs N         offline epochs (30)        --heads N        temi/scan heads (16)
+ *   --batch N          batch size (256)           --lr X           base learning rate (1e-4)
+ *   --k N              neighbours mined (50)      --kmeans-init N  k-means restarts (10)
+ *   --methods LIST     temi,scan,tsp,kmeans,temi-stream (all)
+ *   --stream-every N   records per streaming round (2000)   --stream-epochs N   (equal budget)
+ *   --backend NAME     auto | tensorflow | wasm | cpu (auto)
+ *   --reference        also run bench/reference/quality_reference.py (sklearn k-means) if
+ *                      /usr/bin/python3 has scikit-learn (on by default; --no-reference)
+ *   --data DIR         directory of the IDX files (/usr/share/datasets/fashion-mnist)
+ *   --seed N           (0)
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { alignClusters } from '../src/clustering/align-clusters.ts';
+import type { ClusterModel, ClusterTrainer, NeighbourTable, TrainingSet } from '../src/clustering/contracts.ts';
+import { fitKMeans } from '../src/clustering/kmeans/fit-kmeans.ts';
+import { adjustedRandIndex, clusteringAccuracy, normalizedMutualInfo } from '../src/clustering/metrics/index.ts';
+import { createScanTrainer } from '../src/clustering/scan/scan-trainer.ts';
+import { TemiTrainer } from '../src/clustering/temi/index.ts';
+import { createTspTrainer } from '../src/clustering/tsp/tsp-trainer.ts';
+import { DEBIAN_FASHION_MNIST_DIR, locateFashionMnist } from '../src/datasets/fashion-mnist.ts';
+import { readIdxPair } from '../src/datasets/idx-reader.ts';
+import { buildNeighbourTable } from '../src/index/neighbour-table.ts';
+import { type BackendName, describeSelection, selectBackend } from '../src/tf/backends.ts';
+import { tf } from '../src/tf/tf.ts';
+
+const CLUSTERS = 10;
+const METHODS = ['temi', 'scan', 'tsp', 'kmeans', 'temi-stream'] as const;
+type Method = (typeof METHODS)[number];
+
+interface Settings {
+  limit: number;
+  epochs: number;
+  heads: number;
+  batch: number;
+  lr: number;
+  k: number;
+  kmeansInit: number;
+  methods: Method[];
+  streamEvery: number;
+  streamEpochs: number | undefined;
+  backend: string;
+  reference: boolean;
+  data: string;
+  seed: number;
+}
+
+interface Scores {
+  acc: number;
+  nmi: number;
+  ari: number;
+  clustersUsed: number;
+}
+
+interface Row {
+  name: string;
+  scores: Scores;
+  seconds: number;
+  samplesPerSecond?: number;
+  note?: string;
+  reference?: { acc: number; nmi: number; ari: number; samplesPerSecond?: number; label: string };
+}
+
+/** shared/TEMI.md: 2-core CPU, Fashion-MNIST 10k test, pixel features /255, cosine kNN. */
+const REFERENCE = {
+  kmeans: { acc: 0.54, nmi: 0.61, ari: 0.42, label: 'TEMI.md sklearn k-means (mid of 0.53-0.55 / 0.60-0.62 / 0.41-0.43)' },
+  temi: { acc: 0.54, nmi: 0.57, ari: 0.43, samplesPerSecond: 407, label: 'TEMI.md PyTorch TEMI, 16 heads, 2 threads' },
+  knnAgreement: { 5: 0.78, 20: 0.74, 50: 0.7 } as Record<number, number>,
+};
+
+function parseSettings(argv: string[]): Settings {
+  const flags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('--')) throw new Error(`unexpected argument ${arg}; see the options at the top of bench/quality.bench.ts`);
+    const [name, inline] = arg.slice(2).split('=', 2);
+    if (name === 'reference' || name === 'no-reference') flags.set('reference', name === 'reference' ? 'true' : 'false');
+    else flags.set(name, inline ?? argv[++i]);
+  }
+  const value = (name: string): string | undefined => flags.get(name) ?? process.env[`BENCH_${name.toUpperCase().replace(/-/g, '_')}`];
+  const number = (name: string, fallback: number): number => {
+    const raw = value(name);
+    if (raw === undefined) return fallback;
+    const parsed = Number(raw);
+    if (!Number.isFinite(parsed)) throw new Error(`--${name} expects a number, found ${raw}`);
+    return parsed;
+  };
+  const methods = (value('methods') ?? METHODS.join(',')).split(',').map((m) => m.trim()) as Method[];
+  for (const m of methods) if (!METHODS.includes(m)) throw new Error(`--methods: unknown method ${m} (known: ${METHODS.join(', ')})`);
+  const streamEpochs = value('stream-epochs');
+  return {
+    limit: number('limit', 10_000),
+    epochs: number('epochs', 30),
+    heads: number('heads', 16),
+    batch: number('batch', 256),
+    lr: number('lr', 1e-4),
+    k: number('k', 50),
+    kmeansInit: number('kmeans-init', 10),
+    methods,
+    streamEvery: number('stream-every', 2000),
+    streamEpochs: streamEpochs === undefined ? undefined : Number(streamEpochs),
+    backend: value('backend') ?? 'auto',
+    reference: (value('reference') ?? 'true') !== 'false',
+    data: value('data') ?? DEBIAN_FASHION_MNIST_DIR,
+    seed: number('seed', 0),
+  };
+}
+
+function score(truth: Int32Array, pred: Int32Array): Scores {
+  return {
+    acc: clusteringAccuracy(truth, pred),
+    nmi: normalizedMutualInfo(truth, pred),
+    ari: adjustedRandIndex(truth, pred),
+    clustersUsed: new Set(pred).size,
+  };
+}
+
+/** Share of (row, neighbour) pairs among the first k that carry the same label. */
+function knnLabelAgreement(table: NeighbourTable, labels: Int32Array, k: number): number {
+  let same = 0;
+  let total = 0;
+  for (let i = 0; i < labels.length; i++) {
+    for (let n = 0; n < Math.min(k, table.k); n++) {
+      const j = table.indices[i * table.k + n];
+      if (j < 0) continue;
+      total += 1;
+      if (labels[j] === labels[i]) same += 1;
+    }
+  }
+  return same / total;
+}
+
+function createTrainer(method: 'temi' | 'scan' | 'tsp', s: Settings): ClusterTrainer {
+  switch (method) {
+    case 'temi':
+      return new TemiTrainer({ heads: s.heads, clusters: CLUSTERS, batchSize: s.batch, learningRate: s.lr, seed: s.seed });
+    case 'scan':
+      return createScanTrainer({ heads: s.heads, numClusters: CLUSTERS, batchSize: s.batch, learningRate: s.lr, seed: s.seed });
+    case 'tsp':
+      return createTspTrainer({ numClusters: CLUSTERS, batchSize: s.batch, learningRate: s.lr, seed: s.seed });
+  }
+}
+
+function progress(label: string, started: number): (report: { epoch: number; meanLoss: number }) => void {
+  return ({ epoch, meanLoss }) => {
+    process.stderr.write(`  ${label} epoch ${epoch}: loss ${meanLoss.toFixed(4)} (${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
+  };
+}
+
+async function offline(method: 'temi' | 'scan' | 'tsp', data: TrainingSet, labels: Int32Array, s: Settings): Promise<Row> {
+  const trainer = createTrainer(method, s);
+  const started = performance.now();
+  try {
+    const result = await trainer.trainRound(data, { epochs: s.epochs, onEpoch: progress(method, started) });
+    const { cluster } = result.model.assign(data.embeddings, data.count);
+    result.model.dispose();
+    return {
+      name: method,
+      scores: score(labels, cluster),
+      seconds: (performance.now() - started) / 1000,
+      samplesPerSecond: result.samples / result.seconds,
+      note: `${s.epochs} epochs, loss ${result.meanLoss.toFixed(4)}`,
+      reference: method === 'temi' ? REFERENCE.temi : undefined,
+    };
+  } finally {
+    trainer.dispose();
+  }
+}
+
+function kmeansRow(data: TrainingSet, labels: Int32Array, s: Settings): Row {
+  const started = performance.now();
+  const result = fitKMeans(data.embeddings, data.count, data.dim, CLUSTERS, { nInit: s.kmeansInit, seed: s.seed });
+  return {
+    name: 'kmeans',
+    scores: score(labels, result.labels),
+    seconds: (performance.now() - started) / 1000,
+    note: `fitKMeans n_init ${s.kmeansInit}, inertia ${result.inertia.toFixed(0)}`,
+    reference: REFERENCE.kmeans,
+  };
+}
+
+async function streaming(method: 'temi', data: TrainingSet, labels: Int32Array, s: Settings): Promise<Row[]> {
+  const { count, dim } = data;
+  const ends: number[] = [];
+  for (let end = s.streamEvery; end < count; end += s.streamEvery) ends.push(end);
+  ends.push(count);
+  const seenTotal = ends.reduce((a, b) => a + b, 0);
+  const roundEpochs = s.streamEpochs ?? Math.max(1, Math.round((s.epochs * count) / seenTotal));
+  const trainer = createTrainer(method, s);
+  const emitted = new Int32Array(count).fill(-1);
+  let model: ClusterModel | undefined;
+  let labelled = 0;
+  let samples = 0;
+  let trainSeconds = 0;
+  const started = performance.now();
+  try {
+    for (const [round, end] of ends.entries()) {
+      // records [labelled, end) arrived since the last model: the current model labels them
+      // as they arrive; before the first model they wait for it
+      if (model) {
+        const chunk = model.assign(data.embeddings.subarray(labelled * dim, end * dim), end - labelled);
+        emitted.set(chunk.cluster, labelled);
+        labelled = end;
+      }
+      const window = data.embeddings.subarray(0, end * dim);
+      const neighbours = await buildNeighbourTable(window, end, dim, Math.min(s.k, end - 1), { exact: true });
+      const result = await trainer.trainRound({ count: end, dim, embeddings: window, neighbours }, { epochs: roundEpochs });
+      samples += result.samples;
+      trainSeconds += result.seconds;
+      let next = result.model;
+      if (model) {
+        const permutation = alignClusters(model.assign(window, end).cluster, next.assign(window, end).cluster, CLUSTERS);
+        const aligned = next.withPermutation(permutation);
+        next.dispose();
+        next = aligned;
+        model.dispose();
+      }
+      model = next;
+      if (labelled < end && round === 0) {
+        emitted.set(model.assign(window, end).cluster, 0);
+        labelled = end;
+      }
+      const sofar = score(labels.subarray(0, labelled), emitted.subarray(0, labelled));
+      process.stderr.write(
+        `  ${method}-stream round ${round + 1}/${ends.length}: ${end} records, ${roundEpochs} epochs, loss ${result.meanLoss.toFixed(4)}, ` +
+          `cumulative ACC ${sofar.acc.toFixed(3)} (${((performance.now() - started) / 1000).toFixed(0)} s)\n`,
+      );
+    }
+    const final = model!.assign(data.embeddings, count).cluster;
+    const seconds = (performance.now() - started) / 1000;
+    const note = `${ends.length} rounds every ${s.streamEvery}, ${roundEpochs} epochs each`;
+    return [
+      { name: `${method}-stream (as emitted)`, scores: score(labels, emitted), seconds, samplesPerSecond: samples / trainSeconds, note },
+      { name: `${method}-stream (final model)`, scores: score(labels, final), seconds, samplesPerSecond: samples / trainSeconds, note: 'last model on all records' },
+    ];
+  } finally {
+    model?.dispose();
+    trainer.dispose();
+  }
+}
+
+/** sklearn's k-means on the same records, run by Debian's python (which has scikit-learn). */
+async function pythonReference(s: Settings, images: string, labelsFile: string): Promise<Row | string> {
+  const python = '/usr/bin/python3';
+  const script = join(dirname(fileURLToPath(import.meta.url)), 'reference', 'quality_reference.py');
+  if (!existsSync(python)) return 'skipped: /usr/bin/python3 not found';
+  return new Promise((resolve) => {
+    const child = spawn(python, [script, '--images', images, '--labels', labelsFile, '--limit', String(s.limit), '--n-init', String(s.kmeansInit), '--seed', String(s.seed)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    child.on('close', (code) => {
+      if (code !== 0) return resolve(`skipped: quality_reference.py exited ${code}: ${err.trim().split('\n').pop() ?? ''}`);
+      const r = JSON.parse(out) as { acc: number; nmi: number; ari: number; clusters_used: number; seconds: number; sklearn: string };
+      resolve({
+        name: 'sklearn k-means (python)',
+        scores: { acc: r.acc, nmi: r.nmi, ari: r.ari, clustersUsed: r.clusters_used },
+        seconds: r.seconds,
+        note: `scikit-learn ${r.sklearn}, n_init ${s.kmeansInit}, same records`,
+        reference: REFERENCE.kmeans,
+      });
+    });
+  });
+}
+
+function printTable(rows: Row[]): void {
+  const f = (x: number): string => x.toFixed(3);
+  const d = (x: number): string => (x >= 0 ? '+' : '') + x.toFixed(3);
+  console.log('');
+  console.log('method                       |   ACC   NMI   ARI | clusters | train s | samples/s | reference ACC/NMI/ARI (delta)');
+  console.log('-----------------------------+-------------------+----------+---------+-----------+------------------------------');
+  for (const row of rows) {
+    const { acc, nmi, ari, clustersUsed } = row.scores;
+    const ref = row.reference
+      ? `${f(row.reference.acc)}/${f(row.reference.nmi)}/${f(row.reference.ari)} (${d(acc - row.reference.acc)}/${d(nmi - row.reference.nmi)}/${d(ari - row.reference.ari)})` +
+        (row.reference.samplesPerSecond && row.samplesPerSecond ? `, ${row.reference.samplesPerSecond} samples/s` : '')
+      : '-';
+    console.log(
+      `${row.name.padEnd(28)} | ${f(acc)} ${f(nmi)} ${f(ari)} | ${String(clustersUsed).padStart(8)} | ${row.seconds.toFixed(1).padStart(7)} | ` +
+        `${row.samplesPerSecond ? row.samplesPerSecond.toFixed(0).padStart(9) : '        -'} | ${ref}`,
+    );
+  }
+  console.log('');
+  for (const row of rows) if (row.note) console.log(`  ${row.name}: ${row.note}`);
+  for (const row of rows) if (row.reference) console.log(`  reference for ${row.name}: ${row.reference.label}`);
+}
+
+async function main(): Promise<void> {
+  const s = parseSettings(process.argv.slice(2));
+  const runStarted = performance.now();
+  const selection = await selectBackend(s.backend as 'auto' | BackendName);
+  console.log(`bench:quality  ${describeSelection(selection.backend, selection.skipped)} [tf.getBackend() = ${tf.getBackend()}]  node ${process.version}`);
+  const files = locateFashionMnist('test', s.data);
+  const dataset = await readIdxPair(files.images, files.labels);
+  const count = Math.min(s.limit, dataset.count);
+  const dim = dataset.rows * dataset.cols;
+  const embeddings = new Float32Array(count * dim);
+  for (let i = 0; i < count * dim; i++) embeddings[i] = dataset.pixels[i] / 255;
+  const labels = dataset.labels.slice(0, count);
+  console.log(`data: ${files.images}: ${count} records x ${dim} pixel features /255; settings ${JSON.stringify({ ...s, data: undefined })}`);
+
+  let started = performance.now();
+  const neighbours = await buildNeighbourTable(embeddings, count, dim, s.k, { exact: true });
+  console.log(`cosine kNN (exact, k ${s.k}): ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  const agreement = [5, 20, 50].filter((k) => k <= s.k);
+  console.log(
+    `kNN label agreement: ${agreement.map((k) => `k=${k} ${knnLabelAgreement(neighbours, labels, k).toFixed(3)} (ref ${REFERENCE.knnAgreement[k]})`).join(', ')}`,
+  );
+  const data: TrainingSet = { count, dim, embeddings, neighbours };
+
+  const rows: Row[] = [];
+  if (s.reference) {
+    started = performance.now();
+    const reference = await pythonReference(s, files.images, files.labels);
+    if (typeof reference === 'string') console.log(`sklearn reference: ${reference}`);
+    else rows.push(reference);
+  }
+  for (const method of s.methods) {
+    process.stderr.write(`${method}...\n`);
+    if (method === 'kmeans') rows.push(kmeansRow(data, labels, s));
+    else if (method === 'temi-stream') rows.push(...(await streaming('temi', data, labels, s)));
+    else rows.push(await offline(method, data, labels, s));
+    const last = rows[rows.length - 1];
+    process.stderr.write(`  ${last.name}: ACC ${last.scores.acc.toFixed(3)} in ${last.seconds.toFixed(1)} s\n`);
+  }
+  printTable(rows);
+  console.log(`\ntotal run time ${((performance.now() - runStarted) / 1000).toFixed(1)} s; tensors alive at the end: ${tf.memory().numTensors}`);
+}
+
+await main();

@@ -1,0 +1,68 @@
+#!/usr/bin/python3
+"""scikit-learn k-means on Fashion-MNIST pixel features, the baseline figure bench:quality prints
+beside its own fitKMeans. Run with Debian's python (/usr/bin/python3), which has scikit-learn.
+
+Prints one JSON object: acc, nmi, ari, clusters_used, seconds, sklearn.
+ACC is the Hungarian-matched accuracy, NMI arithmetic-normalised, ARI: as TEMI.md defines them.
+"""
+import argparse
+import gzip
+import json
+import time
+
+import numpy as np
+import sklearn
+from scipy.optimize import linear_sum_assignment
+from sklearn.cluster import KMeans
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+
+def read_idx(path, expected_dims):
+    opener = gzip.open if open(path, "rb").read(2) == b"\x1f\x8b" else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    if data[0] != 0 or data[1] != 0 or data[2] != 0x08 or data[3] != expected_dims:
+        raise SystemExit(f"{path}: not an idx{expected_dims}-ubyte file")
+    dims = [int.from_bytes(data[4 + 4 * d: 8 + 4 * d], "big") for d in range(expected_dims)]
+    offset = 4 + 4 * expected_dims
+    return np.frombuffer(data, dtype=np.uint8, offset=offset).reshape(dims)
+
+
+def clustering_accuracy(truth, pred):
+    k = max(truth.max(), pred.max()) + 1
+    counts = np.zeros((k, k), dtype=np.int64)
+    np.add.at(counts, (pred, truth), 1)
+    rows, cols = linear_sum_assignment(counts, maximize=True)
+    return counts[rows, cols].sum() / len(truth)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--images", required=True)
+    parser.add_argument("--labels", required=True)
+    parser.add_argument("--limit", type=int, default=10000)
+    parser.add_argument("--n-init", type=int, default=10)
+    parser.add_argument("--clusters", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    images = read_idx(args.images, 3)[: args.limit]
+    truth = read_idx(args.labels, 1)[: args.limit].astype(np.int64)
+    features = images.reshape(len(images), -1).astype(np.float32) / 255.0
+
+    started = time.perf_counter()
+    kmeans = KMeans(n_clusters=args.clusters, n_init=args.n_init, random_state=args.seed).fit(features)
+    seconds = time.perf_counter() - started
+    pred = kmeans.labels_.astype(np.int64)
+    print(json.dumps({
+        "acc": float(clustering_accuracy(truth, pred)),
+        "nmi": float(normalized_mutual_info_score(truth, pred)),
+        "ari": float(adjusted_rand_score(truth, pred)),
+        "clusters_used": int(len(np.unique(pred))),
+        "seconds": seconds,
+        "sklearn": sklearn.__version__,
+    }))
+
+
+if __name__ == "__main__":
+    main()
