@@ -46,6 +46,9 @@ export async function runCommand(args: string[], io: CliIO): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // A run waiting only on promises (a hung downstream, an idle stream) has no active handle, and
+  // Node would exit 13 on the unsettled await; the run itself must decide when the process ends.
+  const keepAlive = setInterval(() => {}, 1 << 30);
   try {
     const summary = await run.execute();
     println(io.stderr, `done: ${summary.records} records in, ${summary.written} written, ${summary.deadLettered} dead-lettered in ${summary.seconds.toFixed(1)} s${summary.stopped ? ' (stopped by signal)' : ''}`);
@@ -54,6 +57,7 @@ export async function runCommand(args: string[], io: CliIO): Promise<number> {
     println(io.stderr, run.pipeline.redactor.redact(`pipeline failed: ${isTemiError(error) ? error.message : reasonOf(error)}`));
     return EXIT.failure;
   } finally {
+    clearInterval(keepAlive);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

@@ -15,7 +15,7 @@ export async function loadPluginModule(specifier: string, baseDir: string, where
   try {
     url = isPath ? pathToFileURL(resolve(baseDir, specifier)).href : resolvePackage(specifier, baseDir);
   } catch (error) {
-    throw new TemiError('TS_ERR_PLUGIN_NOT_FOUND', `cannot find plugin module "${specifier}" (looked from ${baseDir})`, { where, cause: error });
+    throw new TemiError('TS_ERR_PLUGIN_NOT_FOUND', `cannot find plugin module "${specifier}" (${isPath ? 'paths are relative to the pipeline file' : 'is the package installed?'})`, { where, cause: error });
   }
   let mod: PluginModule;
   try {
@@ -25,7 +25,7 @@ export async function loadPluginModule(specifier: string, baseDir: string, where
     const missing = code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes(specifier.replace(/^\.\//, ''));
     throw new TemiError(
       missing ? 'TS_ERR_PLUGIN_NOT_FOUND' : 'TS_ERR_PLUGIN_LOAD',
-      missing ? `cannot find plugin module "${specifier}" (looked from ${baseDir})` : `plugin module "${specifier}" failed to load: ${(error as Error).message}`,
+      missing ? `cannot find plugin module "${specifier}" (${isPath ? 'paths are relative to the pipeline file' : 'is the package installed?'})` : `plugin module "${specifier}" failed to load: ${(error as Error).message}`,
       { where, cause: error },
     );
   }

@@ -19,7 +19,7 @@ export class PluginRegistry {
     if (existing) {
       throw new TemiError(
         'TS_ERR_PLUGIN_NAME_COLLISION',
-        `plugin name "${checked.name}" from ${origin} is already taken by the plugin from ${existing.origin}; rename one of them`,
+        `plugin name "${checked.name}" from ${origin} is already taken by ${existing.origin === 'built-in' ? 'the built-in plugin' : `the plugin from ${existing.origin}`}; rename one of them`,
         { where: origin },
       );
     }

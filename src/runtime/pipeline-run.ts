@@ -105,6 +105,7 @@ export class PipelineRun {
 
       await this.startAll();
       await snapshots.restore(this.created.map((c) => ({ name: c.stage.name, instance: c.instance })));
+      this.logger.info('pipeline running', { flow: [pipeline.source, ...pipeline.stages, pipeline.sink].map((s) => s.name).join(' -> '), maxInFlight: this.limiter.maxInFlight, stateDir: pipeline.stateDir });
 
       const progress = new ProgressReporter(source.expectedCount, ProgressReporter.modeFor(pipeline.spec.runtime.progress, this.options.progressStream), this.options.progressStream);
       progress.start();

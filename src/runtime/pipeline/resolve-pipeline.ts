@@ -8,7 +8,7 @@ import type { PluginRegistry } from '../../plugins/plugin-registry.ts';
 import { loadPluginModule } from '../../plugins/load-plugin-module.ts';
 import { substituteEnv } from './env-substitution.ts';
 import { parseJsonFile } from './parse-json.ts';
-import { pipelineSchema, type PipelineSpec, type StageRef } from './pipeline-spec.ts';
+import { pipelineSchema, stageRefSchema, type PipelineSpec, type StageRef } from './pipeline-spec.ts';
 
 /** A plugin use with its config validated by the plugin's own schema. */
 export interface ResolvedStage {
@@ -59,26 +59,32 @@ export async function resolvePipeline(raw: unknown, options: { file: string; reg
   const issues: ValidationIssue[] = [];
   const substituted = substituteEnv(raw, options.env ?? process.env, redactor, issues);
   const { value: spec } = pipelineSchema.validate(substituted, '$', issues);
-  if (!spec) return { ok: false, issues };
+  // Keep going on a partly invalid file: plugin names and their configs are checked wherever the
+  // surrounding shape allows, so one run of `validate` reports every mistake it can.
+  const input = (substituted && typeof substituted === 'object' && !Array.isArray(substituted) ? substituted : {}) as Record<string, unknown>;
+  const specifiers = Array.isArray(input.plugins) ? input.plugins : [];
 
-  for (const [i, specifier] of spec.plugins.entries()) {
+  for (const [i, specifier] of specifiers.entries()) {
+    if (typeof specifier !== 'string' || specifier.length === 0) continue;
     const where = `$.plugins[${i}]`;
     try {
       for (const plugin of await loadPluginModule(specifier, baseDir, where)) registry.register(plugin, specifier);
     } catch (error) {
       if (!isTemiError(error)) throw error;
-      issues.push({ code: error.code, path: where, message: error.message.replace(`${error.code}: ${where}: `, '') });
+      issues.push({ code: error.code, path: where, message: error.code === 'TS_ERR_PLUGIN_NOT_FOUND' || error.where === where ? error.message.replace(`${error.code}: ${where}: `, '') : error.reason });
     }
   }
-  if (issues.length) return { ok: false, issues };
 
   const seen = new Map<string, string>();
-  const use = (ref: StageRef, path: string, kind: PluginKind): ResolvedStage | undefined => resolveUse(ref, path, kind, registry, issues, seen);
-  const source = use(spec.source, '$.source', 'source');
-  const stages = spec.stages.map((ref, i) => use(ref, `$.stages[${i}]`, 'stage'));
-  const sink = use(spec.sink, '$.sink', 'sink');
-  const deadLetter = use(spec.deadLetter ?? DEFAULT_DEAD_LETTER, '$.deadLetter', 'sink');
-  if (issues.length || !source || !sink || !deadLetter || stages.some((s) => !s)) return { ok: false, issues };
+  const use = (ref: unknown, path: string, kind: PluginKind): ResolvedStage | undefined => {
+    const { value: checked } = stageRefSchema.validate(ref, path, []);
+    return checked ? resolveUse(checked, path, kind, registry, issues, seen) : undefined;
+  };
+  const source = use(input.source, '$.source', 'source');
+  const stages = Array.isArray(input.stages) ? input.stages.map((ref, i) => use(ref, `$.stages[${i}]`, 'stage')) : [];
+  const sink = use(input.sink, '$.sink', 'sink');
+  const deadLetter = use(input.deadLetter ?? DEFAULT_DEAD_LETTER, '$.deadLetter', 'sink');
+  if (!spec || issues.length || !source || !sink || !deadLetter || stages.some((s) => !s)) return { ok: false, issues: sortedByPath(issues) };
 
   return {
     ok: true,
@@ -135,4 +141,15 @@ function resolveUse(ref: StageRef, path: string, kind: PluginKind, registry: Plu
   const { value: config } = plugin.configSchema.validate(ref.with ?? {}, `${path}.with`, issues);
   if (config === undefined) return undefined;
   return { plugin, name, config, path };
+}
+
+/** Issues in file order (top-level keys as they appear in the spec), stable for tests and people. */
+function sortedByPath(issues: ValidationIssue[]): ValidationIssue[] {
+  const order = ['$schema', 'name', 'description', 'plugins', 'source', 'stages', 'sink', 'deadLetter', 'state', 'metrics', 'runtime'];
+  const rank = (path: string) => {
+    const key = /^\$\.?([A-Za-z$]+)/.exec(path)?.[1];
+    const i = key ? order.indexOf(key) : -1;
+    return i === -1 ? order.length : i;
+  };
+  return issues.map((issue, i) => ({ issue, i })).sort((a, b) => rank(a.issue.path) - rank(b.issue.path) || a.i - b.i).map((x) => x.issue);
 }

@@ -99,6 +99,7 @@ class NumberSchema extends Schema<number> {
 
   expectation(): string {
     const parts = [this.integer ? 'an integer' : 'a number'];
+    if (this.bounds.min !== undefined && this.bounds.max !== undefined) return `${parts[0]} from ${this.bounds.min} to ${this.bounds.max}`;
     if (this.bounds.min !== undefined) parts.push(`>= ${this.bounds.min}`);
     if (this.bounds.exclusiveMin !== undefined) parts.push(`> ${this.bounds.exclusiveMin}`);
     if (this.bounds.max !== undefined) parts.push(`<= ${this.bounds.max}`);
