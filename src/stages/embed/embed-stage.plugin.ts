@@ -1,0 +1,70 @@
+import { checkPixels } from '../../embedding/pixel-checks.ts';
+import { TfEmbedder } from '../../embedding/tf-embedder.ts';
+import { definePlugin } from '../../runtime/contracts/plugin.ts';
+import type { StreamRecord } from '../../runtime/contracts/record.ts';
+import { services } from '../../runtime/contracts/services.ts';
+import { perBatch, perRecord } from '../../runtime/operators/per-record.ts';
+import { TemiError } from '../../runtime/errors.ts';
+import { selectBackend } from '../../tf/backends.ts';
+import { tf } from '../../tf/tf.ts';
+import { embedConfigSchema } from './embed-config.ts';
+
+export const embedStagePlugin = definePlugin({
+  name: 'embed',
+  kind: 'stage',
+  description:
+    'Runs a TensorFlow.js image model (LayersModel, GraphModel, SavedModel on native TensorFlow, or the built-in MobileNetV2) on batches of decoded images and sets payload.embedding; records without usable pixels are dead-lettered.',
+  configSchema: embedConfigSchema,
+  deps: { logger: services.logger, metrics: services.metrics, pipeline: services.pipeline, deadLetters: services.deadLetters },
+  create({ config, deps, instanceName }) {
+    const log = deps.logger.child({ stage: instanceName });
+    const scope = { stage: instanceName, deadLetters: deps.deadLetters };
+    const batchSeconds = deps.metrics.histogram('temi_embed_batch_seconds', 'Wall time of one embed forward pass', ['stage', 'backend'], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
+    const embedded = deps.metrics.counter('temi_embed_images_total', 'Images embedded', ['stage', 'backend']);
+    let embedder: TfEmbedder | undefined;
+    let backend = 'none';
+
+    const ready = (): TfEmbedder => {
+      if (!embedder) throw new TemiError('TS_ERR_EMBED_NOT_STARTED', 'the embed stage received records before start() loaded its model');
+      return embedder;
+    };
+
+    const embedBatch = async (records: StreamRecord[]): Promise<StreamRecord[]> => {
+      const model = ready();
+      const started = performance.now();
+      const rows = await model.embed(records.map((r) => r.payload.pixels!));
+      batchSeconds.observe((performance.now() - started) / 1000, { stage: instanceName, backend });
+      embedded.inc({ stage: instanceName, backend }, records.length);
+      records.forEach((record, i) => {
+        record.payload.embedding = rows[i];
+        if (!config.keepPixels) delete record.payload.pixels;
+      });
+      return records;
+    };
+
+    return {
+      async start() {
+        const selection = await selectBackend(config.backend, (line) => log.info(line));
+        backend = selection.backend;
+        log.info('embed backend chosen', { backend, skipped: selection.skipped });
+        const tensorsBefore = tf.memory().numTensors;
+        embedder = await TfEmbedder.open(config.model, { baseDir: deps.pipeline.baseDir, l2normalize: config.l2normalize, where: 'with.model' });
+        log.info('embed model loaded', { ...embedder.geometry, dim: embedder.dim, weightTensors: tf.memory().numTensors - tensorsBefore, batchSize: config.batchSize });
+      },
+      // Pixel checks run per record ahead of batching, so a malformed record is dead-lettered on
+      // its own and never costs its batch a record-by-record retry.
+      operator: (source) =>
+        source.pipe(
+          perRecord(scope, (record) => {
+            checkPixels(record.payload.pixels, ready().geometry);
+            return record;
+          }),
+          perBatch(scope, { maxSize: config.batchSize, maxWaitMs: config.maxWaitMs }, embedBatch),
+        ),
+      stop() {
+        embedder?.dispose();
+        embedder = undefined;
+      },
+    };
+  },
+});

@@ -1,0 +1,101 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TfEmbedder } from '../../src/embedding/tf-embedder.ts';
+import { loadBackend, type BackendName } from '../../src/tf/backends.ts';
+import { tf } from '../../src/tf/tf.ts';
+import { syntheticImages } from './support/images.ts';
+import { buildTinyLayersModel, saveLayersModel, writeTinyGraphModel } from './support/tiny-models.ts';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'temi-embed-load-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function maxAbsDiff(a: readonly Float32Array[], b: readonly Float32Array[]): number {
+  let worst = 0;
+  a.forEach((row, i) => row.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - b[i][j])))));
+  return worst;
+}
+
+describe.each<BackendName>(['wasm', 'cpu'])('model files load via file:// on the %s backend', (backend) => {
+  beforeAll(async () => {
+    await loadBackend(backend);
+  });
+
+  it('a saved LayersModel, cut at a named layer, gives that layer\'s output for each image', async () => {
+    const model = buildTinyLayersModel(16, 3, 5);
+    const modelJson = await saveLayersModel(model, path.join(dir, `layers-${backend}`));
+    const images = syntheticImages(6, 16, 3, 1);
+    const features = tf.model({ inputs: model.inputs, outputs: model.getLayer('features').output as tf.SymbolicTensor });
+    const input = tf.tensor4d(Float32Array.from(images.flatMap((i) => Array.from(i.data))), [6, 16, 16, 3]);
+    const expectedTensor = features.predict(input) as tf.Tensor2D;
+    const expected = (await expectedTensor.array()).map((r) => Float32Array.from(r));
+    tf.dispose([input, expectedTensor]);
+    model.dispose();
+
+    const embedder = await TfEmbedder.open({ path: modelJson, outputLayer: 'features' });
+    expect(embedder.geometry).toEqual({ width: 16, height: 16, channels: 3 });
+    expect(embedder.dim).toBe(8);
+    const rows = await embedder.embed(images);
+    expect(maxAbsDiff(rows, expected)).toBeLessThan(1e-5);
+    embedder.dispose();
+  });
+
+  it('a GraphModel (converter format) runs up to the named node; format and input size are taken from config where the graph leaves them open', async () => {
+    const { modelJson, weights } = await writeTinyGraphModel(path.join(dir, `graph-${backend}`), 1, 9);
+    const images = syntheticImages(5, 12, 1, 2);
+    const input = tf.tensor4d(Float32Array.from(images.flatMap((i) => Array.from(i.data))), [5, 12, 12, 1]);
+    const filter = tf.tensor4d(weights.filter, [3, 3, 1, 4]);
+    const expectedTensor = tf.tidy(() => tf.relu(tf.conv2d(input, filter, 1, 'same')).mean([1, 2]));
+    const expected = (await expectedTensor.array() as number[][]).map((r) => Float32Array.from(r));
+    tf.dispose([input, filter, expectedTensor]);
+
+    const embedder = await TfEmbedder.open({ path: path.dirname(modelJson), outputNode: 'features', inputSize: 12 });
+    expect(embedder.geometry).toEqual({ width: 12, height: 12, channels: 1 });
+    expect(embedder.dim).toBe(4);
+    expect(maxAbsDiff(await embedder.embed(images), expected)).toBeLessThan(1e-5);
+    embedder.dispose();
+
+    const logits = await TfEmbedder.open({ path: modelJson, format: 'graph', inputSize: 12 });
+    expect(logits.dim).toBe(2);
+    logits.dispose();
+  });
+});
+
+describe('model load failures say what is wrong', () => {
+  beforeAll(async () => {
+    await loadBackend('cpu');
+  });
+
+  it('a missing path', async () => {
+    await expect(TfEmbedder.open({ path: path.join(dir, 'nope', 'model.json') })).rejects.toMatchObject({ code: 'TS_ERR_EMBED_MODEL_LOAD', message: expect.stringContaining('does not exist') });
+  });
+
+  it('an unknown layer, with the nearest name', async () => {
+    const modelJson = await saveLayersModel(buildTinyLayersModel(8, 1, 3), path.join(dir, 'layers-typo'));
+    await expect(TfEmbedder.open({ path: modelJson, outputLayer: 'featurs' })).rejects.toMatchObject({ code: 'TS_ERR_EMBED_OUTPUT_NOT_FOUND', message: expect.stringContaining('did you mean "features"') });
+  });
+
+  it('an unknown graph node', async () => {
+    const { modelJson } = await writeTinyGraphModel(path.join(dir, 'graph-typo'), 1, 4);
+    await expect(TfEmbedder.open({ path: modelJson, outputNode: 'feature', inputSize: 8 })).rejects.toMatchObject({ code: 'TS_ERR_EMBED_OUTPUT_NOT_FOUND', message: expect.stringContaining('did you mean "features"') });
+  });
+
+  it('a graph with an open input size and no inputSize', async () => {
+    const { modelJson } = await writeTinyGraphModel(path.join(dir, 'graph-open'), 1, 4);
+    await expect(TfEmbedder.open({ path: modelJson })).rejects.toMatchObject({ code: 'TS_ERR_EMBED_INPUT_SIZE' });
+  });
+
+  it('a SavedModel directory without the native backend', async () => {
+    const { writeFile, mkdir } = await import('node:fs/promises');
+    const saved = path.join(dir, 'saved');
+    await mkdir(saved, { recursive: true });
+    await writeFile(path.join(saved, 'saved_model.pb'), '');
+    await expect(TfEmbedder.open({ path: saved })).rejects.toMatchObject({ code: 'TS_ERR_EMBED_MODEL_LOAD', message: expect.stringContaining('native TensorFlow backend') });
+  });
+});
