@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Starts a single-node Apache Kafka (KRaft, combined broker+controller) from the jars that
+# `npm run setup:kafka` put in .kafka/libs. One place knows the broker's configuration: this
+# script. The TypeScript test harness (test/support/kafka-broker.ts) runs it with --foreground.
+#
+#   scripts/kafka/start.sh [--port N] [--controller-port N] [--data-dir DIR] [--foreground]
+#
+# Defaults suit a developer: 127.0.0.1:9092, data in .kafka/dev (kept between runs). In the
+# background (the default) the pid goes to DIR/broker.pid and the log to DIR/broker.log; stop it
+# with scripts/kafka/stop.sh [--data-dir DIR]. The data dir is formatted once; a later start
+# reuses it, so topics and messages survive a restart.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+LIBS="${KAFKA_LIBS_DIR:-$ROOT/.kafka/libs}"
+
+port=9092
+controller_port=""
+data_dir="$ROOT/.kafka/dev"
+foreground=0
+
+fail() { echo "kafka start: $*" >&2; exit 1; }
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --port) port="${2:?--port needs a number}"; shift 2 ;;
+    --controller-port) controller_port="${2:?--controller-port needs a number}"; shift 2 ;;
+    --data-dir) data_dir="${2:?--data-dir needs a path}"; shift 2 ;;
+    --foreground) foreground=1; shift ;;
+    -h|--help) sed -n '2,11p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    *) fail "unknown argument '$1' (see --help)" ;;
+  esac
+done
+[ -n "$controller_port" ] || controller_port=$((port + 1))
+
+ls "$LIBS"/kafka_2.13-*.jar >/dev/null 2>&1 \
+  || fail "no Kafka jars in $LIBS: run 'npm run setup:kafka' first"
+command -v java >/dev/null 2>&1 || fail "java not found on PATH: Kafka needs Java 17 or newer"
+
+mkdir -p "$data_dir"
+data_dir="$(cd "$data_dir" && pwd)"
+props="$data_dir/server.properties"
+
+# Written on every start so a restart on the same ports and data dir sees the same settings.
+# Replication factors of 1 and a single partition for internal topics: one node, and a
+# consumer group should be usable within a second of the broker answering.
+cat > "$props" <<EOF
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$controller_port
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller_port
+advertised.listeners=PLAINTEXT://127.0.0.1:$port
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$data_dir/logs
+num.partitions=1
+default.replication.factor=1
+auto.create.topics.enable=true
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=1
+group.initial.rebalance.delay.ms=0
+# After a crash (SIGKILL) the controller refuses the restarted broker until the dead one's
+# session expires; 9 s by default, which every kill-and-restart test would wait out.
+broker.heartbeat.interval.ms=500
+broker.session.timeout.ms=2000
+num.network.threads=2
+num.io.threads=2
+num.recovery.threads.per.data.dir=1
+background.threads=2
+log.cleaner.threads=1
+log.cleaner.dedupe.buffer.size=16777216
+EOF
+
+java_opts=(
+  -Xms128m -Xmx512m
+  -XX:+UseSerialGC
+  -Djava.awt.headless=true
+  "-Dlog4j.configuration=file:$ROOT/scripts/kafka/log4j.properties"
+)
+classpath="$LIBS/*"
+
+# A data dir is formatted exactly once: formatting again would fail (or, forced, lose data).
+if [ ! -f "$data_dir/logs/meta.properties" ]; then
+  cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+  java "${java_opts[@]}" -cp "$classpath" kafka.tools.StorageTool format \
+    --cluster-id "$cluster_id" --config "$props" --ignore-formatted >"$data_dir/format.log" 2>&1 \
+    || fail "formatting $data_dir failed: $(tail -n 5 "$data_dir/format.log")"
+fi
+
+if [ "$foreground" = 1 ]; then
+  exec java "${java_opts[@]}" -cp "$classpath" kafka.Kafka "$props"
+fi
+
+pid_file="$data_dir/broker.pid"
+if [ -f "$pid_file" ] && kill -0 "$(cat "$pid_file")" 2>/dev/null; then
+  fail "a broker already runs from $data_dir (pid $(cat "$pid_file")); stop it with scripts/kafka/stop.sh --data-dir $data_dir"
+fi
+nohup java "${java_opts[@]}" -cp "$classpath" kafka.Kafka "$props" >"$data_dir/broker.log" 2>&1 &
+echo $! >"$pid_file"
+
+# Wait until the broker listens, or report why it died.
+for _ in $(seq 1 120); do
+  if ! kill -0 "$(cat "$pid_file")" 2>/dev/null; then
+    rm -f "$pid_file"
+    fail "the broker exited during start; last lines of $data_dir/broker.log:
+$(tail -n 20 "$data_dir/broker.log")"
+  fi
+  if grep -q 'Kafka Server started' "$data_dir/broker.log" 2>/dev/null; then
+    echo "Kafka broker ready on 127.0.0.1:$port (pid $(cat "$pid_file"), data $data_dir, log $data_dir/broker.log)"
+    exit 0
+  fi
+  sleep 0.5
+done
+fail "the broker did not report 'Kafka Server started' within 60 s; see $data_dir/broker.log"
