@@ -54,6 +54,7 @@ interface TrainerState {
 // the largest cluster (as Spark does) so k clusters stay in use.
 const DYING_WEIGHT_RATIO = 1e-8;
 const BATCHES_BETWEEN_YIELDS = 32;
+const KNOWN_OPTIONS = new Set(['numClusters', 'decayFactor', 'timeUnit', 'batchSize', 'metric', 'temperature', 'seed']);
 
 export class StreamingKMeansTrainer implements ClusterTrainer {
   readonly name = 'kmeans';
@@ -71,6 +72,9 @@ export class StreamingKMeansTrainer implements ClusterTrainer {
     const fail = (path: string, message: string): never => {
       throw new TemiError('TS_ERR_KMEANS_OPTION', message, { where: `${where}: ${path}` });
     };
+    for (const key of Object.keys(options)) {
+      if (!KNOWN_OPTIONS.has(key)) fail(key, `unknown option; expected one of ${[...KNOWN_OPTIONS].join(', ')}`);
+    }
     this.numClusters = options.numClusters;
     this.decayFactor = options.decayFactor ?? 1;
     this.timeUnit = options.timeUnit ?? 'batches';
