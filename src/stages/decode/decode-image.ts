@@ -1,0 +1,110 @@
+import sharp from 'sharp';
+import { TemiError } from '../../runtime/errors.ts';
+import type { DecodeSpec } from './decode-spec.ts';
+import type { RawPixels } from './raw-pixels.ts';
+
+/** Encoded formats the stage may accept (sharp's names). SVG is left out on purpose: it can reference external files. */
+export const DECODABLE_FORMATS = ['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif', 'heif'] as const;
+export type DecodableFormat = (typeof DECODABLE_FORMATS)[number];
+
+/** sharp's failOn levels: how strict decoding is about damaged data. */
+export type FailOn = 'none' | 'truncated' | 'error' | 'warning';
+
+export interface DecodeLimits {
+  readonly maxPixels: number;
+  readonly formats: readonly DecodableFormat[];
+  readonly failOn: FailOn;
+}
+
+type Target = Pick<DecodeSpec, 'width' | 'height' | 'channels' | 'fit'>;
+
+const BLACK = { r: 0, g: 0, b: 0, alpha: 1 };
+
+/**
+ * Encoded bytes to 8-bit pixels of the target size and channel count: EXIF orientation applied,
+ * alpha flattened onto black, resized (cover = centre crop, contain = letterbox, fill = stretch),
+ * grayscale or sRGB. The header is read first, so a decompression bomb is refused by its declared
+ * size before a single pixel is decoded; sharp's own pixel limit backs that up.
+ */
+export async function decodeImage(bytes: Uint8Array, target: Target, limits: DecodeLimits, where: string): Promise<RawPixels> {
+  if (bytes.length === 0) throw new TemiError('TS_ERR_DECODE_EMPTY', 'the image is empty (0 bytes)', { where });
+  const input = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let meta: sharp.Metadata;
+  try {
+    meta = await sharp(input, { limitInputPixels: false, failOn: limits.failOn }).metadata();
+  } catch (error) {
+    throw decodeFailure(error, bytes.length, where);
+  }
+  if (!(limits.formats as readonly string[]).includes(meta.format)) {
+    throw new TemiError('TS_ERR_DECODE_UNSUPPORTED_FORMAT', `${meta.format} images are not accepted (formats: ${limits.formats.join(', ')})`, { where, details: { format: meta.format } });
+  }
+  checkPixelCount(meta.width, meta.pageHeight ?? meta.height, limits.maxPixels, where);
+  try {
+    const { data, info } = await sharp(input, { limitInputPixels: limits.maxPixels, failOn: limits.failOn, sequentialRead: true })
+      .rotate()
+      .flatten({ background: BLACK })
+      .resize(target.width, target.height, { fit: target.fit, position: 'centre', background: BLACK })
+      .toColourspace(target.channels === 1 ? 'b-w' : 'srgb')
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    return checkedRaw(data, info, target, where);
+  } catch (error) {
+    if (error instanceof TemiError) throw error;
+    throw decodeFailure(error, bytes.length, where);
+  }
+}
+
+/** Already-decoded 8-bit pixels (IDX rows) to the target size and channels; untouched when they match. */
+export async function reshapeRaw(raw: RawPixels, target: Target, maxPixels: number, where: string): Promise<RawPixels> {
+  checkPixelCount(raw.width, raw.height, maxPixels, where);
+  if (raw.width === target.width && raw.height === target.height && raw.channels === target.channels) return raw;
+  if (raw.channels !== 1 && raw.channels !== 3 && raw.channels !== 4) {
+    throw new TemiError('TS_ERR_DECODE_CHANNELS', `raw pixels with ${raw.channels} channels cannot be converted (1, 3 or 4 expected)`, { where });
+  }
+  const input = Buffer.from(raw.data.buffer, raw.data.byteOffset, raw.data.byteLength);
+  const { data, info } = await sharp(input, { raw: { width: raw.width, height: raw.height, channels: raw.channels as 1 | 3 | 4 } })
+    .flatten({ background: BLACK })
+    .resize(target.width, target.height, { fit: target.fit, position: 'centre', background: BLACK })
+    .toColourspace(target.channels === 1 ? 'b-w' : 'srgb')
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+  return checkedRaw(data, info, target, where);
+}
+
+function checkPixelCount(width: number | undefined, height: number | undefined, maxPixels: number, where: string): void {
+  if (!width || !height) throw new TemiError('TS_ERR_DECODE_CORRUPT', 'the image header declares no width or height', { where });
+  const pixels = width * height;
+  if (pixels > maxPixels) {
+    throw new TemiError(
+      'TS_ERR_DECODE_TOO_LARGE',
+      `the image declares ${width}x${height} = ${megapixels(pixels)} megapixels, over the limit of ${megapixels(maxPixels)} (maxPixels); refused before decoding`,
+      { where, details: { width, height, maxPixels } },
+    );
+  }
+}
+
+function checkedRaw(data: Buffer, info: sharp.OutputInfo, target: Target, where: string): RawPixels {
+  if (info.width !== target.width || info.height !== target.height || info.channels !== target.channels) {
+    throw new TemiError('TS_ERR_DECODE_CHANNELS', `decoding gave ${info.width}x${info.height}x${info.channels}, expected ${target.width}x${target.height}x${target.channels}`, { where });
+  }
+  return { width: info.width, height: info.height, channels: info.channels, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+}
+
+/** Turns sharp/libvips messages into the stage's codes, keeping the library's words as the detail. */
+export function decodeFailure(error: unknown, size: number, where: string): TemiError {
+  const message = (error instanceof Error ? error.message : String(error)).split('\n')[0].trim();
+  if (/unsupported image format/i.test(message)) {
+    return new TemiError('TS_ERR_DECODE_UNSUPPORTED_FORMAT', `not a recognised image (${size} bytes whose content matches no image format)`, { where, cause: error });
+  }
+  if (/pixel limit/i.test(message)) {
+    return new TemiError('TS_ERR_DECODE_TOO_LARGE', `the image exceeds the pixel limit (${message})`, { where, cause: error });
+  }
+  if (/premature end|truncat|unexpected end|end of (file|stream)/i.test(message)) {
+    return new TemiError('TS_ERR_DECODE_TRUNCATED', `the image data ends early (${message})`, { where, cause: error });
+  }
+  return new TemiError('TS_ERR_DECODE_CORRUPT', `the image could not be decoded (${message})`, { where, cause: error });
+}
+
+function megapixels(pixels: number): string {
+  return (pixels / 1e6).toFixed(1);
+}

@@ -1,0 +1,84 @@
+import { TemiError } from '../../runtime/errors.ts';
+
+export type Fit = 'cover' | 'contain' | 'fill';
+export type PixelLayout = 'hwc' | 'chw';
+/** Value range shorthands; each is a mean/std on the [0, 1] scale. */
+export type PixelRange = '0..1' | '-1..1' | '0..255';
+
+/** Everything the decode stage needs to turn an image into a model's input. */
+export interface DecodeSpec {
+  readonly width: number;
+  readonly height: number;
+  readonly channels: 1 | 3;
+  readonly fit: Fit;
+  /** Per channel, on the [0, 1] scale: value = (byte / 255 - mean[c]) / std[c]. */
+  readonly mean: readonly number[];
+  readonly std: readonly number[];
+  readonly layout: PixelLayout;
+}
+
+export interface DecodePreset {
+  readonly size: number;
+  readonly channels: 1 | 3;
+  readonly fit: Fit;
+  readonly range: PixelRange;
+  readonly layout: PixelLayout;
+  readonly about: string;
+}
+
+/**
+ * Model presets. The MobileNetV2 and InceptionV3 graphs that TF.js runs here (nsfwjs's, and
+ * TF-Hub's image feature vectors) take RGB in [0, 1]: nsfwjs divides by 255 and nothing else.
+ * `-1..1` is there for Keras-application exports that expect `preprocess_input` scaling.
+ */
+export const DECODE_PRESETS = {
+  'mobilenet-v2': { size: 224, channels: 3, fit: 'cover', range: '0..1', layout: 'hwc', about: '224x224 RGB in [0, 1], centre crop (MobileNetV2 as TF.js/nsfwjs run it)' },
+  'inception-v3': { size: 299, channels: 3, fit: 'cover', range: '0..1', layout: 'hwc', about: '299x299 RGB in [0, 1], centre crop (InceptionV3 as nsfwjs runs it)' },
+  mnist: { size: 28, channels: 1, fit: 'cover', range: '0..1', layout: 'hwc', about: '28x28 grayscale in [0, 1] (MNIST family; IDX rows pass through without resizing)' },
+} as const satisfies Record<string, DecodePreset>;
+
+export type DecodePresetName = keyof typeof DECODE_PRESETS;
+
+const RANGES: Record<PixelRange, { mean: number; std: number }> = {
+  '0..1': { mean: 0, std: 1 },
+  '-1..1': { mean: 0.5, std: 0.5 },
+  '0..255': { mean: 0, std: 1 / 255 },
+};
+
+export interface DecodeOverrides {
+  readonly preset: DecodePresetName;
+  readonly size?: number;
+  readonly width?: number;
+  readonly height?: number;
+  readonly channels?: 1 | 3;
+  readonly fit?: Fit;
+  readonly range?: PixelRange;
+  readonly mean?: readonly number[];
+  readonly std?: readonly number[];
+  readonly layout?: PixelLayout;
+}
+
+/** The preset with the user's overrides applied; explicit mean/std win over `range`. */
+export function resolveDecodeSpec(config: DecodeOverrides): DecodeSpec {
+  const preset: DecodePreset = DECODE_PRESETS[config.preset];
+  const channels = config.channels ?? preset.channels;
+  const range = RANGES[config.range ?? preset.range];
+  const size = config.size ?? preset.size;
+  return {
+    width: config.width ?? size,
+    height: config.height ?? size,
+    channels,
+    fit: config.fit ?? preset.fit,
+    mean: perChannel('mean', config.mean ?? [range.mean], channels),
+    std: perChannel('std', config.std ?? [range.std], channels),
+    layout: config.layout ?? preset.layout,
+  };
+}
+
+function perChannel(name: 'mean' | 'std', values: readonly number[], channels: number): number[] {
+  if (values.length !== 1 && values.length !== channels) {
+    throw new TemiError('TS_ERR_DECODE_CONFIG', `"${name}" needs 1 or ${channels} values (one per output channel), found ${values.length}`, { where: name });
+  }
+  if (name === 'std' && values.some((v) => v === 0)) throw new TemiError('TS_ERR_DECODE_CONFIG', '"std" values must not be 0', { where: name });
+  return values.length === 1 ? Array.from({ length: channels }, () => values[0]) : [...values];
+}

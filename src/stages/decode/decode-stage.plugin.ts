@@ -1,0 +1,88 @@
+import { filter, type OperatorFunction } from 'rxjs';
+import { definePlugin } from '../../runtime/contracts/plugin.ts';
+import type { StreamRecord } from '../../runtime/contracts/record.ts';
+import { services } from '../../runtime/contracts/services.ts';
+import { TemiError, errorCode, reasonOf } from '../../runtime/errors.ts';
+import { s } from '../../runtime/schema/schema.ts';
+import { decodeImage, DECODABLE_FORMATS, reshapeRaw, type DecodableFormat, type DecodeLimits } from './decode-image.ts';
+import { DECODE_PRESETS, resolveDecodeSpec, type DecodePresetName, type DecodeSpec } from './decode-spec.ts';
+import { normalisePixels } from './normalise-pixels.ts';
+import { orderedConcurrentMap } from './ordered-concurrent-map.ts';
+import { isRawPixels } from './raw-pixels.ts';
+
+const presetNames = Object.keys(DECODE_PRESETS) as DecodePresetName[];
+
+export const decodeConfigSchema = s.object({
+  preset: s.enum(presetNames, {
+    default: 'mobilenet-v2',
+    description: `Model input preset: ${presetNames.map((n) => `"${n}" ${DECODE_PRESETS[n].about}`).join('; ')}. The options below override it.`,
+  }),
+  size: s.optional(s.integer({ min: 1, max: 8192, description: 'Output width and height in pixels.' })),
+  width: s.optional(s.integer({ min: 1, max: 8192, description: 'Output width (wins over size).' })),
+  height: s.optional(s.integer({ min: 1, max: 8192, description: 'Output height (wins over size).' })),
+  channels: s.optional(s.enum([1, 3] as const, { description: '1 = grayscale, 3 = RGB (in that order).' })),
+  fit: s.optional(s.enum(['cover', 'contain', 'fill'] as const, { description: 'cover: scale and centre-crop; contain: scale and letterbox on black; fill: stretch.' })),
+  range: s.optional(s.enum(['0..1', '-1..1', '0..255'] as const, { description: 'Output value range; shorthand for mean/std.' })),
+  mean: s.optional(s.array(s.number(), { minItems: 1, description: 'Per-channel mean on the [0, 1] scale (1 value or one per channel); value = (byte/255 - mean) / std.' })),
+  std: s.optional(s.array(s.number({ exclusiveMin: 0 }), { minItems: 1, description: 'Per-channel standard deviation on the [0, 1] scale.' })),
+  layout: s.optional(s.enum(['hwc', 'chw'] as const, { description: 'Order of payload.pixels.data: hwc (TF.js) or chw (PyTorch-style exports).' })),
+  maxPixels: s.integer({ min: 1, default: 50_000_000, description: 'Images whose header declares more pixels are dead-lettered unread (decompression bombs).' }),
+  formats: s.array(s.enum(DECODABLE_FORMATS), { minItems: 1, default: ['jpeg', 'png', 'webp'] as DecodableFormat[], description: 'Encoded formats accepted (detected from the content, not a file name).' }),
+  failOn: s.enum(['none', 'truncated', 'error', 'warning'] as const, {
+    default: 'warning',
+    description: 'How strict decoding is: "warning" (default) dead-letters truncated or damaged data; "none" decodes what it can.',
+  }),
+  concurrency: s.integer({ min: 1, max: 64, default: 4, description: 'Images decoded at once; records still leave in arrival order.' }),
+  keepInput: s.boolean({ default: true, description: 'Keep payload.bytes / payload.rawPixels after decoding (dead letters downstream can then carry the original).' }),
+});
+
+export const decodeStagePlugin = definePlugin({
+  name: 'decode',
+  kind: 'stage',
+  description:
+    'Decodes payload.bytes (JPEG/PNG/WebP, via sharp) or takes payload.rawPixels (IDX rows), resizes, converts to grayscale or RGB and normalises per model preset into payload.pixels (Float32). Empty, damaged, unrecognised and over-sized images go to dead letters (TS_ERR_DECODE_*).',
+  configSchema: decodeConfigSchema,
+  deps: { deadLetters: services.deadLetters, metrics: services.metrics, logger: services.logger },
+  create({ config, deps, instanceName }) {
+    const spec = resolveDecodeSpec(config);
+    const limits: DecodeLimits = { maxPixels: config.maxPixels, formats: config.formats, failOn: config.failOn };
+    const seconds = deps.metrics.histogram('temi_decode_seconds', 'Time to decode, resize and normalise one image', ['stage'], [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]);
+    deps.logger.debug('decode spec', { stage: instanceName, ...spec });
+
+    const decodeOne = async (record: StreamRecord): Promise<StreamRecord> => {
+      const started = performance.now();
+      const raw = await rawPixelsOf(record, spec, limits);
+      record.payload.pixels = normalisePixels(raw, spec);
+      if (!config.keepInput) {
+        delete record.payload.bytes;
+        delete record.payload.rawPixels;
+      }
+      seconds.observe((performance.now() - started) / 1000, { stage: instanceName });
+      return record;
+    };
+
+    // A failure dead-letters that record alone (as perRecord does) while others decode alongside it.
+    const guarded = async (record: StreamRecord): Promise<StreamRecord | null> => {
+      try {
+        return await decodeOne(record);
+      } catch (error) {
+        await deps.deadLetters.send({ record, stage: instanceName, code: errorCode(error), reason: reasonOf(error) });
+        return null;
+      }
+    };
+
+    const operator: OperatorFunction<StreamRecord, StreamRecord> = (source) =>
+      source.pipe(
+        orderedConcurrentMap(config.concurrency, guarded),
+        filter((r): r is StreamRecord => r !== null),
+      );
+    return { operator };
+  },
+});
+
+async function rawPixelsOf(record: StreamRecord, spec: DecodeSpec, limits: DecodeLimits) {
+  const { bytes, rawPixels } = record.payload;
+  if (bytes instanceof Uint8Array) return decodeImage(bytes, spec, limits, record.key);
+  if (isRawPixels(rawPixels)) return reshapeRaw(rawPixels, spec, limits.maxPixels, record.key);
+  throw new TemiError('TS_ERR_DECODE_NO_INPUT', 'the record has neither payload.bytes (an encoded image) nor payload.rawPixels to decode', { where: record.key });
+}

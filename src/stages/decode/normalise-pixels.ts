@@ -1,0 +1,31 @@
+import type { DecodedPixels } from '../../runtime/contracts/record.ts';
+import type { DecodeSpec, PixelLayout } from './decode-spec.ts';
+import type { RawPixels } from './raw-pixels.ts';
+
+/** DecodedPixels plus the layout its data is in (HWC unless the preset says CHW). */
+export type NormalisedPixels = DecodedPixels & { readonly layout: PixelLayout };
+
+/**
+ * 8-bit HWC samples to Float32 model input: value = (byte / 255 - mean[c]) / std[c], written in
+ * the spec's layout. The raw image must already have the spec's size and channel count.
+ */
+export function normalisePixels(raw: RawPixels, spec: Pick<DecodeSpec, 'mean' | 'std' | 'layout'>): NormalisedPixels {
+  const { width, height, channels, data } = raw;
+  const pixels = width * height;
+  const out = new Float32Array(pixels * channels);
+  const gain = spec.mean.slice(0, channels).map((_, c) => 1 / (255 * spec.std[c]));
+  const shift = spec.mean.slice(0, channels).map((m, c) => -m / spec.std[c]);
+  if (spec.layout === 'hwc') {
+    for (let i = 0, p = 0; p < pixels; p++) {
+      for (let c = 0; c < channels; c++, i++) out[i] = data[i] * gain[c] + shift[c];
+    }
+  } else {
+    for (let c = 0; c < channels; c++) {
+      const g = gain[c];
+      const s = shift[c];
+      const plane = c * pixels;
+      for (let p = 0; p < pixels; p++) out[plane + p] = data[p * channels + c] * g + s;
+    }
+  }
+  return { width, height, channels, data: out, layout: spec.layout };
+}
