@@ -19,7 +19,8 @@ export interface TspOptions extends LinearHeadTrainingOptions {
  * TSP (Zhou & Zhang): SCAN's objective on frozen features with Gaussian-weighted neighbours and a
  * single linear head started from k-means centres. Adam lr 1e-4; the weight decay (1e-4, coupled)
  * is SCAN's, which TSP builds on. `heads` > 1 trains extra heads from other k-means seeds and
- * serves the lowest-loss one, as SCAN does.
+ * serves the lowest-loss one, as SCAN does. k-means runs once, on the first round's window;
+ * later rounds warm-start from the trained head (re-initialising would throw the training away).
  */
 export const TSP_DEFAULTS: TspOptions = {
   numClusters: 10,
