@@ -1,6 +1,8 @@
 import { TemiError } from '../runtime/errors.ts';
 import type { NeighbourTable } from '../clustering/contracts.ts';
+import { exactDistance } from './exact-distance.ts';
 import { exactNeighbours } from './exact-knn.ts';
+import type { IndexMetric } from './index-config.ts';
 
 /**
  * Turns candidate lists (an HNSW search asked for k+1 hits per row, or an exact search) into a
@@ -8,9 +10,9 @@ import { exactNeighbours } from './exact-knn.ts';
  * not come first), unknown candidates (-1) are skipped, and the first k others are kept.
  *
  * Rows left short are completed in two steps:
- * 1. exact fallback — an approximate graph can return fewer than k+1 hits (tiny or freshly
- *    pruned graphs, rows whose own hits were evicted), so those rows are re-searched by brute
- *    force over the whole set; they are few, so this costs little;
+ * 1. exact fallback, under the graph's own metric — an approximate graph can return fewer than
+ *    k+1 hits (tiny or freshly pruned graphs, rows whose own hits were evicted), so those rows
+ *    are re-searched by brute force over the whole set; they are few, so this costs little;
  * 2. repeats — only when the set itself has fewer than k+1 rows can no row have k distinct
  *    neighbours; the found ones are then cycled (a trainer sampling neighbours uniformly sees
  *    the same distribution over distinct neighbours as if k were count-1).
@@ -84,7 +86,38 @@ function cosineSimilarities(embeddings: Float32Array, count: number, dim: number
   return similarities;
 }
 
-export function assembleNeighbourTable(embeddings: Float32Array, count: number, dim: number, k: number, candidates: Candidates): MinedTable {
+/**
+ * Re-orders each row's valid candidates by their exact distance on the raw Float32 rows. A
+ * quantized graph (f16, i8) finds the right neighbourhood but blurs the order inside it; asking
+ * it for extra candidates and re-ranking them here recovers most of the lost recall for a small
+ * cost (count x width x dim).
+ */
+export function rerankCandidates(embeddings: Float32Array, dim: number, candidates: Candidates, metric: IndexMetric): void {
+  const { rows, width } = candidates;
+  const count = rows.length / width;
+  const scored: Array<{ row: number; distance: number }> = [];
+  for (let row = 0; row < count; row++) {
+    const available = candidates.counts ? Math.min(width, candidates.counts[row]) : width;
+    scored.length = 0;
+    for (let j = 0; j < available; j++) {
+      const other = rows[row * width + j];
+      if (other < 0) continue;
+      scored.push({ row: other, distance: exactDistance(embeddings, row, embeddings, other, dim, metric) });
+    }
+    scored.sort((a, b) => a.distance - b.distance);
+    for (let j = 0; j < scored.length; j++) rows[row * width + j] = scored[j].row;
+    for (let j = scored.length; j < available; j++) rows[row * width + j] = -1;
+  }
+}
+
+export function assembleNeighbourTable(
+  embeddings: Float32Array,
+  count: number,
+  dim: number,
+  k: number,
+  candidates: Candidates,
+  metric: IndexMetric = 'cos',
+): MinedTable {
   checkNeighbourRequest(count, k);
   const indices = new Int32Array(count * k);
   const taken = new Int32Array(count);
@@ -100,7 +133,7 @@ export function assembleNeighbourTable(embeddings: Float32Array, count: number, 
     const queries = new Float32Array(short.length * dim);
     short.forEach((row, q) => queries.set(embeddings.subarray(row * dim, (row + 1) * dim), q * dim));
     const wanted = Math.min(k + 1, count);
-    const exact = exactNeighbours(embeddings, count, queries, short.length, dim, wanted, 'cos');
+    const exact = exactNeighbours(embeddings, count, queries, short.length, dim, wanted, metric);
     short.forEach((row, q) => {
       taken[row] = collectNeighbours(exact.rows.subarray(q * wanted, (q + 1) * wanted), wanted, row, k, indices.subarray(row * k, (row + 1) * k));
     });

@@ -1,0 +1,181 @@
+import { Worker } from 'node:worker_threads';
+import { TemiError } from '../runtime/errors.ts';
+import type { AddOutcome, KeyedTrainingSet } from './index-engine.ts';
+import { IndexEngine } from './index-engine.ts';
+import { resolveIndexConfig, type ResolvedIndexConfig, type VectorIndexConfig } from './index-config.ts';
+import type { RawMatches } from './hnsw.ts';
+import { buffersOf, rebuildError, type IndexRequest, type IndexResponse, type WorkerBoot } from './worker-protocol.ts';
+
+/**
+ * Incremental, bounded kNN index over record embeddings (usearch HNSW), keyed by 64-bit record
+ * ids. All usearch work runs in a dedicated worker thread, so a large add or a training-set
+ * mining pass never blocks this thread's event loop.
+ *
+ * Calls are answered in the order they were made. `size` and `has` reflect every call that has
+ * resolved so far (they are kept on this thread, so they answer synchronously).
+ *
+ * Arrays passed in are copied before they are handed to the worker; the caller keeps them.
+ */
+
+export const INDEX_WORKER_FAILED = 'TS_ERR_INDEX_WORKER_FAILED';
+export const INDEX_CLOSED = 'TS_ERR_INDEX_CLOSED';
+
+export type AddResult = AddOutcome;
+export type SearchResult = RawMatches;
+export type { KeyedTrainingSet, VectorIndexConfig };
+
+interface Pending {
+  resolve(result: unknown): void;
+  reject(error: Error): void;
+}
+
+export class VectorIndex {
+  private readonly pending = new Map<number, Pending>();
+  private readonly kept = new Set<bigint>();
+  private nextId = 1;
+  private failure: TemiError | undefined;
+
+  private constructor(
+    readonly config: ResolvedIndexConfig,
+    private readonly worker: Worker,
+  ) {
+    worker.on('message', (response: IndexResponse) => this.settle(response));
+    worker.on('error', (error) => this.fail(`the index worker crashed: ${error.message}`, error));
+    worker.on('exit', (code) => this.fail(`the index worker exited (code ${code})`));
+    worker.unref();
+  }
+
+  /** Starts an empty index (validating the configuration first). */
+  static async create(config: VectorIndexConfig): Promise<VectorIndex> {
+    return VectorIndex.start({ config: resolveIndexConfig(config) });
+  }
+
+  /** Reopens an index saved with `save(dir)`, with the configuration it was saved with. */
+  static async open(dir: string): Promise<VectorIndex> {
+    const index = await VectorIndex.start({ config: IndexEngine.savedConfig(dir), loadFrom: dir });
+    await index.refreshKeys();
+    return index;
+  }
+
+  private static async start(boot: WorkerBoot): Promise<VectorIndex> {
+    const worker = new Worker(new URL('./index-worker.boot.mjs', import.meta.url), { workerData: boot });
+    const index = new VectorIndex(boot.config, worker);
+    await index.waitFor(0);
+    return index;
+  }
+
+  get size(): number {
+    return this.kept.size;
+  }
+
+  has(key: bigint): boolean {
+    return this.kept.has(key);
+  }
+
+  /**
+   * Adds (or, for keys already kept, replaces) one vector per key; row i of `vectors` belongs to
+   * keys[i]. Evicts per the retention policy. A batch with any bad vector (wrong length, NaN,
+   * Inf, or all zeros under cosine) is refused whole with TS_ERR_INDEX_BAD_VECTOR; its
+   * `details.keys` lists every bad key so those records can be dead-lettered and the rest retried.
+   */
+  async add(keys: BigUint64Array, vectors: Float32Array): Promise<AddResult> {
+    // The sent copies are transferred (detached here); this one updates the key mirror afterwards.
+    const batchKeys = copyOf(keys);
+    const request = { op: 'add', keys: copyOf(keys), vectors: copyOf(vectors) } as const;
+    const outcome = (await this.call(request, buffersOf(request.keys, request.vectors))) as AddResult;
+    const notKept = new Set(outcome.notKept);
+    for (const key of batchKeys) if (!notKept.has(key)) this.kept.add(key);
+    for (const key of outcome.evicted) this.kept.delete(key);
+    return outcome;
+  }
+
+  /**
+   * k nearest kept vectors for each of `count` query rows: keys and distances are count x k,
+   * row-major, nearest first; counts[i] says how many of row i's entries are real (fewer than k
+   * when the index holds fewer vectors). The graph is asked for 2k candidates, which are
+   * re-ranked by exact distance on the kept Float32 rows, so distances are exact whatever the
+   * quantization, in usearch's conventions: 1 - cosine ('cos'), squared L2 ('l2sq'), 1 - dot ('ip').
+   */
+  async search(vectors: Float32Array, count: number, k: number): Promise<SearchResult> {
+    const request = { op: 'search', queries: copyOf(vectors), count, k } as const;
+    return (await this.call(request, buffersOf(request.queries))) as SearchResult;
+  }
+
+  /**
+   * The kept vectors as one training round's input: rows oldest-first (window) or in slot order
+   * (reservoir), each with its top-k neighbours among the rows, mined from the index itself
+   * (k+1 hits per row, self dropped; rows left short are searched exactly; repeats only when
+   * fewer than k+1 rows exist). With maxRows, a seeded uniform subset of that many rows is
+   * used, and its neighbours are mined within the subset.
+   */
+  async trainingSet(k: number, options: { maxRows?: number } = {}): Promise<KeyedTrainingSet> {
+    return (await this.call({ op: 'trainingSet', k, maxRows: options.maxRows }, [])) as KeyedTrainingSet;
+  }
+
+  /** Writes the graph (usearch format) and a sidecar (keys, raw rows, retention state); atomic as a pair. */
+  async save(dir: string): Promise<void> {
+    await this.call({ op: 'save', dir }, []);
+  }
+
+  /** Replaces this index's contents with a saved index of the same dimensions/metric/quantization/capacity/policy. */
+  async load(dir: string): Promise<void> {
+    await this.call({ op: 'load', dir }, []);
+    await this.refreshKeys();
+  }
+
+  /** Stops the worker; pending and later calls fail with TS_ERR_INDEX_CLOSED. */
+  async close(): Promise<void> {
+    if (this.failure) return;
+    this.failure = new TemiError(INDEX_CLOSED, 'the vector index was closed');
+    this.rejectAll(this.failure);
+    await this.worker.terminate();
+  }
+
+  private async refreshKeys(): Promise<void> {
+    const keys = (await this.call({ op: 'keys' }, [])) as BigUint64Array;
+    this.kept.clear();
+    for (const key of keys) this.kept.add(key);
+  }
+
+  private call(request: DistributiveOmit<IndexRequest, 'id'>, transfer: ArrayBuffer[]): Promise<unknown> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    const answer = this.waitFor(id);
+    this.worker.postMessage({ ...request, id }, transfer);
+    return answer;
+  }
+
+  private waitFor(id: number): Promise<unknown> {
+    // A busy worker holds the process open; an idle one does not.
+    if (this.pending.size === 0) this.worker.ref();
+    return new Promise((resolve, reject) => this.pending.set(id, { resolve, reject }));
+  }
+
+  private settle(response: IndexResponse): void {
+    const waiting = this.pending.get(response.id);
+    if (!waiting) return;
+    this.pending.delete(response.id);
+    if (this.pending.size === 0) this.worker.unref();
+    if (response.ok) waiting.resolve(response.result);
+    else waiting.reject(rebuildError(response.error, INDEX_WORKER_FAILED));
+  }
+
+  private fail(message: string, cause?: unknown): void {
+    if (this.failure) return;
+    this.failure = new TemiError(INDEX_WORKER_FAILED, message, { cause });
+    this.rejectAll(this.failure);
+  }
+
+  private rejectAll(error: TemiError): void {
+    for (const waiting of this.pending.values()) waiting.reject(error);
+    this.pending.clear();
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** A private copy with its own buffer, safe to transfer. */
+function copyOf<T extends BigUint64Array | Float32Array>(array: T): T {
+  if (!(array instanceof BigUint64Array) && !(array instanceof Float32Array)) return array;
+  return array.slice() as T;
+}
