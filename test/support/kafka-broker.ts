@@ -47,7 +47,7 @@ export interface KafkaBrokerOptions {
   startTimeoutMs?: number;
   /** How long stop() waits after SIGTERM before SIGKILL. */
   stopGraceMs?: number;
-  /** Directory with the Kafka jars; .kafka/libs (filled by `npm run setup:kafka`) by default. */
+  /** Directory with the Kafka jars; $KAFKA_LIBS_DIR, else .kafka/libs (filled by `npm run setup:kafka`). */
   libsDir?: string;
 }
 
@@ -73,7 +73,7 @@ export interface KafkaBroker {
 
 /** Starts a broker and resolves once it answers clients; rejects with the reason and the log tail. */
 export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promise<KafkaBroker> {
-  const libsDir = options.libsDir ?? defaultLibsDir;
+  const libsDir = options.libsDir ?? process.env.KAFKA_LIBS_DIR ?? defaultLibsDir;
   assertJarsPresent(libsDir);
 
   const ownsDataDir = options.dataDir === undefined;
