@@ -55,11 +55,11 @@ rm -rf "$staging"
 mkdir -p "$staging"
 log="$ROOT/.kafka/fetch.log"
 echo "setup:kafka: fetching Kafka jars from Maven Central into .kafka/libs ..."
-if ! mvn -B -q -f "$POM" dependency:copy-dependencies \
+if ! mvn -B -q -U -Dstyle.color=never -f "$POM" dependency:copy-dependencies \
       -DincludeScope=runtime -DoutputDirectory="$staging" >"$log" 2>&1; then
   rm -rf "$staging"
   fail "mvn dependency:copy-dependencies failed (is Maven Central reachable?); from $log:
-$(grep -E 'ERROR|Could not' "$log" | head -n 10)"
+$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -m 1 -E 'ERROR\] [^ ]')"
 fi
 ls "$staging"/kafka_2.13-*.jar >/dev/null 2>&1 || fail "Maven finished but no kafka_2.13 jar arrived; see $log"
 
