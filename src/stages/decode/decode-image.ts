@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { TemiError } from '../../runtime/errors.ts';
 import type { DecodeSpec } from './decode-spec.ts';
+import { missingEnd, sniffFormat } from './encoded-structure.ts';
 import type { RawPixels } from './raw-pixels.ts';
 
 /** Encoded formats the stage may accept (sharp's names). SVG is left out on purpose: it can reference external files. */
@@ -33,7 +34,7 @@ export async function decodeImage(bytes: Uint8Array, target: Target, limits: Dec
   try {
     meta = await sharp(input, { limitInputPixels: false, failOn: limits.failOn }).metadata();
   } catch (error) {
-    throw decodeFailure(error, bytes.length, where);
+    throw decodeFailure(error, bytes, where);
   }
   if (!(limits.formats as readonly string[]).includes(meta.format)) {
     throw new TemiError('TS_ERR_DECODE_UNSUPPORTED_FORMAT', `${meta.format} images are not accepted (formats: ${limits.formats.join(', ')})`, { where, details: { format: meta.format } });
@@ -50,7 +51,7 @@ export async function decodeImage(bytes: Uint8Array, target: Target, limits: Dec
     return checkedRaw(data, info, target, where);
   } catch (error) {
     if (error instanceof TemiError) throw error;
-    throw decodeFailure(error, bytes.length, where);
+    throw decodeFailure(error, bytes, where);
   }
 }
 
@@ -90,19 +91,22 @@ function checkedRaw(data: Buffer, info: sharp.OutputInfo, target: Target, where:
   return { width: info.width, height: info.height, channels: info.channels, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
 }
 
-/** Turns sharp/libvips messages into the stage's codes, keeping the library's words as the detail. */
-export function decodeFailure(error: unknown, size: number, where: string): TemiError {
+/**
+ * The stage's code for a failed decode. The code rests on facts we can check (sharp's own format
+ * detection, the structure of the bytes); libvips's message is kept as a detail only, since
+ * under concurrency it may belong to another image or be "Unknown error".
+ */
+export function decodeFailure(error: unknown, bytes: Uint8Array, where: string): TemiError {
   const message = (error instanceof Error ? error.message : String(error)).split('\n')[0].trim();
-  if (/unsupported image format/i.test(message)) {
-    return new TemiError('TS_ERR_DECODE_UNSUPPORTED_FORMAT', `not a recognised image (${size} bytes whose content matches no image format)`, { where, cause: error });
+  const detail = message && !/^unknown error$/i.test(message) ? ` (${message})` : '';
+  if (/^Input buffer contains unsupported image format/i.test(message) && !sniffFormat(bytes)) {
+    return new TemiError('TS_ERR_DECODE_UNSUPPORTED_FORMAT', `not a recognised image (${bytes.length} bytes whose content matches no image format)`, { where, cause: error });
   }
-  if (/pixel limit/i.test(message)) {
-    return new TemiError('TS_ERR_DECODE_TOO_LARGE', `the image exceeds the pixel limit (${message})`, { where, cause: error });
+  const missing = missingEnd(bytes);
+  if (missing) {
+    return new TemiError('TS_ERR_DECODE_TRUNCATED', `the image data ends early: ${bytes.length} bytes, without ${missing}${detail}`, { where, cause: error });
   }
-  if (/premature end|truncat|unexpected end|end of (file|stream)/i.test(message)) {
-    return new TemiError('TS_ERR_DECODE_TRUNCATED', `the image data ends early (${message})`, { where, cause: error });
-  }
-  return new TemiError('TS_ERR_DECODE_CORRUPT', `the image could not be decoded (${message})`, { where, cause: error });
+  return new TemiError('TS_ERR_DECODE_CORRUPT', `the image could not be decoded${detail || ' (the decoder gave no details)'}`, { where, cause: error });
 }
 
 function megapixels(pixels: number): string {

@@ -77,7 +77,8 @@ export function resolveDecodeSpec(config: DecodeOverrides): DecodeSpec {
 
 function perChannel(name: 'mean' | 'std', values: readonly number[], channels: number): number[] {
   if (values.length !== 1 && values.length !== channels) {
-    throw new TemiError('TS_ERR_DECODE_CONFIG', `"${name}" needs 1 or ${channels} values (one per output channel), found ${values.length}`, { where: name });
+    const wanted = channels === 1 ? '1 value (one output channel)' : `1 or ${channels} values (one per output channel)`;
+    throw new TemiError('TS_ERR_DECODE_CONFIG', `"${name}" needs ${wanted}, found ${values.length}`, { where: name });
   }
   if (name === 'std' && values.some((v) => v === 0)) throw new TemiError('TS_ERR_DECODE_CONFIG', '"std" values must not be 0', { where: name });
   return values.length === 1 ? Array.from({ length: channels }, () => values[0]) : [...values];

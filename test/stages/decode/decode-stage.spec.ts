@@ -1,0 +1,56 @@
+import { join } from 'node:path';
+import { from, lastValueFrom, toArray } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import { orderedConcurrentMap } from '../../../src/stages/decode/ordered-concurrent-map.ts';
+import { noisyJpeg, solidImage, writeFileIn } from '../image-fixtures.ts';
+import { runStages, tempDir } from '../stage-pipeline.ts';
+
+describe('decode stage in a pipeline', () => {
+  it('keeps arrival order while decoding several images at once', async () => {
+    const dir = await tempDir('decode-order-');
+    const keys: string[] = [];
+    for (let i = 0; i < 24; i++) {
+      // Big noisy images interleaved with tiny ones, so later records often finish first.
+      const bytes = i % 3 === 0 ? await noisyJpeg(900, 700) : await solidImage('png', 10, 10, { r: i, g: i, b: i });
+      const key = `${String(i).padStart(2, '0')}.${i % 3 === 0 ? 'jpg' : 'png'}`;
+      await writeFileIn(join(dir, 'images', key), bytes);
+      keys.push(key);
+    }
+    const { lines, deadLetters } = await runStages(dir, { use: 'files', with: { folder: 'images' } }, [{ use: 'decode', with: { size: 32, concurrency: 6 } }]);
+    expect(deadLetters).toEqual([]);
+    expect(lines.map((l) => l.key)).toEqual(keys);
+    expect(lines.every((l) => l.pixels.width === 32 && l.pixels.channels === 3)).toBe(true);
+  });
+
+  it('fails at start, naming the option, when mean/std do not fit the channels', async () => {
+    const dir = await tempDir('decode-config-');
+    await writeFileIn(join(dir, 'images', 'a.png'), await solidImage('png', 4, 4, { r: 0, g: 0, b: 0 }));
+    await expect(runStages(dir, { use: 'files', with: { folder: 'images' } }, [{ use: 'decode', with: { preset: 'mnist', mean: [0.5, 0.5, 0.5] } }])).rejects.toThrow(
+      'plugin "decode" (decode) failed to start: mean: "mean" needs 1 value (one output channel), found 3',
+    );
+  });
+
+  it('refuses unknown presets with a suggestion', async () => {
+    const dir = await tempDir('decode-preset-');
+    await expect(runStages(dir, { use: 'files', with: { folder: '.' } }, [{ use: 'decode', with: { preset: 'mobilenet-v3' } }])).rejects.toThrow(
+      /TS_ERR_CONFIG_ENUM at \$\.stages\[0\]\.with\.preset: expected one of "mobilenet-v2", "inception-v3", "mnist", found "mobilenet-v3" \(did you mean "mobilenet-v2"\?\)/,
+    );
+  });
+});
+
+describe('orderedConcurrentMap', () => {
+  it('runs up to the limit at once and emits in input order', async () => {
+    let running = 0;
+    let peak = 0;
+    const work = async (i: number) => {
+      running++;
+      peak = Math.max(peak, running);
+      await new Promise((resolve) => setTimeout(resolve, (12 - i) * 2));
+      running--;
+      return i * 10;
+    };
+    const out = await lastValueFrom(from(Array.from({ length: 12 }, (_, i) => i)).pipe(orderedConcurrentMap(4, work), toArray()));
+    expect(out).toEqual(Array.from({ length: 12 }, (_, i) => i * 10));
+    expect(peak).toBe(4);
+  });
+});
