@@ -28,10 +28,10 @@ export function stageRegistry(extra: StagePlugin[] = []): PluginRegistry {
 }
 
 /** Resolves `spec` as if it were `<dir>/pipeline.json`. */
-export async function resolveInDir(spec: Record<string, unknown>, dir: string): Promise<ResolveResult> {
+export async function resolveInDir(spec: Record<string, unknown>, dir: string, plugins: StagePlugin[] = []): Promise<ResolveResult> {
   const file = join(dir, 'pipeline.json');
   await writeFile(file, JSON.stringify(spec, null, 2));
-  return resolvePipeline(spec, { file, registry: stageRegistry() });
+  return resolvePipeline(spec, { file, registry: stageRegistry(plugins) });
 }
 
 class TextSink extends Writable {
@@ -51,11 +51,24 @@ export interface StageRunResult {
   readonly logs: string;
 }
 
+export interface StageRunOptions {
+  /** Further plugins the pipeline may use (test stages written against the public contract). */
+  readonly plugins?: StagePlugin[];
+  /** Sees the run before it executes, e.g. to stop it from a stage. */
+  readonly onRun?: (run: PipelineRun) => void;
+}
+
 /**
  * Runs `source -> stages -> jsonl(dir/out.jsonl)` with dead letters in dir/dead-letters.jsonl and
  * state in dir/state. Log level warn, no progress bar, unless `runtime` says otherwise.
  */
-export async function runStages(dir: string, source: Record<string, unknown>, stages: Array<Record<string, unknown>>, runtime: Record<string, unknown> = {}): Promise<StageRunResult> {
+export async function runStages(
+  dir: string,
+  source: Record<string, unknown>,
+  stages: Array<Record<string, unknown>>,
+  runtime: Record<string, unknown> = {},
+  options: StageRunOptions = {},
+): Promise<StageRunResult> {
   const spec = {
     name: 'stage-test',
     source,
@@ -65,10 +78,12 @@ export async function runStages(dir: string, source: Record<string, unknown>, st
     state: { dir: 'state' },
     runtime: { logLevel: 'warn', progress: 'off', ...runtime },
   };
-  const resolved = await resolveInDir(spec, dir);
+  const resolved = await resolveInDir(spec, dir, options.plugins);
   if (!resolved.ok) throw new Error(`invalid test pipeline:\n${resolved.issues.map(formatIssue).join('\n')}`);
   const logs = new TextSink();
-  const summary = await new PipelineRun(resolved.pipeline, { logStream: logs, progressStream: logs }).execute();
+  const run = new PipelineRun(resolved.pipeline, { logStream: logs, progressStream: logs });
+  options.onRun?.(run);
+  const summary = await run.execute();
   return { summary, lines: await readJsonl(join(dir, 'out.jsonl')), deadLetters: await readJsonl(join(dir, 'dead-letters.jsonl')), logs: logs.text };
 }
 

@@ -1,5 +1,9 @@
 import { join } from 'node:path';
+import { tap } from 'rxjs';
 import { describe, expect, it } from 'vitest';
+import { definePlugin } from '../../../src/runtime/contracts/plugin.ts';
+import type { PipelineRun } from '../../../src/runtime/pipeline-run.ts';
+import { s } from '../../../src/runtime/schema/schema.ts';
 import { idxImages, idxLabels, writeFileIn } from '../image-fixtures.ts';
 import { runStages, tempDir } from '../stage-pipeline.ts';
 
@@ -68,5 +72,33 @@ describe('files source: IDX pairs', () => {
     await writeFileIn(join(dir, 'lbls-idx1-ubyte'), idxLabels(labels.slice(0, 24)));
     await expect(runStages(dir, { use: 'files', with: { idx: { images: 'imgs-idx3-ubyte', labels: 'lbls-idx1-ubyte' } } }, [])).rejects.toThrow(/holds 25 images but .*lbls-idx1-ubyte holds 24 labels/);
     await expect(runStages(dir, { use: 'files', with: { idx: { images: 'imgs-idx3-ubyte', labels: 'none-idx1-ubyte' } } }, [])).rejects.toThrow(`${join(dir, 'none-idx1-ubyte')}: no such file`);
+  });
+});
+
+describe('files source: stopping', () => {
+  it('stops emitting soon after the run is stopped, and everything it emitted is still written', async () => {
+    const dir = await tempDir('files-idx-stop-');
+    await writeFileIn(join(dir, 'many-idx3-ubyte'), idxImages(5_000, 4, 4, (n) => n % 256));
+    let run: PipelineRun | undefined;
+    let seen = 0;
+    // A stage that asks for a graceful stop (as SIGTERM does) once 100 records went through it.
+    const stopAfter100 = definePlugin({
+      name: 'stop-after-100',
+      kind: 'stage',
+      description: 'Stops the run after 100 records.',
+      configSchema: s.object({}),
+      deps: {},
+      create: () => ({ operator: tap(() => (++seen === 100 ? void run!.stop() : undefined)) }),
+    });
+    const maxInFlight = 64;
+    const { summary, lines } = await runStages(dir, { use: 'files', with: { idx: { images: 'many-idx3-ubyte' } } }, [{ use: 'stop-after-100' }], { maxInFlight }, {
+      plugins: [stopAfter100],
+      onRun: (r) => (run = r),
+    });
+    expect(summary.stopped).toBe(true);
+    expect(summary.records).toBeGreaterThanOrEqual(100);
+    expect(summary.records).toBeLessThanOrEqual(100 + maxInFlight);
+    expect(summary.written).toBe(summary.records);
+    expect(lines.map((l) => l.key)).toEqual(Array.from({ length: summary.records }, (_, row) => `many-idx3-ubyte#${row}`));
   });
 });
