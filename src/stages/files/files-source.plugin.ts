@@ -14,7 +14,7 @@ const filesConfigShape = s.object({
   folder: s.optional(
     s.string({
       minLength: 1,
-      description: 'Folder of JPEG/PNG/WebP images, relative to the pipeline file. Files are emitted sorted by relative path (the record key).',
+      description: 'Give either this or idx. Folder of JPEG/PNG/WebP images, relative to the pipeline file; files are emitted sorted by relative path (the record key).',
       examples: ['data/pets'],
     }),
   ),
@@ -24,7 +24,7 @@ const filesConfigShape = s.object({
         images: s.string({ minLength: 1, description: 'idx3-ubyte image file, plain or .gz, relative to the pipeline file.' }),
         labels: s.optional(s.string({ minLength: 1, description: 'idx1-ubyte label file, plain or .gz; labels ride along as metadata.label.' })),
       },
-      { description: 'An MNIST-family IDX pair. Records carry 8-bit grayscale payload.rawPixels; put the decode stage after this source to get normalised payload.pixels.' },
+      { description: 'Give either this or folder. An MNIST-family IDX pair. Records carry 8-bit grayscale payload.rawPixels; put the decode stage after this source to get normalised payload.pixels.' },
     ),
   ),
   extensions: s.array(s.string({ minLength: 1 }), {
