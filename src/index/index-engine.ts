@@ -231,9 +231,4 @@ export class IndexEngine {
     this.graph = graph;
     this.rows = RetainedRows.restore(sidecar.rows);
   }
-
-  /** Reads the configuration a saved index was built with (to reopen it without knowing it). */
-  static savedConfig(dir: string): ResolvedIndexConfig {
-    return readSidecar(join(dir, SIDECAR_NAME)).config;
-  }
 }

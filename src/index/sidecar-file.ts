@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { TemiError } from '../runtime/errors.ts';
 import type { ResolvedIndexConfig } from './index-config.ts';
@@ -62,23 +62,51 @@ function corrupt(path: string, why: string): TemiError {
   return new TemiError(INDEX_LOAD_FAILED, `index sidecar is unreadable: ${why}`, { where: path });
 }
 
+function parseHeader(path: string, json: string): SidecarHeader {
+  let header: SidecarHeader;
+  try {
+    header = JSON.parse(json) as SidecarHeader;
+  } catch (cause) {
+    throw new TemiError(INDEX_LOAD_FAILED, 'index sidecar header is not JSON', { where: path, cause });
+  }
+  if (header.format !== 1) throw corrupt(path, `unknown format ${String(header.format)}`);
+  return header;
+}
+
+function missing(path: string, cause: unknown): TemiError {
+  return new TemiError(INDEX_LOAD_FAILED, 'no saved index here (the sidecar file is missing or unreadable)', { where: path, cause });
+}
+
+/** Only the configuration a saved index was built with: reads the header, not the rows. */
+export function readSidecarConfig(path: string): ResolvedIndexConfig {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (cause) {
+    throw missing(path, cause);
+  }
+  try {
+    const prefix = Buffer.alloc(12);
+    if (readSync(fd, prefix, 0, 12, 0) !== 12 || prefix.toString('latin1', 0, 8) !== MAGIC) throw corrupt(path, 'not a temi-stream index sidecar');
+    const json = Buffer.alloc(prefix.readUInt32LE(8));
+    if (readSync(fd, json, 0, json.length, 12) !== json.length) throw corrupt(path, 'truncated header');
+    return parseHeader(path, json.toString('utf8')).config;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export function readSidecar(path: string): Sidecar {
   let file: Buffer;
   try {
     file = readFileSync(path);
   } catch (cause) {
-    throw new TemiError(INDEX_LOAD_FAILED, 'no saved index here (the sidecar file is missing or unreadable)', { where: path, cause });
+    throw missing(path, cause);
   }
   if (file.length < 12 || file.toString('latin1', 0, 8) !== MAGIC) throw corrupt(path, 'not a temi-stream index sidecar');
   const headerBytes = file.readUInt32LE(8);
   if (12 + headerBytes > file.length) throw corrupt(path, 'truncated header');
-  let header: SidecarHeader;
-  try {
-    header = JSON.parse(file.toString('utf8', 12, 12 + headerBytes)) as SidecarHeader;
-  } catch (cause) {
-    throw new TemiError(INDEX_LOAD_FAILED, 'index sidecar header is not JSON', { where: path, cause });
-  }
-  if (header.format !== 1) throw corrupt(path, `unknown format ${String(header.format)}`);
+  const header = parseHeader(path, file.toString('utf8', 12, 12 + headerBytes));
   const { dimensions: dim, capacity, policy, seed } = header.config;
   const start = 12 + headerBytes + ((8 - ((12 + headerBytes) % 8)) % 8);
   const keyLength = header.size * 8;

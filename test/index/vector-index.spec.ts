@@ -42,6 +42,19 @@ describe('VectorIndex off the event loop', () => {
     expect(index.size).toBe(count);
   });
 
+  it('with transfer: true moves the caller\'s vectors instead of copying them', async () => {
+    const index = await createIndex({ dimensions: 4, capacity: 10 });
+    const vectors = Float32Array.of(1, 2, 3, 4, 4, 3, 2, 1);
+    const keys = BigUint64Array.of(1n, 2n);
+    await index.add(keys, vectors, { transfer: true });
+    expect(vectors.length).toBe(0);
+    expect(keys.length).toBe(2);
+    expect(index.size).toBe(2);
+    const kept = Float32Array.of(1, 1, 1, 1);
+    await index.add(BigUint64Array.of(3n), kept);
+    expect(kept.length).toBe(4);
+  });
+
   it('starts under plain `node --import tsx` as well as under vitest', async () => {
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'test/index/support/standalone-index.ts'], {
       cwd: process.cwd(),
@@ -86,6 +99,7 @@ describe('bad vectors', () => {
     const index = await createIndex({ dimensions: dim, capacity: 100 });
     await expect(index.add(BigUint64Array.of(9n), new Float32Array(dim))).rejects.toMatchObject({ code: 'TS_ERR_INDEX_BAD_VECTOR', where: 'key 9' });
     await expect(index.add(BigUint64Array.of(9n), new Float32Array(dim - 1).fill(1))).rejects.toThrow(/key 9/);
+    await expect(index.add([9n] as never, new Float32Array(dim).fill(1))).rejects.toMatchObject({ code: 'TS_ERR_INDEX_BAD_VECTOR' });
     const l2 = await createIndex({ dimensions: dim, capacity: 100, metric: 'l2sq' });
     await l2.add(BigUint64Array.of(9n), new Float32Array(dim));
     expect(l2.has(9n)).toBe(true);
@@ -186,6 +200,12 @@ describe('save and load', () => {
     await expect(reservoir.load(dir)).rejects.toMatchObject({ code: 'TS_ERR_INDEX_CONFIG_MISMATCH' });
 
     await expect(VectorIndex.open(join(scratch, 'nothing-here'))).rejects.toMatchObject({ code: 'TS_ERR_INDEX_LOAD_FAILED' });
+
+    const graphFile = readdirSync(dir).find((name) => name.endsWith('.usearch'))!;
+    const graphBytes = readFileSync(join(dir, graphFile));
+    rmSync(join(dir, graphFile));
+    await expect(VectorIndex.open(dir)).rejects.toMatchObject({ code: 'TS_ERR_INDEX_LOAD_FAILED', where: join(dir, graphFile) });
+    writeFileSync(join(dir, graphFile), graphBytes);
 
     const sidecar = join(dir, 'index.sidecar');
     const bytes = readFileSync(sidecar);
