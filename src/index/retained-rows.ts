@@ -39,9 +39,12 @@ export interface RetainedRowsState {
   readonly vectors: Float32Array;
 }
 
+const INITIAL_SLOTS = 1024;
+
 export class RetainedRows {
-  readonly keys: BigUint64Array;
-  readonly vectors: Float32Array;
+  /** Grown by doubling up to capacity, so a large capacity costs memory only once it fills. */
+  private keyStore: BigUint64Array;
+  private vectorStore: Float32Array;
   private readonly slotOfKey = new Map<bigint, number>();
   private filled = 0;
   /** window: the oldest slot once full. */
@@ -55,8 +58,30 @@ export class RetainedRows {
     readonly dim: number,
     readonly seed: number,
   ) {
-    this.keys = new BigUint64Array(capacity);
-    this.vectors = new Float32Array(capacity * dim);
+    const slots = Math.min(capacity, INITIAL_SLOTS);
+    this.keyStore = new BigUint64Array(slots);
+    this.vectorStore = new Float32Array(slots * dim);
+  }
+
+  /** Key of each slot (valid below `size`). */
+  get keys(): BigUint64Array {
+    return this.keyStore;
+  }
+
+  /** Raw row of each slot, row-major (valid below `size`). */
+  get vectors(): Float32Array {
+    return this.vectorStore;
+  }
+
+  private makeRoomFor(slot: number): void {
+    if (slot < this.keyStore.length) return;
+    const slots = Math.min(this.capacity, Math.max(slot + 1, this.keyStore.length * 2));
+    const keys = new BigUint64Array(slots);
+    keys.set(this.keyStore);
+    const vectors = new Float32Array(slots * this.dim);
+    vectors.set(this.vectorStore);
+    this.keyStore = keys;
+    this.vectorStore = vectors;
   }
 
   get size(): number {
@@ -110,6 +135,7 @@ export class RetainedRows {
         touch(leaving);
         this.slotOfKey.delete(leaving);
       } else {
+        this.makeRoomFor(slot);
         this.filled++;
       }
       this.keys[slot] = key;
@@ -163,6 +189,7 @@ export class RetainedRows {
 
   static restore(state: RetainedRowsState): RetainedRows {
     const rows = new RetainedRows(state.policy, state.capacity, state.dim, state.seed);
+    if (state.size > 0) rows.makeRoomFor(state.size - 1);
     rows.keys.set(state.keys.subarray(0, state.size));
     rows.vectors.set(state.vectors.subarray(0, state.size * state.dim));
     for (let slot = 0; slot < state.size; slot++) rows.slotOfKey.set(rows.keys[slot], slot);
