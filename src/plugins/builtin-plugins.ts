@@ -2,11 +2,31 @@ import type { StagePlugin } from '../runtime/contracts/plugin.ts';
 import { deadLetterSinkPlugin } from '../stages/dead-letter/dead-letter-sink.plugin.ts';
 import { jsonlSinkPlugin } from '../stages/jsonl/jsonl-sink.plugin.ts';
 import { replaySourcePlugin } from '../stages/replay/replay-source.plugin.ts';
+import { decodeStagePlugin } from '../stages/decode/decode-stage.plugin.ts';
+import { embedStagePlugin } from '../stages/embed/embed-stage.plugin.ts';
+import { pixelsEmbedStagePlugin } from '../stages/embed/pixels-embed.plugin.ts';
+import { filesSourcePlugin } from '../stages/files/files-source.plugin.ts';
+import { assignStagePlugin } from '../stages/assign/assign-stage.plugin.ts';
+import { evaluateStagePlugin } from '../stages/evaluate/evaluate-stage.plugin.ts';
+import { indexStagePlugin } from '../stages/index/index-stage.plugin.ts';
+import { trainStagePlugin } from '../stages/train/train-stage.plugin.ts';
 import { PluginRegistry } from './plugin-registry.ts';
 
 /** The built-in plugins. They register through the same contract check as user plugins. */
 export function builtinPlugins(): StagePlugin[] {
-  return [replaySourcePlugin, jsonlSinkPlugin, deadLetterSinkPlugin] as StagePlugin[];
+  return [
+    filesSourcePlugin,
+    replaySourcePlugin,
+    decodeStagePlugin,
+    embedStagePlugin,
+    pixelsEmbedStagePlugin,
+    indexStagePlugin,
+    trainStagePlugin,
+    assignStagePlugin,
+    evaluateStagePlugin,
+    jsonlSinkPlugin,
+    deadLetterSinkPlugin,
+  ] as StagePlugin[];
 }
 
 export function createRegistryWithBuiltins(): PluginRegistry {

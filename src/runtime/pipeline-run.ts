@@ -15,6 +15,8 @@ import { createLogger } from './services/pino-logger.ts';
 import { PromMetrics } from './services/prom-metrics.ts';
 import { systemClock } from './services/system-clock.ts';
 import { PipelineSnapshots } from './state/pipeline-snapshots.ts';
+import { clusteringServices } from './contracts/clustering-services.ts';
+import { PersistentModelRegistry } from '../clustering/registry/model-registry.ts';
 
 export interface RunSummary {
   readonly pipeline: string;
@@ -85,6 +87,9 @@ export class PipelineRun {
     const snapshots = new PipelineSnapshots(state, this.logger);
     const records = new DefaultRecordFactory(this.limiter, systemClock);
     this.bindRuntimeServices(state, records);
+    const registry = new PersistentModelRegistry(state, systemClock, this.logger);
+    await registry.load();
+    this.container.bind(clusteringServices.modelRegistry, registry);
     if (pipeline.spec.metrics.port !== undefined) {
       this.metricsPort = await this.metrics.serve(pipeline.spec.metrics.port, pipeline.spec.metrics.host);
       this.logger.info('metrics endpoint listening', { url: `http://${pipeline.spec.metrics.host}:${this.metricsPort}/metrics` });

@@ -1,0 +1,71 @@
+import type { ModelRegistry, PublishedModel, SerializedPublishedModel } from '../../runtime/contracts/clustering-services.ts';
+import type { Clock, Logger, StateStore } from '../../runtime/contracts/services.ts';
+import { deserializeClusterModel } from '../model-codec.ts';
+
+const LATEST = 'models/latest.json';
+
+/**
+ * Versioned models of one pipeline. The newest version is persisted (atomically) under the state
+ * directory when published, so a restart serves the last model at once and keeps counting
+ * versions from there.
+ */
+export class PersistentModelRegistry implements ModelRegistry {
+  private latest: PublishedModel | undefined;
+  private readonly listeners = new Set<(p: PublishedModel) => void>();
+
+  constructor(
+    private readonly state: StateStore,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {}
+
+  current(): PublishedModel | undefined {
+    return this.latest;
+  }
+
+  async publish(model: PublishedModel['model'], info: { loss?: number; trainedOn?: number }): Promise<PublishedModel> {
+    const published: PublishedModel = { version: (this.latest?.version ?? 0) + 1, model, trainer: model.trainer, publishedAt: this.clock.now(), ...info };
+    await this.state.writeJson(LATEST, serializePublished(published));
+    this.install(published);
+    this.logger.info('model published', { version: published.version, trainer: published.trainer, loss: published.loss, trainedOn: published.trainedOn });
+    return published;
+  }
+
+  adopt(published: PublishedModel): boolean {
+    if (this.latest && published.version <= this.latest.version) return false;
+    this.install(published);
+    this.logger.info('model adopted', { version: published.version, trainer: published.trainer });
+    return true;
+  }
+
+  onPublish(listener: (p: PublishedModel) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Loads the persisted latest version, if any (called once at start). */
+  async load(): Promise<PublishedModel | undefined> {
+    const stored = await this.state.readJson<SerializedPublishedModel>(LATEST);
+    if (!stored) return undefined;
+    const published = deserializePublished(stored, this.state.path(LATEST));
+    this.install(published);
+    this.logger.info('model restored', { version: published.version, trainer: published.trainer });
+    return published;
+  }
+
+  private install(published: PublishedModel): void {
+    const previous = this.latest;
+    this.latest = published;
+    for (const l of this.listeners) l(published);
+    // Assignments in flight may still hold the previous model for one batch; release it after.
+    if (previous && previous.model !== published.model) setTimeout(() => previous.model.dispose(), 1000).unref();
+  }
+}
+
+export function serializePublished(p: PublishedModel): SerializedPublishedModel {
+  return { version: p.version, trainer: p.trainer, publishedAt: p.publishedAt, loss: p.loss, trainedOn: p.trainedOn, model: p.model.serialize() };
+}
+
+export function deserializePublished(s: SerializedPublishedModel, where: string): PublishedModel {
+  return { version: s.version, trainer: s.trainer, publishedAt: s.publishedAt, loss: s.loss, trainedOn: s.trainedOn, model: deserializeClusterModel(s.model as never, where) };
+}

@@ -1,0 +1,73 @@
+import { existsSync } from 'node:fs';
+import type { NeighbourIndex } from '../../runtime/contracts/clustering-services.ts';
+import { TemiError } from '../../runtime/errors.ts';
+import { VectorIndex, type VectorIndexConfig } from '../../index/vector-index.ts';
+
+/**
+ * The pipeline's vector index, created when the first embedding shows its dimension (the config
+ * need not repeat what the model decides) or reopened from the state directory on restart.
+ */
+export class LazyVectorIndex implements NeighbourIndex {
+  private index: VectorIndex | undefined;
+  private opening: Promise<VectorIndex> | undefined;
+  private addedCount = 0;
+
+  constructor(private readonly config: Omit<VectorIndexConfig, 'dimensions'>, private readonly saveDir: string) {}
+
+  get size(): number {
+    return this.index?.size ?? 0;
+  }
+
+  get added(): number {
+    return this.addedCount;
+  }
+
+  get dimensions(): number | undefined {
+    return this.index?.config.dimensions;
+  }
+
+  async add(keys: BigUint64Array, vectors: Float32Array, dimensions: number): Promise<void> {
+    const index = await this.ensure(dimensions);
+    if (dimensions !== index.config.dimensions) {
+      throw new TemiError('TS_ERR_INDEX_BAD_VECTOR', `embedding has ${dimensions} dimensions, the index holds ${index.config.dimensions}`);
+    }
+    await index.add(keys, vectors);
+    this.addedCount += keys.length;
+  }
+
+  async search(vectors: Float32Array, count: number, k: number) {
+    return this.require().search(vectors, count, k);
+  }
+
+  async trainingSet(k: number, options: { maxRows?: number } = {}) {
+    return this.require().trainingSet(k, options);
+  }
+
+  async save(): Promise<boolean> {
+    if (!this.index) return false;
+    await this.index.save(this.saveDir);
+    return true;
+  }
+
+  async restore(addedCount: number): Promise<void> {
+    if (!existsSync(this.saveDir)) return;
+    this.index = await VectorIndex.open(this.saveDir);
+    this.addedCount = addedCount;
+  }
+
+  async close(): Promise<void> {
+    await this.index?.close();
+  }
+
+  private require(): VectorIndex {
+    if (!this.index) throw new TemiError('TS_ERR_INDEX_EMPTY', 'the index has no vectors yet');
+    return this.index;
+  }
+
+  private async ensure(dimensions: number): Promise<VectorIndex> {
+    if (this.index) return this.index;
+    this.opening ??= VectorIndex.create({ ...this.config, dimensions });
+    this.index = await this.opening;
+    return this.index;
+  }
+}

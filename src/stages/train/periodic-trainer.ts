@@ -1,0 +1,108 @@
+import { alignClusters } from '../../clustering/align-clusters.ts';
+import type { ClusterModel, ClusterTrainer } from '../../clustering/contracts.ts';
+import type { ModelRegistry, NeighbourIndex } from '../../runtime/contracts/clustering-services.ts';
+import type { Clock, Logger, Metrics } from '../../runtime/contracts/services.ts';
+import { reasonOf } from '../../runtime/errors.ts';
+import { roundDue, type ScheduleSettings, type ScheduleState } from './training-schedule.ts';
+
+export interface RoundSettings extends ScheduleSettings {
+  readonly epochs: number;
+  readonly k: number;
+  readonly maxRows?: number;
+}
+
+/**
+ * Runs training rounds off the record path: `observe` only counts, and a due round runs in the
+ * background (one at a time) while records keep flowing. Each round mines pairs from the index,
+ * trains warm-started, renames clusters to match the previous version, and publishes.
+ */
+export class PeriodicTrainer {
+  private state: ScheduleState = { seen: 0, seenAtLastRound: 0, rounds: 0, lastRoundAtMs: 0 };
+  private running: Promise<void> | undefined;
+  private failedRounds = 0;
+
+  constructor(
+    private readonly trainer: ClusterTrainer,
+    private readonly index: NeighbourIndex,
+    private readonly registry: ModelRegistry,
+    private readonly settings: RoundSettings,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly metrics: Metrics,
+  ) {}
+
+  get rounds(): number {
+    return this.state.rounds;
+  }
+
+  get failures(): number {
+    return this.failedRounds;
+  }
+
+  observe(records: number): void {
+    this.state = { ...this.state, seen: this.state.seen + records };
+    this.maybeStart();
+  }
+
+  /** Waits for a running round; with `final`, also trains on what arrived since the last one. */
+  async drain(final: boolean): Promise<void> {
+    await this.running;
+    if (final && this.state.seen > this.state.seenAtLastRound && this.index.size > this.settings.k) {
+      this.running = this.round();
+      await this.running;
+    }
+  }
+
+  snapshot(): unknown {
+    return { schedule: this.state, trainer: this.trainer.snapshot() };
+  }
+
+  restore(saved: unknown): void {
+    const s = saved as { schedule: ScheduleState; trainer: unknown };
+    this.state = s.schedule;
+    this.trainer.restore(s.trainer);
+  }
+
+  private maybeStart(): void {
+    if (this.running || !roundDue(this.settings, this.state, this.clock.now())) return;
+    if (this.index.size <= this.settings.k) return;
+    this.running = this.round().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  private async round(): Promise<void> {
+    const startedAt = this.clock.now();
+    const seenAtStart = this.state.seen;
+    const roundsCounter = this.metrics.counter('temi_training_rounds_total', 'Training rounds by outcome', ['outcome']);
+    try {
+      const data = await this.index.trainingSet(this.settings.k, { maxRows: this.settings.maxRows });
+      const result = await this.trainer.trainRound(data, { epochs: this.settings.epochs });
+      const model = this.stableIds(result.model, data.embeddings, data.count);
+      const published = await this.registry.publish(model, { loss: result.meanLoss, trainedOn: data.count });
+      this.state = { seen: this.state.seen, seenAtLastRound: seenAtStart, rounds: this.state.rounds + 1, lastRoundAtMs: this.clock.now() };
+      roundsCounter.inc({ outcome: 'published' });
+      this.metrics.gauge('temi_training_last_loss', 'Mean loss of the last published round').set(result.meanLoss);
+      this.metrics.gauge('temi_model_version', 'Version of the model in service').set(published.version);
+      this.metrics.histogram('temi_training_round_seconds', 'Duration of training rounds', [], [1, 5, 15, 30, 60, 120, 300, 600, 1800]).observe((this.clock.now() - startedAt) / 1000);
+      this.logger.info('training round done', { version: published.version, rows: data.count, epochs: result.epochs, loss: result.meanLoss, samplesPerSecond: Math.round(result.samples / Math.max(result.seconds, 1e-9)) });
+    } catch (error) {
+      // The previous model keeps serving; the next trigger tries again with more data.
+      this.failedRounds++;
+      this.state = { ...this.state, seenAtLastRound: seenAtStart, lastRoundAtMs: this.clock.now(), rounds: this.state.rounds };
+      roundsCounter.inc({ outcome: 'rejected' });
+      this.logger.error('training round rejected; previous model stays in service', { reason: reasonOf(error) });
+    }
+  }
+
+  /** Renames the new model's clusters to agree with the serving model on the training rows. */
+  private stableIds(model: ClusterModel, embeddings: Float32Array, count: number): ClusterModel {
+    const previous = this.registry.current();
+    if (!previous || previous.model.numClusters !== model.numClusters || previous.model.dim !== model.dim) return model;
+    const before = previous.model.assign(embeddings, count).cluster;
+    const after = model.assign(embeddings, count).cluster;
+    const permuted = model.withPermutation(alignClusters(before, after, model.numClusters));
+    if (permuted !== model) model.dispose();
+    return permuted;
+  }
+}

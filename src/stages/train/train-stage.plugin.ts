@@ -1,0 +1,59 @@
+import { tap } from 'rxjs';
+import { TRAINER_NAMES, createTrainer } from '../../clustering/trainer-factory.ts';
+import { clusteringServices } from '../../runtime/contracts/clustering-services.ts';
+import { definePlugin } from '../../runtime/contracts/plugin.ts';
+import { services } from '../../runtime/contracts/services.ts';
+import { s } from '../../runtime/schema/schema.ts';
+import { BACKEND_PREFERENCE, selectBackend } from '../../tf/backends.ts';
+import { PeriodicTrainer } from './periodic-trainer.ts';
+
+export const trainStagePlugin = definePlugin({
+  name: 'train',
+  kind: 'stage',
+  description: 'Retrains clustering heads periodically on the index window (temi by default; scan, tsp, kmeans) and publishes versioned models; records pass through untouched and never wait for training.',
+  configSchema: s.object({
+    trainer: s.enum(TRAINER_NAMES, { default: 'temi', description: 'Training objective.' }),
+    clusters: s.integer({ min: 2, max: 10_000, default: 10, description: 'Number of clusters C.' }),
+    firstRoundAt: s.integer({ min: 2, default: 2000, description: 'Records before the first round.' }),
+    everyRecords: s.integer({ min: 1, default: 2000, description: 'New records that trigger the next round.' }),
+    everySeconds: s.optional(s.number({ exclusiveMin: 0, description: 'Also train this long after the last round if anything new arrived.' })),
+    epochs: s.integer({ min: 1, default: 5, description: 'Epochs over the window per round (warm-started).' }),
+    k: s.integer({ min: 1, default: 50, description: 'Neighbours per anchor a pair partner is drawn from.' }),
+    maxRows: s.optional(s.integer({ min: 2, description: 'Train on a uniform subset of the window of at most this many rows.' })),
+    batchSize: s.integer({ min: 2, default: 256 }),
+    learningRate: s.optional(s.number({ exclusiveMin: 0, description: 'Base rate (peak = rate * batch / 256); the trainer default when absent.' })),
+    heads: s.optional(s.integer({ min: 1, description: 'Independent heads (temi default 16, scan/tsp 10).' })),
+    seed: s.integer({ default: 0 }),
+    backend: s.enum(['auto', ...BACKEND_PREFERENCE] as const, {
+      default: 'auto',
+      description: 'TensorFlow.js backend for training; auto takes the fastest available (native TensorFlow after `npm run setup:tensorflow`). One backend serves the whole process.',
+    }),
+    finalRound: s.boolean({ default: true, description: 'On drain, train once more on records that arrived since the last round.' }),
+    options: s.record(s.any(), { default: {}, description: "Trainer-specific options, e.g. temi's beta or kmeans' decayFactor." }),
+  }),
+  deps: { index: clusteringServices.vectorIndex, registry: clusteringServices.modelRegistry, clock: services.clock, logger: services.logger, metrics: services.metrics },
+  create({ config, deps, instanceName }) {
+    const trainer = createTrainer(config.trainer, { clusters: config.clusters, seed: config.seed, batchSize: config.batchSize, learningRate: config.learningRate, heads: config.heads, options: config.options });
+    const logger = deps.logger.child({ stage: instanceName, trainer: config.trainer });
+    const periodic = new PeriodicTrainer(
+      trainer,
+      deps.index,
+      deps.registry,
+      { firstRoundAt: config.firstRoundAt, everyRecords: config.everyRecords, everySeconds: config.everySeconds, epochs: config.epochs, k: config.k, maxRows: config.maxRows },
+      deps.clock,
+      logger,
+      deps.metrics,
+    );
+    return {
+      async start() {
+        const selection = await selectBackend(config.backend, (line) => logger.info(line));
+        deps.metrics.gauge('temi_backend_info', 'TensorFlow.js backend in use (1 for the active one)', ['backend']).set(1, { backend: selection.backend });
+      },
+      operator: tap(() => periodic.observe(1)),
+      drain: () => periodic.drain(config.finalRound),
+      snapshot: () => periodic.snapshot(),
+      restore: (state) => periodic.restore(state),
+      stop: () => trainer.dispose(),
+    };
+  },
+});
