@@ -1,0 +1,51 @@
+/**
+ * What the kafka sink writes for a record, as a pure function: key = the image id the record
+ * arrived with, value = JSON {id, cluster, confidence, modelVersion, ts, label?}. `cluster`,
+ * `confidence` and `modelVersion` are null when no model has assigned the record yet.
+ */
+import type { StreamRecord } from '../../runtime/contracts/record.ts';
+
+export interface LabelValue {
+  readonly id: string;
+  readonly cluster: number | null;
+  readonly confidence: number | null;
+  readonly modelVersion: number | null;
+  /** When the label was written, ms since the epoch. */
+  readonly ts: number;
+  readonly label?: number;
+}
+
+export function labelValue(record: StreamRecord, now: number): LabelValue {
+  const a = record.payload.assignment;
+  return {
+    id: record.key,
+    cluster: a?.cluster ?? null,
+    confidence: a ? a.confidence : null,
+    modelVersion: a?.modelVersion ?? null,
+    ts: now,
+    ...(record.metadata.label !== undefined ? { label: record.metadata.label } : {}),
+  };
+}
+
+export function labelMessage(record: StreamRecord, now: number): { key: string; value: string } {
+  return { key: record.key, value: JSON.stringify(labelValue(record, now)) };
+}
+
+/** Headers of a dead-letter message: why it failed and where it came from (values are strings). */
+export function deadLetterHeaders(record: StreamRecord, letter: { stage: string; code: string; reason: string; at: number }): Record<string, string> {
+  const { origin } = record.metadata;
+  const headers: Record<string, string> = {
+    stage: letter.stage,
+    code: letter.code,
+    reason: letter.reason,
+    'dead-lettered-at': String(letter.at),
+    'record-id': record.id.toString(),
+    'origin-source': origin.source,
+  };
+  if (origin.topic !== undefined) headers['origin-topic'] = origin.topic;
+  if (origin.partition !== undefined) headers['origin-partition'] = String(origin.partition);
+  if (origin.offset !== undefined) headers['origin-offset'] = origin.offset;
+  if (origin.file !== undefined) headers['origin-file'] = origin.file;
+  if (record.metadata.label !== undefined) headers.label = String(record.metadata.label);
+  return headers;
+}
