@@ -10,6 +10,7 @@ import { assignStagePlugin } from '../stages/assign/assign-stage.plugin.ts';
 import { evaluateStagePlugin } from '../stages/evaluate/evaluate-stage.plugin.ts';
 import { indexStagePlugin } from '../stages/index/index-stage.plugin.ts';
 import { trainStagePlugin } from '../stages/train/train-stage.plugin.ts';
+import { kafkaDeadLetterSinkPlugin, kafkaSinkPlugin, kafkaSourcePlugin } from '../stages/kafka/index.ts';
 import { PluginRegistry } from './plugin-registry.ts';
 
 /** The built-in plugins. They register through the same contract check as user plugins. */
@@ -26,6 +27,9 @@ export function builtinPlugins(): StagePlugin[] {
     evaluateStagePlugin,
     jsonlSinkPlugin,
     deadLetterSinkPlugin,
+    kafkaSourcePlugin,
+    kafkaSinkPlugin,
+    kafkaDeadLetterSinkPlugin,
   ] as StagePlugin[];
 }
 
