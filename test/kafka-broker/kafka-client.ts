@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import kafkajs from 'kafkajs';
+import { createTopicsReady } from '../support/kafka-topics.ts';
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -12,13 +13,7 @@ export function quietKafka(brokers: string): InstanceType<typeof Kafka> {
 }
 
 export async function createTopic(kafka: InstanceType<typeof Kafka>, topic: string, numPartitions = 1): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: true });
-  } finally {
-    await admin.disconnect();
-  }
+  await createTopicsReady(kafka, [topic], numPartitions);
 }
 
 export function uniqueTopic(prefix: string): string {
