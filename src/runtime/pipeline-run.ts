@@ -14,6 +14,7 @@ import { FileStateStore } from './services/file-state-store.ts';
 import { createLogger } from './services/pino-logger.ts';
 import { PromMetrics } from './services/prom-metrics.ts';
 import { systemClock } from './services/system-clock.ts';
+import { tf } from '../tf/tf.ts';
 import { PipelineSnapshots } from './state/pipeline-snapshots.ts';
 import { clusteringServices } from './contracts/clustering-services.ts';
 import { PersistentModelRegistry } from '../clustering/registry/model-registry.ts';
@@ -114,11 +115,14 @@ export class PipelineRun {
 
       const progress = new ProgressReporter(source.expectedCount, ProgressReporter.modeFor(pipeline.spec.runtime.progress, this.options.progressStream), this.options.progressStream);
       progress.start();
+      const sampler = this.startSampling();
       const periodic = setInterval(() => {
         void snapshots.save(this.created.map((c) => ({ name: c.stage.name, instance: c.instance }))).catch((e) => this.logger.error('periodic snapshot failed', { reason: reasonOf(e) }));
       }, pipeline.spec.state.snapshotIntervalMs);
       periodic.unref();
 
+      const latency = this.metrics.histogram('temi_record_latency_seconds', 'Time from ingestion to the durable sink write', [], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]);
+      const batchSizes = this.metrics.histogram('temi_sink_batch_size', 'Records per sink write', [], [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]);
       let staged = source.open(this.limiter).pipe(tap(() => emitted++));
       pipeline.stages.forEach((stage, i) => {
         staged = staged.pipe(this.instrumented(stage.name, stages[i].operator));
@@ -129,7 +133,12 @@ export class PipelineRun {
           from(
             (async () => {
               await this.writeToSink(sink, batch);
-              for (const r of batch) r.ack.ack();
+              const now = Date.now();
+              for (const r of batch) {
+                latency.observe((now - r.metadata.ingestedAt) / 1000);
+                r.ack.ack();
+              }
+              batchSizes.observe(batch.length);
               written += batch.length;
               progress.add(batch.length);
             })(),
@@ -141,6 +150,7 @@ export class PipelineRun {
         await lastValueFrom(stream);
       } finally {
         clearInterval(periodic);
+        clearInterval(sampler);
         progress.finish();
       }
 
@@ -167,6 +177,20 @@ export class PipelineRun {
     };
     this.logger.info('pipeline finished', { records: summary.records, written: summary.written, deadLettered: summary.deadLettered, seconds: summary.seconds, stopped: summary.stopped });
     return summary;
+  }
+
+  /** Gauges that are read rather than counted: in-flight records, live tensors. */
+  private startSampling(): NodeJS.Timeout {
+    const inFlight = this.metrics.gauge('temi_in_flight_records', 'Records between source and final ack');
+    const tensors = this.metrics.gauge('temi_tensors_alive', 'TensorFlow.js tensors alive in this process');
+    const sample = () => {
+      inFlight.set(this.limiter.inFlight);
+      tensors.set(tf.memory().numTensors);
+    };
+    sample();
+    const timer = setInterval(sample, 1000);
+    timer.unref();
+    return timer;
   }
 
   private bindRuntimeServices(state: FileStateStore, records: DefaultRecordFactory): void {

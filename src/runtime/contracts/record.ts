@@ -9,7 +9,9 @@
 export interface RecordPayload {
   /** Encoded image bytes (JPEG/PNG/WebP) as they arrived. */
   bytes?: Uint8Array;
-  /** Decoded, resized, normalised pixels (row-major HWC unless the preset says NCHW). */
+  /** 8-bit pixels that came decoded (IDX rows); the decode stage normalises them like bytes. */
+  rawPixels?: RawPixels;
+  /** Decoded, resized, normalised pixels (row-major HWC unless `layout` says CHW). */
   pixels?: DecodedPixels;
   /** Feature vector from the embed stage. */
   embedding?: Float32Array;
@@ -23,6 +25,17 @@ export interface DecodedPixels {
   readonly height: number;
   readonly channels: number;
   readonly data: Float32Array;
+  /** Order of `data`; HWC when absent. */
+  readonly layout?: 'hwc' | 'chw';
+}
+
+/** Pixels that are already decoded but not normalised: 8-bit samples, row-major HWC. */
+export interface RawPixels {
+  readonly width: number;
+  readonly height: number;
+  readonly channels: number;
+  /** width x height x channels bytes. */
+  readonly data: Uint8Array;
 }
 
 export interface ClusterAssignment {

@@ -4,13 +4,9 @@
  * `payload.rawPixels`; the decode stage resizes and normalises them exactly as it does decoded
  * JPEG/PNG/WebP bytes, so a model preset is applied in one place only.
  */
-export interface RawPixels {
-  readonly width: number;
-  readonly height: number;
-  readonly channels: number;
-  /** width x height x channels bytes. */
-  readonly data: Uint8Array;
-}
+import type { RawPixels } from '../../runtime/contracts/record.ts';
+
+export type { RawPixels };
 
 export function isRawPixels(value: unknown): value is RawPixels {
   if (!value || typeof value !== 'object') return false;

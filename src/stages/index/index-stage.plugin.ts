@@ -22,12 +22,13 @@ export const indexStagePlugin = definePlugin({
     batchSize: s.integer({ min: 1, default: 256, description: 'Vectors per add call.' }),
     maxWaitMs: s.integer({ min: 0, default: 50 }),
   }),
-  deps: { deadLetters: services.deadLetters, state: services.state },
+  deps: { deadLetters: services.deadLetters, state: services.state, metrics: services.metrics },
   create({ config, deps, instanceName }) {
     const index = new LazyVectorIndex(
       { metric: config.metric, connectivity: config.connectivity, expansionAdd: config.expansionAdd, expansionSearch: config.expansionSearch, quantization: config.quantization, capacity: config.capacity, policy: config.policy, seed: config.seed },
       deps.state.path('index'),
     );
+    const indexSize = deps.metrics.gauge('temi_index_vectors', 'Vectors kept in the index', ['stage']);
     return {
       provides: [[clusteringServices.vectorIndex, index]],
       operator: perBatch({ stage: instanceName, deadLetters: deps.deadLetters }, { maxSize: config.batchSize, maxWaitMs: config.maxWaitMs }, async (records) => {
@@ -40,6 +41,7 @@ export const indexStagePlugin = definePlugin({
         const vectors = new Float32Array(records.length * dim);
         records.forEach((r, i) => vectors.set(r.payload.embedding!, i * dim));
         await index.add(keys, vectors, dim);
+        indexSize.set(index.size, { stage: instanceName });
         return records;
       }),
       snapshot: async () => ({ saved: await index.save(), added: index.added }),
