@@ -22,6 +22,7 @@ export const kafkaSourceConfigSchema = s.object({
   sessionTimeoutMs: s.integer({ min: 1_000, default: 30_000, description: 'Group session timeout: a member silent this long loses its partitions.' }),
   heartbeatIntervalMs: s.integer({ min: 100, default: 3_000, description: 'Heartbeat interval; heartbeats also go out between records and while waiting for in-flight room.' }),
   maxBytesPerPartition: s.integer({ min: 1_024, default: 1_048_576, description: 'Largest fetch per partition; must exceed the largest message.' }),
+  fetchMaxWaitMs: s.integer({ min: 10, default: 500, description: 'Longest the broker holds a fetch open when there is nothing new; also bounds how long a shutdown waits for the fetch in progress.' }),
   commitIntervalMs: s.integer({ min: 10, default: 1_000, description: 'How often acknowledged offsets are committed (also on rebalance and on shutdown).' }),
 });
 
@@ -40,6 +41,7 @@ export const kafkaSourcePlugin = definePlugin({
       sessionTimeout: config.sessionTimeoutMs,
       heartbeatInterval: config.heartbeatIntervalMs,
       maxBytesPerPartition: config.maxBytesPerPartition,
+      maxWaitTimeInMs: config.fetchMaxWaitMs,
       // A group restarted after a crash waits for its dead members' sessions; nothing else delays it.
       rebalanceTimeout: Math.max(config.sessionTimeoutMs, 10_000),
     });
@@ -71,10 +73,12 @@ export const kafkaSourcePlugin = definePlugin({
       return commits;
     };
 
-    const setPaused = (paused: boolean) => {
-      if (!running || closed) return;
+    let currentFlow: FlowControl | undefined;
+    /** Fetch nothing while the in-flight bound is reached or after close; re-applied after every (re)join. */
+    const applyPause = () => {
+      if (!running) return;
       try {
-        if (paused) consumer.pause(topicList);
+        if (closed || currentFlow?.paused) consumer.pause(topicList);
         else consumer.resume(topicList);
       } catch (error) {
         logger.warn('could not pause/resume the consumer', { reason: reasonOf(error) });
@@ -133,12 +137,18 @@ export const kafkaSourcePlugin = definePlugin({
       async start() {
         await consumer.connect();
         for (const topic of config.topics) await consumer.subscribe({ topic, fromBeginning: config.fromBeginning });
-        consumer.on(consumer.events.GROUP_JOIN, (e) => logger.info('joined consumer group', { groupId: config.groupId, assignment: e.payload.memberAssignment }));
+        consumer.on(consumer.events.GROUP_JOIN, (e) => {
+          // Also after kafkajs restarted a crashed consumer (a broker gone longer than the retries).
+          running = true;
+          applyPause();
+          logger.info('joined consumer group', { groupId: config.groupId, assignment: e.payload.memberAssignment });
+        });
         consumer.on(consumer.events.REBALANCING, () => {
           // Partitions may move to another member: hand over what is acknowledged so far.
           void commitDue('rebalance');
         });
         consumer.on(consumer.events.STOP, () => {
+          // kafkajs stops the runner before it restarts a crashed consumer; commits wait for the rejoin.
           running = false;
         });
         consumer.on(consumer.events.CRASH, (e) => {
@@ -159,8 +169,8 @@ export const kafkaSourcePlugin = definePlugin({
             sub.complete();
             return;
           }
-          running = true;
-          unlistenFlow = flow.onChange(setPaused);
+          currentFlow = flow;
+          unlistenFlow = flow.onChange(applyPause);
           commitTimer = setInterval(() => void commitDue('interval'), config.commitIntervalMs);
           consumer
             .run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch: (payload) => eachBatch(flow, payload) })
@@ -174,11 +184,7 @@ export const kafkaSourcePlugin = definePlugin({
         if (closed) return;
         closed = true;
         // Fetch nothing more; keep the group membership so acknowledged offsets can still be committed in stop().
-        try {
-          if (running) consumer.pause(topicList);
-        } catch {
-          // not running yet: nothing to pause
-        }
+        applyPause();
         subscriber?.complete();
       },
       snapshot() {
