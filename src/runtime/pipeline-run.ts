@@ -110,14 +110,14 @@ export class PipelineRun {
       const sink = await this.create<'sink'>(pipeline.sink);
 
       await this.startAll();
-      await snapshots.restore(this.created.map((c) => ({ name: c.stage.name, instance: c.instance })));
+      await snapshots.restore(this.members());
       this.logger.info('pipeline running', { flow: [pipeline.source, ...pipeline.stages, pipeline.sink].map((s) => s.name).join(' -> '), maxInFlight: this.limiter.maxInFlight, stateDir: pipeline.stateDir });
 
       const progress = new ProgressReporter(source.expectedCount, ProgressReporter.modeFor(pipeline.spec.runtime.progress, this.options.progressStream), this.options.progressStream);
       progress.start();
       const sampler = this.startSampling();
       const periodic = setInterval(() => {
-        void snapshots.save(this.created.map((c) => ({ name: c.stage.name, instance: c.instance }))).catch((e) => this.logger.error('periodic snapshot failed', { reason: reasonOf(e) }));
+        void snapshots.save(this.members(), this.source).catch((e) => this.logger.error('periodic snapshot failed', { reason: reasonOf(e) }));
       }, pipeline.spec.state.snapshotIntervalMs);
       periodic.unref();
 
@@ -161,7 +161,7 @@ export class PipelineRun {
         if ('flush' in instance && typeof (instance as SinkInstance).flush === 'function') await (instance as SinkInstance).flush!();
       }
       await this.waitForDrain();
-      await snapshots.save(this.created.map((c) => ({ name: c.stage.name, instance: c.instance })));
+      await snapshots.save(this.members(), this.source);
     } finally {
       this.shutdown.abort();
       await this.stopAll();
@@ -193,6 +193,10 @@ export class PipelineRun {
     return timer;
   }
 
+  private members() {
+    return this.created.map((c) => ({ name: c.stage.name, instance: c.instance }));
+  }
+
   private bindRuntimeServices(state: FileStateStore, records: DefaultRecordFactory): void {
     const c = this.container;
     c.bind(services.logger, this.logger);
@@ -201,7 +205,16 @@ export class PipelineRun {
     c.bind(services.state, state);
     c.bind(services.flow, this.limiter);
     c.bind(services.records, records);
-    c.bind(services.pipeline, { name: this.pipeline.spec.name, baseDir: this.pipeline.baseDir, shutdown: this.shutdown.signal });
+    const created = this.created;
+    c.bind(services.pipeline, {
+      name: this.pipeline.spec.name,
+      baseDir: this.pipeline.baseDir,
+      shutdown: this.shutdown.signal,
+      // Read by sources once everything is created (at start/open), so every hook is known.
+      get stateful() {
+        return created.some((c) => c.stage.plugin.kind !== 'source' && typeof c.instance.snapshot === 'function');
+      },
+    });
   }
 
   private async create<K extends PluginKind>(stage: ResolvedStage): Promise<InstanceOfKind[K]> {

@@ -37,6 +37,14 @@ export interface SourceInstance extends Lifecycle {
   close(): Promise<void> | void;
   /** Total records when known in advance (finite sources), for progress and ETA. */
   readonly expectedCount?: number;
+  /**
+   * Positions acknowledged so far, captured just before a pipeline snapshot is taken. When the
+   * pipeline keeps state (PipelineInfo.stateful), a source commits positions only through
+   * commitCheckpoint, which the runtime calls once the snapshot covering them is durable: a
+   * crash then never leaves committed input that the restored state has not seen.
+   */
+  checkpoint?(): unknown;
+  commitCheckpoint?(checkpoint: unknown): Promise<void> | void;
 }
 
 export interface StageInstance extends Lifecycle {

@@ -68,7 +68,7 @@ export interface FlowControl {
   readonly paused: boolean;
   /** Called with true when the bound is reached and false when there is room again. */
   onChange(listener: (paused: boolean) => void): () => void;
-  /** Registers a record as in flight; the runtime does this for records a source emits. */
+  /** Records between source and final acknowledgement right now. */
   readonly inFlight: number;
 }
 
@@ -96,6 +96,12 @@ export interface PipelineInfo {
   readonly baseDir: string;
   /** Aborted when the run is stopping (signal, failure, or the source ended and drained). */
   readonly shutdown: AbortSignal;
+  /**
+   * True when a stage or sink keeps state in snapshots (index, trainer, evaluation): sources then
+   * commit input positions only after the snapshot covering them is durable (see
+   * SourceInstance.checkpoint). False: they may commit as soon as records are acknowledged.
+   */
+  readonly stateful: boolean;
 }
 
 export const services = {

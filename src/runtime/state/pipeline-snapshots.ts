@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Lifecycle } from '../contracts/plugin.ts';
+import type { Lifecycle, SourceInstance } from '../contracts/plugin.ts';
 import type { Logger, StateStore } from '../contracts/services.ts';
 import { reasonOf } from '../errors.ts';
 
@@ -31,8 +31,16 @@ export class PipelineSnapshots {
 
   constructor(private readonly store: StateStore, private readonly logger: Logger) {}
 
-  save(members: readonly SnapshotMember[]): Promise<void> {
-    this.saving = this.saving.then(() => this.saveNow(members));
+  /**
+   * Snapshots every member; with a source that checkpoints, its positions are captured first and
+   * committed only after the snapshot is durable.
+   */
+  save(members: readonly SnapshotMember[], source?: SourceInstance): Promise<void> {
+    this.saving = this.saving.then(async () => {
+      const checkpoint = source?.checkpoint?.();
+      await this.saveNow(members);
+      if (checkpoint !== undefined) await source!.commitCheckpoint?.(checkpoint);
+    });
     return this.saving;
   }
 
