@@ -7,6 +7,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SeededRandom } from '../../../src/clustering/random.ts';
+import { registerFileSystemRouter } from '../../../src/tf/file-io-handler.ts';
 import { tf } from '../../../src/tf/tf.ts';
 
 /** input [size, size, channels] -> conv 3x3 (8, relu) -> global average pool "features" -> dense 4 "head". */
@@ -20,6 +21,7 @@ export function buildTinyLayersModel(size: number, channels: number, seed: numbe
 }
 
 export async function saveLayersModel(model: tf.LayersModel, dir: string): Promise<string> {
+  registerFileSystemRouter();
   await model.save(`file://${dir}`);
   return path.join(dir, 'model.json');
 }
