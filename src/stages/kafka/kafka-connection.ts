@@ -72,6 +72,9 @@ export function createKafkaClient(config: KafkaConnectionConfig, options: { base
       // kafkajs retries by itself and logs every failed attempt at ERROR; for a pipeline those
       // are warnings until the retry budget is spent, which surfaces as a thrown error.
       const { message, ...extra } = entry.log;
+      // Exactly-once is not promised here (at-least-once, duplicates resolved by id downstream), so
+      // kafkajs's warning that a bounded retry budget weakens it is noise for this pipeline.
+      if (message.startsWith('Limiting retries for the idempotent producer')) return;
       const fields = { namespace: entry.namespace, broker: (extra as { broker?: unknown }).broker, error: (extra as { error?: unknown }).error };
       if (entry.level <= logLevel.WARN) options.logger.warn(`kafka: ${message}`, fields);
       else options.logger.debug(`kafka: ${message}`, fields);

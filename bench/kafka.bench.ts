@@ -1,0 +1,244 @@
+/**
+ * Kafka throughput and latency on a real broker (started here, tuned for throughput).
+ *
+ *   npm run bench:kafka [-- --small 20000 --large 2000 --rate 200 --latency-seconds 15]
+ *
+ * For 2 KiB and 64 KiB PNG messages (random grayscale noise, so the sizes hold after compression):
+ * - ceiling: a bare kafkajs consumer (eachBatch, no processing) reading the topic in a fresh group;
+ * - transport: kafka -> kafka-labels (no stages): what the source, the runtime and the sink cost;
+ * - pipeline: kafka -> decode (mnist preset: 28x28 gray, 16 at once) -> pixels-embed -> kafka-labels
+ *   over the same messages, counted on the labels topic (the labels are acknowledged by the broker);
+ * - each as a ratio of the ceiling (target >= 0.8x). When the pipeline's ratio is far below the
+ *   transport's, decoding (sharp, CPU-bound) is the limit, not Kafka.
+ * Rates are taken from the first to the last message (resp. label), so group joins do not count.
+ * Then end-to-end latency at a fixed input rate (2 KiB messages): the label message's timestamp
+ * (set by the sink's producer) minus the image message's timestamp (set by this producer),
+ * p50/p99. Prints figures; asserts nothing.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import kafkajs from 'kafkajs';
+import sharp from 'sharp';
+import { createRegistryWithBuiltins } from '../src/plugins/builtin-plugins.ts';
+import { resolvePipeline } from '../src/runtime/pipeline/resolve-pipeline.ts';
+import { formatIssue } from '../src/runtime/pipeline/format-issue.ts';
+import { PipelineRun } from '../src/runtime/pipeline-run.ts';
+import { startKafkaBroker } from '../test/support/kafka-broker.ts';
+
+const { Kafka, logLevel, CompressionTypes } = kafkajs;
+type KafkaClient = InstanceType<typeof Kafka>;
+
+function option(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+}
+
+const SMALL_COUNT = Number(option('small', '20000'));
+const LARGE_COUNT = Number(option('large', '2000'));
+const RATE = Number(option('rate', '200'));
+const LATENCY_SECONDS = Number(option('latency-seconds', '15'));
+const DISTINCT_IMAGES = 200;
+
+/** Noise PNGs of about `bytes` bytes: side chosen so width*height grayscale bytes ~ the target. */
+async function noisePngs(bytes: number, count: number): Promise<Buffer[]> {
+  const side = Math.round(Math.sqrt(bytes * 0.98));
+  const out: Buffer[] = [];
+  for (let i = 0; i < count; i++) out.push(await sharp(randomBytes(side * side), { raw: { width: side, height: side, channels: 1 } }).toColourspace('b-w').png({ compressionLevel: 1 }).toBuffer());
+  return out;
+}
+
+async function createTopics(kafka: KafkaClient, topics: string[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: 1 })), waitForLeaders: true });
+  await admin.disconnect();
+}
+
+async function fill(kafka: KafkaClient, topic: string, images: Buffer[], count: number): Promise<void> {
+  const producer = kafka.producer();
+  await producer.connect();
+  const chunk = Math.max(1, Math.floor(900_000 / images[0].length));
+  for (let i = 0; i < count; i += chunk) {
+    const messages = [];
+    for (let j = i; j < Math.min(count, i + chunk); j++) messages.push({ key: `img-${j}`, value: images[j % images.length] });
+    await producer.send({ topic, messages, acks: 1, compression: CompressionTypes.None });
+  }
+  await producer.disconnect();
+}
+
+/** Messages/s a bare consumer reads, first message to last. */
+async function rawConsumeRate(kafka: KafkaClient, topic: string, count: number): Promise<number> {
+  const consumer = kafka.consumer({ groupId: `raw-${randomUUID()}`, maxBytesPerPartition: 8 * 1024 * 1024, maxBytes: 64 * 1024 * 1024 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let seen = 0;
+  let first = 0;
+  let last = 0;
+  await new Promise<void>((resolve) => {
+    void consumer.run({
+      eachBatch: async ({ batch }) => {
+        if (seen === 0) first = performance.now();
+        seen += batch.messages.length;
+        if (seen >= count) {
+          last = performance.now();
+          resolve();
+        }
+      },
+    });
+  });
+  await consumer.disconnect();
+  return (count - 1) / ((last - first) / 1000);
+}
+
+function pipelineSpec(brokers: string, input: string, labels: string, stateDir: string, maxBytesPerPartition: number, withStages = true): Record<string, unknown> {
+  return {
+    name: 'kafka-bench',
+    source: { use: 'kafka', with: { brokers: [brokers], topics: [input], groupId: `bench-${randomUUID()}`, maxBytesPerPartition } },
+    stages: withStages
+      ? [
+          { use: 'decode', with: { preset: 'mnist', concurrency: 16 } },
+          { use: 'pixels-embed', with: { projection: 'none' } },
+        ]
+      : [],
+    sink: { use: 'kafka-labels', with: { brokers: [brokers], topic: labels } },
+    deadLetter: { use: 'dead-letter', with: { path: 'dead-letters.jsonl' } },
+    state: { dir: stateDir },
+    runtime: { maxInFlight: 4096, logLevel: 'warn', progress: 'off' },
+  };
+}
+
+async function startPipeline(spec: Record<string, unknown>, dir: string): Promise<PipelineRun> {
+  const file = join(dir, 'pipeline.json');
+  await writeFile(file, JSON.stringify(spec));
+  const resolved = await resolvePipeline(spec, { file, registry: createRegistryWithBuiltins() });
+  if (!resolved.ok) throw new Error(resolved.issues.map(formatIssue).join('\n'));
+  const run = new PipelineRun(resolved.pipeline);
+  void run.execute().catch((error: unknown) => {
+    console.error('pipeline failed:', error);
+    process.exit(1);
+  });
+  return run;
+}
+
+/** Polls the labels topic's end offset; rate from the first label seen to the count-th. */
+async function labelRate(kafka: KafkaClient, topic: string, count: number): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  let firstAt = 0;
+  let firstCount = 0;
+  for (;;) {
+    const [end] = await admin.fetchTopicOffsets(topic);
+    const n = Number(end.high);
+    const now = performance.now();
+    if (n > 0 && firstAt === 0) {
+      firstAt = now;
+      firstCount = n;
+    }
+    if (n >= count) {
+      await admin.disconnect();
+      return (n - firstCount) / ((now - firstAt) / 1000);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function pipelineRate(kafka: KafkaClient, brokers: string, input: string, count: number, maxBytesPerPartition: number, withStages: boolean): Promise<number> {
+  const labels = `labels-${randomUUID()}`;
+  await createTopics(kafka, [labels]);
+  const dir = await mkdtemp(join(tmpdir(), 'kafka-bench-'));
+  const run = await startPipeline(pipelineSpec(brokers, input, labels, dir, maxBytesPerPartition, withStages), dir);
+  const rate = await labelRate(kafka, labels, count);
+  await run.stop();
+  return rate;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function latencyAtRate(kafka: KafkaClient, brokers: string, images: Buffer[]): Promise<{ p50: number; p99: number; max: number; count: number }> {
+  const input = `latency-in-${randomUUID()}`;
+  const labels = `latency-labels-${randomUUID()}`;
+  await createTopics(kafka, [input, labels]);
+  const dir = await mkdtemp(join(tmpdir(), 'kafka-bench-'));
+  const run = await startPipeline(pipelineSpec(brokers, input, labels, dir, 1_048_576), dir);
+  await new Promise((r) => setTimeout(r, 3_000)); // group joined and idle before the clock starts
+
+  const producer = kafka.producer();
+  await producer.connect();
+  const total = RATE * LATENCY_SECONDS;
+  const sentAt = new Map<string, number>();
+  const started = Date.now();
+  for (let i = 0; i < total; i++) {
+    const due = started + (i * 1000) / RATE;
+    const wait = due - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const key = `lat-${i}`;
+    const timestamp = Date.now();
+    sentAt.set(key, timestamp);
+    void producer.send({ topic: input, acks: 1, messages: [{ key, value: images[i % images.length], timestamp: String(timestamp) }] });
+  }
+
+  const latencies: number[] = [];
+  const consumer = kafka.consumer({ groupId: `latency-reader-${randomUUID()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic: labels, fromBeginning: true });
+  await new Promise<void>((resolve) => {
+    void consumer.run({
+      eachMessage: async ({ message }) => {
+        const sent = sentAt.get(message.key!.toString());
+        if (sent !== undefined) {
+          latencies.push(Number(message.timestamp) - sent);
+          sentAt.delete(message.key!.toString());
+        }
+        if (sentAt.size === 0) resolve();
+      },
+    });
+  });
+  await consumer.disconnect();
+  await producer.disconnect();
+  await run.stop();
+  latencies.sort((a, b) => a - b);
+  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies[latencies.length - 1], count: latencies.length };
+}
+
+async function main(): Promise<void> {
+  process.env.KAFKA_JVM_OPTS ??= '-XX:TieredStopAtLevel=4 -Xmx2g';
+  const t0 = performance.now();
+  const broker = await startKafkaBroker();
+  console.log(`broker ${broker.brokers} (KAFKA_JVM_OPTS="${process.env.KAFKA_JVM_OPTS}") ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const kafka = new Kafka({ clientId: 'kafka-bench', brokers: [broker.brokers], logLevel: logLevel.NOTHING });
+  try {
+    const rows: string[] = [];
+    for (const [label, bytes, count] of [
+      ['2 KiB', 2048, SMALL_COUNT],
+      ['64 KiB', 65536, LARGE_COUNT],
+    ] as const) {
+      const images = await noisePngs(bytes, DISTINCT_IMAGES);
+      const meanBytes = images.reduce((s, b) => s + b.length, 0) / images.length;
+      const topic = `bench-${bytes}-${randomUUID()}`;
+      await createTopics(kafka, [topic]);
+      await fill(kafka, topic, images, count);
+      const raw = await rawConsumeRate(kafka, topic, count);
+      const fetchBytes = Math.max(1_048_576, bytes * 64);
+      const transport = await pipelineRate(kafka, broker.brokers, topic, count, fetchBytes, false);
+      const piped = await pipelineRate(kafka, broker.brokers, topic, count, fetchBytes, true);
+      const row =
+        `${label.padEnd(7)} (${(meanBytes / 1024).toFixed(1)} KiB mean, ${count} msgs): raw kafkajs consume ${raw.toFixed(0).padStart(6)} msg/s (${((raw * meanBytes) / 1048576).toFixed(1)} MiB/s)` +
+        ` | kafka -> kafka-labels ${transport.toFixed(0).padStart(6)} msg/s (${(transport / raw).toFixed(2)}x)` +
+        ` | kafka -> decode -> pixels-embed -> kafka-labels ${piped.toFixed(0).padStart(6)} msg/s (${(piped / raw).toFixed(2)}x)`;
+      console.log(row);
+      rows.push(row);
+    }
+    const latencyImages = await noisePngs(2048, DISTINCT_IMAGES);
+    const lat = await latencyAtRate(kafka, broker.brokers, latencyImages);
+    console.log(`latency at ${RATE} msg/s for ${LATENCY_SECONDS} s (2 KiB PNGs, ${lat.count} labels): p50 ${lat.p50} ms, p99 ${lat.p99} ms, max ${lat.max} ms`);
+  } finally {
+    await broker.destroy();
+  }
+}
+
+await main();
+process.exit(0);
