@@ -1,0 +1,129 @@
+/**
+ * MobileNetV2-224 embedding throughput per TensorFlow.js backend, and against the same
+ * architecture in PyTorch on the same CPU.
+ *
+ *   npm run bench:embed [-- --seconds 6 --backends tensorflow-gpu,tensorflow,wasm,cpu --batches 1,16,64 --no-torch --full-cpu]
+ *
+ * Model: the built-in MobileNetV2 (nsfwjs weights) cut at its global average pool, 1280-d, as the
+ * embed stage runs it (TfEmbedder: host copy in, forward pass, rows copied out). Input: random
+ * 224x224x3 images. Each configuration: one warm-up batch, then batches until --seconds have
+ * passed (at least one). The cpu backend is the pure-JS fallback and needs ~2 s an image, so its
+ * batch 64 runs only with --full-cpu.
+ * FLOPs: 300 M multiply-accumulates per 224 px image (the MobileNetV2 paper's figure) = 0.6 GFLOP.
+ * PyTorch: bench/reference/embed_torch.py (hand-written MobileNetV2, random weights, eval mode,
+ * no_grad) with 2 threads via /usr/bin/python3, where it can import torch.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { MOBILENET_V2_MACS } from '../src/embedding/nsfwjs-mobilenet-v2.ts';
+import { TfEmbedder } from '../src/embedding/tf-embedder.ts';
+import type { DecodedPixels } from '../src/runtime/contracts/record.ts';
+import { SeededRandom } from '../src/clustering/random.ts';
+import { BACKEND_PREFERENCE, loadBackend, type BackendName } from '../src/tf/backends.ts';
+import { tf } from '../src/tf/tf.ts';
+
+const GFLOP_PER_IMAGE = (2 * MOBILENET_V2_MACS) / 1e9;
+const PYTORCH_THREADS = 2;
+const SYSTEM_PYTHON = '/usr/bin/python3';
+
+function option(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+}
+
+const targetSeconds = Number(option('seconds', '6'));
+const backends = option('backends', BACKEND_PREFERENCE.join(',')).split(',') as BackendName[];
+const batchSizes = option('batches', '1,16,64').split(',').map(Number);
+const runTorch = !process.argv.includes('--no-torch');
+const fullCpu = process.argv.includes('--full-cpu');
+
+interface Row {
+  readonly engine: string;
+  readonly batch: number;
+  readonly imagesPerSecond?: number;
+  readonly batches?: number;
+  readonly note?: string;
+}
+
+function randomImages(count: number, seed: number): DecodedPixels[] {
+  const random = new SeededRandom(seed);
+  return Array.from({ length: count }, () => ({ width: 224, height: 224, channels: 3, data: Float32Array.from({ length: 224 * 224 * 3 }, () => random.next()) }));
+}
+
+async function timeBackend(backend: BackendName, images: DecodedPixels[]): Promise<Row[]> {
+  try {
+    await loadBackend(backend);
+  } catch (error) {
+    return [{ engine: `tfjs ${backend}`, batch: 0, note: `unavailable: ${(error as Error).message}` }];
+  }
+  const embedder = await TfEmbedder.open({ builtin: 'mobilenet-v2' }, { l2normalize: false });
+  const rows: Row[] = [];
+  for (const batch of batchSizes) {
+    if (backend === 'cpu' && batch > 16 && !fullCpu) {
+      rows.push({ engine: `tfjs ${backend}`, batch, note: 'skipped: one batch takes minutes on the pure-JS backend (--full-cpu runs it)' });
+      continue;
+    }
+    const input = images.slice(0, batch);
+    await embedder.embed(input); // warm-up: kernel compilation, weight upload, allocator growth
+    let done = 0;
+    const started = performance.now();
+    while (done === 0 || performance.now() - started < targetSeconds * 1000) {
+      await embedder.embed(input);
+      done++;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    rows.push({ engine: `tfjs ${backend}`, batch, imagesPerSecond: (batch * done) / seconds, batches: done });
+    process.stderr.write(`  ${backend} batch ${batch}: ${((batch * done) / seconds).toFixed(2)} images/s\n`);
+  }
+  embedder.dispose();
+  return rows;
+}
+
+function torchRows(): Row[] {
+  if (!runTorch) return [];
+  const engine = `pytorch ${PYTORCH_THREADS} threads`;
+  if (!existsSync(SYSTEM_PYTHON)) return [{ engine, batch: 0, note: `${SYSTEM_PYTHON} not found` }];
+  try {
+    execFileSync(SYSTEM_PYTHON, ['-c', 'import torch'], { stdio: 'ignore' });
+  } catch {
+    return [{ engine, batch: 0, note: `${SYSTEM_PYTHON} cannot import torch (apt-get install python3-torch)` }];
+  }
+  const script = fileURLToPath(new URL('./reference/embed_torch.py', import.meta.url));
+  const out = execFileSync(SYSTEM_PYTHON, [script, '--threads', String(PYTORCH_THREADS), '--batches', batchSizes.join(','), '--seconds', String(targetSeconds)], { encoding: 'utf8' });
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { batch: number; images_per_s: number; batches: number; torch: string })
+    .map((r) => ({ engine, batch: r.batch, imagesPerSecond: r.images_per_s, batches: r.batches, note: `torch ${r.torch}` }));
+}
+
+async function main(): Promise<void> {
+  console.log(`MobileNetV2-224 -> 1280-d embedding; ${GFLOP_PER_IMAGE} GFLOP/image (300 M MAC); ~${targetSeconds} s per configuration after one warm-up batch`);
+  const images = randomImages(Math.max(...batchSizes), 1);
+  const rows: Row[] = [];
+  for (const backend of backends) rows.push(...(await timeBackend(backend, images)));
+  const torch = torchRows();
+  rows.push(...torch);
+
+  console.log('');
+  console.log('engine                 batch   images/s   GFLOP/s   batches  note');
+  for (const r of rows) {
+    const ips = r.imagesPerSecond;
+    console.log(
+      `${r.engine.padEnd(22)} ${String(r.batch || '-').padStart(5)} ${ips === undefined ? '         -' : ips.toFixed(2).padStart(10)} ${ips === undefined ? '        -' : (ips * GFLOP_PER_IMAGE).toFixed(2).padStart(9)} ${String(r.batches ?? '-').padStart(9)}  ${r.note ?? ''}`,
+    );
+  }
+  const reference = new Map(torch.filter((r) => r.imagesPerSecond !== undefined).map((r) => [r.batch, r.imagesPerSecond!]));
+  if (reference.size > 0) {
+    console.log('');
+    console.log('ratio to PyTorch (TF.js images/s / PyTorch images/s, same batch):');
+    for (const r of rows) {
+      const base = reference.get(r.batch);
+      if (r.engine.startsWith('tfjs') && r.imagesPerSecond !== undefined && base) console.log(`  ${r.engine.padEnd(20)} batch ${String(r.batch).padStart(3)}: ${(r.imagesPerSecond / base).toFixed(2)}x`);
+    }
+  }
+  console.log(`\ntf.memory().numTensors at exit: ${tf.memory().numTensors}`);
+}
+
+await main();
