@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportBuiltinModel } from '../../src/embedding/builtin-models.ts';
 import { TfEmbedder } from '../../src/embedding/tf-embedder.ts';
 import { loadBackend, type BackendName } from '../../src/tf/backends.ts';
 import { tf } from '../../src/tf/tf.ts';
@@ -64,6 +65,22 @@ describe.each<BackendName>(['wasm', 'cpu'])('model files load via file:// on the
     const logits = await TfEmbedder.open({ path: modelJson, format: 'graph', inputSize: 12 });
     expect(logits.dim).toBe(2);
     logits.dispose();
+  });
+});
+
+describe('the built-in MobileNetV2', () => {
+  it('exported to the model cache as model.json + weights, loads by path and embeds exactly as the in-memory built-in', async () => {
+    await loadBackend('wasm');
+    const modelJson = await exportBuiltinModel('mobilenet-v2', path.join(dir, 'cache'));
+    expect(modelJson).toBe(path.join(dir, 'cache', 'mobilenet_v2', 'model.json'));
+    const images = syntheticImages(2, 224, 3, 8);
+    const builtin = await TfEmbedder.open({ builtin: 'mobilenet-v2' });
+    const fromFile = await TfEmbedder.open({ path: modelJson, outputLayer: 'average_pooling2d_1' });
+    expect(fromFile.geometry).toEqual({ width: 224, height: 224, channels: 3 });
+    expect(fromFile.dim).toBe(1280);
+    expect(maxAbsDiff(await fromFile.embed(images), await builtin.embed(images))).toBe(0);
+    builtin.dispose();
+    fromFile.dispose();
   });
 });
 
