@@ -105,8 +105,11 @@ fi
 # --- 1. the npm package ---------------------------------------------------------------------------
 if [ "$(installed_version)" != "$TFJS_NODE_VERSION" ]; then
   say "installing $TFJS_NODE_PACKAGE@$TFJS_NODE_VERSION (install script skipped: it would download from storage.googleapis.com)"
-  npm install --no-save --ignore-scripts --no-audit --no-fund "$TFJS_NODE_PACKAGE@$TFJS_NODE_VERSION" >/dev/null ||
-    fail "npm install $TFJS_NODE_PACKAGE@$TFJS_NODE_VERSION failed (is the npm registry reachable?)"
+  mkdir -p "$CACHE_DIR"
+  if ! npm install --no-save --ignore-scripts --no-audit --no-fund "$TFJS_NODE_PACKAGE@$TFJS_NODE_VERSION" >"$CACHE_DIR/npm-install.log" 2>&1; then
+    fail "npm install $TFJS_NODE_PACKAGE@$TFJS_NODE_VERSION failed (is the npm registry reachable?); last lines of $CACHE_DIR/npm-install.log:
+$(grep -v 'EBADENGINE' "$CACHE_DIR/npm-install.log" | tail -n 10)"
+  fi
 fi
 [ "$(installed_version)" = "$TFJS_NODE_VERSION" ] || fail "$TFJS_NODE_PACKAGE $TFJS_NODE_VERSION is not in node_modules after npm install"
 shared_core="$(cd "$ROOT" && node -e "
