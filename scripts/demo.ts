@@ -4,7 +4,7 @@
  * dataset and streams that. Either way: decode -> pixels embed -> index -> TEMI -> assign ->
  * evaluate -> jsonl, with progress and final metrics on stderr and labels in out/.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { main } from '../src/cli/main.ts';
 import { renderShapes } from './datasets/render-shapes.ts';
 
@@ -18,5 +18,9 @@ if (!existsSync(FASHION)) {
     await renderShapes('.cache/shapes', 500);
   }
 }
-console.error(`running ${pipeline}`);
+// The demo is a fresh run each time: a kept state directory would restore the last model and
+// index (as a service restart should) and make runs incomparable.
+const stateDir = pipeline === 'pipelines/fashion-mnist.json' ? 'state/fashion-mnist' : 'state/shapes';
+rmSync(stateDir, { recursive: true, force: true });
+console.error(`running ${pipeline} (fresh state in ${stateDir})`);
 process.exitCode = await main(['run', pipeline]);
