@@ -24,6 +24,9 @@ export interface BackendSelection {
 
 export const BACKEND_UNAVAILABLE = 'TS_ERR_BACKEND_UNAVAILABLE';
 
+/** The engine name both tfjs-node and tfjs-node-gpu register under. */
+const NATIVE_ENGINE_NAME = 'tensorflow';
+
 const SETUP_HINT: Record<string, string> = {
   '@tensorflow/tfjs-node': 'run `npm run setup:tensorflow` (see docs/NATIVE_TENSORFLOW.md)',
   '@tensorflow/tfjs-node-gpu': 'see "GPU" in docs/NATIVE_TENSORFLOW.md',
@@ -35,14 +38,17 @@ export async function loadBackend(name: BackendName): Promise<void> {
   switch (name) {
     case 'tensorflow-gpu':
       await importNative(name, '@tensorflow/tfjs-node-gpu');
-      await activate(name, 'tensorflow');
+      await activate(name, NATIVE_ENGINE_NAME);
       if (!nativeBackendUsesGpu()) {
         throw unavailable(name, '@tensorflow/tfjs-node-gpu loaded but TensorFlow found no usable GPU (check the CUDA 12 libraries and the driver; see docs/NATIVE_TENSORFLOW.md)');
       }
       return;
     case 'tensorflow':
-      await importNative(name, '@tensorflow/tfjs-node');
-      await activate(name, 'tensorflow');
+      // tfjs-node-gpu (tried first by auto) registers the same 'tensorflow' backend, running on
+      // the CPU when it finds no GPU. Importing tfjs-node on top would add a second file:// router
+      // and make every file:// URL ambiguous to tf.io, so an already registered one is reused.
+      if (!(NATIVE_ENGINE_NAME in tf.engine().registryFactory)) await importNative(name, '@tensorflow/tfjs-node');
+      await activate(name, NATIVE_ENGINE_NAME);
       return;
     case 'wasm':
       await prepareWasm();
