@@ -11,6 +11,7 @@ import { evaluateStagePlugin } from '../stages/evaluate/evaluate-stage.plugin.ts
 import { indexStagePlugin } from '../stages/index/index-stage.plugin.ts';
 import { trainStagePlugin } from '../stages/train/train-stage.plugin.ts';
 import { kafkaDeadLetterSinkPlugin, kafkaSinkPlugin, kafkaSourcePlugin } from '../stages/kafka/index.ts';
+import { discardSinkPlugin, embeddingDecodeStagePlugin, embeddingsPublishStagePlugin, modelFollowStagePlugin, modelPublishStagePlugin } from '../stages/scale-out/index.ts';
 import { PluginRegistry } from './plugin-registry.ts';
 
 /** The built-in plugins. They register through the same contract check as user plugins. */
@@ -30,6 +31,11 @@ export function builtinPlugins(): StagePlugin[] {
     kafkaSourcePlugin,
     kafkaSinkPlugin,
     kafkaDeadLetterSinkPlugin,
+    embeddingsPublishStagePlugin,
+    modelFollowStagePlugin,
+    embeddingDecodeStagePlugin,
+    modelPublishStagePlugin,
+    discardSinkPlugin,
   ] as StagePlugin[];
 }
 
