@@ -80,10 +80,13 @@ function graphExtractor(model: tf.GraphModel, { outputLayer, outputNode }: Outpu
 
 function savedModelExtractor(model: import('./load-model.ts').SavedModel, { outputLayer, outputNode }: OutputChoice, where: string): FeatureExtractor {
   if (outputLayer !== undefined) throw wrongOption(where, 'outputLayer does not apply to a SavedModel; name a signature output with outputNode');
+  // Fed by signature input name, tfjs-node answers with a map keyed by signature output name
+  // (fed a bare tensor it returns an unnamed list when there are several outputs).
+  const inputKey = Object.keys((model as { signature?: { inputs?: Record<string, unknown> } }).signature?.inputs ?? {})[0];
   return {
     geometry: geometryOf(model.inputs[0]?.shape),
     run: (batch) => {
-      const out = model.predict(batch, {});
+      const out = model.predict(inputKey === undefined ? batch : { [inputKey]: batch }, {});
       if (out instanceof tf.Tensor) return flattenRows(out);
       const named = out as tf.NamedTensorMap | tf.Tensor[];
       if (Array.isArray(named)) return flattenRows(named[0]);
@@ -102,9 +105,13 @@ function flattenRows(t: tf.Tensor): tf.Tensor2D {
   return t.rank === 2 ? (t as tf.Tensor2D) : t.reshape([t.shape[0], -1]);
 }
 
-function geometryOf(shape: readonly (number | null)[] | undefined): ExpectedGeometry {
+function geometryOf(shape: readonly (number | string | null)[] | undefined): ExpectedGeometry {
   if (!shape || shape.length !== 4) return {};
-  const known = (v: number | null) => (v === null || v < 0 ? undefined : v);
+  // tfjs-node reports SavedModel signature dimensions as strings ("16", "-1").
+  const known = (v: number | string | null) => {
+    const n = v === null ? NaN : Number(v);
+    return Number.isInteger(n) && n > 0 ? n : undefined;
+  };
   return { height: known(shape[1]), width: known(shape[2]), channels: known(shape[3]) };
 }
 

@@ -119,6 +119,7 @@ function probeDimension(extractor: FeatureExtractor, g: Required<ExpectedGeometr
   try {
     shape = tf.tidy(() => extractor.run(tf.zeros([1, g.height, g.width, g.channels]) as tf.Tensor4D).shape);
   } catch (error) {
+    if (error instanceof TemiError) throw error;
     throw new TemiError('TS_ERR_EMBED_MODEL_RUN', `the model failed on a ${describeGeometry(g)} test image: ${reasonOf(error)}`, { where, cause: error });
   }
   return shape[1];

@@ -35,7 +35,8 @@ describe('MobileNetV2 embeddings do not depend on the backend', () => {
 
     // The pure-JS backend is slowest on large batches (cache misses), so it gets small ones.
     const cpu = await embedOn('cpu', 4);
-    expect(maxAbsDiff(cpu, wasm)).toBeLessThan(1e-4);
+    const diffs: Record<string, number> = { cpu: maxAbsDiff(cpu, wasm) };
+    expect(diffs.cpu).toBeLessThan(1e-4);
 
     let nativeLoads = true;
     try {
@@ -43,6 +44,10 @@ describe('MobileNetV2 embeddings do not depend on the backend', () => {
     } catch {
       nativeLoads = false; // optional package; `npm run setup:tensorflow` provides it
     }
-    if (nativeLoads) expect(maxAbsDiff(await embedOn('tensorflow', 32), wasm)).toBeLessThan(1e-4);
-  });
+    if (nativeLoads) {
+      diffs.tensorflow = maxAbsDiff(await embedOn('tensorflow', 32), wasm);
+      expect(diffs.tensorflow).toBeLessThan(1e-4);
+    }
+    console.log(`max |difference| to wasm over 32 x 1280 features: ${JSON.stringify(diffs)}`);
+  }, 300_000); // the pure-JS cpu backend needs ~1 s an image, more on a busy 2-core runner
 });

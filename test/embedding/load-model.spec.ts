@@ -116,3 +116,35 @@ describe('model load failures say what is wrong', () => {
     await expect(TfEmbedder.open({ path: saved })).rejects.toMatchObject({ code: 'TS_ERR_EMBED_MODEL_LOAD', message: expect.stringContaining('native TensorFlow backend') });
   });
 });
+
+describe('a TensorFlow SavedModel (fixtures/make_tiny_saved_model.py)', () => {
+  it('runs on the native backend, picking the signature output named by outputNode; without native TensorFlow it is refused with the reason', async () => {
+    const saved = path.join(import.meta.dirname, 'fixtures', 'tiny-saved-model');
+    let nativeLoads = true;
+    try {
+      await loadBackend('tensorflow');
+    } catch {
+      nativeLoads = false; // optional package; `npm run setup:tensorflow` provides it
+    }
+    if (!nativeLoads) {
+      await loadBackend('cpu');
+      await expect(TfEmbedder.open({ path: saved })).rejects.toMatchObject({ code: 'TS_ERR_EMBED_MODEL_LOAD' });
+      return;
+    }
+    const { readFile } = await import('node:fs/promises');
+    const weights = JSON.parse(await readFile(path.join(import.meta.dirname, 'fixtures', 'tiny-saved-model.weights.json'), 'utf8')) as { filter: number[]; filterShape: [number, number, number, number] };
+    const images = syntheticImages(3, 16, 3, 12);
+    const input = tf.tensor4d(Float32Array.from(images.flatMap((i) => Array.from(i.data))), [3, 16, 16, 3]);
+    const filter = tf.tensor4d(weights.filter, weights.filterShape);
+    const expectedTensor = tf.tidy(() => tf.relu(tf.conv2d(input, filter, 1, 'same')).mean([1, 2]));
+    const expected = ((await expectedTensor.array()) as number[][]).map((r) => Float32Array.from(r));
+    tf.dispose([input, filter, expectedTensor]);
+
+    const embedder = await TfEmbedder.open({ path: saved, outputNode: 'features' });
+    expect(embedder.geometry).toEqual({ width: 16, height: 16, channels: 3 });
+    expect(embedder.dim).toBe(8);
+    expect(maxAbsDiff(await embedder.embed(images), expected)).toBeLessThan(1e-5);
+    embedder.dispose();
+    await expect(TfEmbedder.open({ path: saved })).rejects.toMatchObject({ code: 'TS_ERR_EMBED_OUTPUT_NOT_FOUND', message: expect.stringContaining('features') });
+  });
+});
