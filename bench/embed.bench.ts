@@ -16,7 +16,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { MOBILENET_V2_MACS } from '../src/embedding/nsfwjs-mobilenet-v2.ts';
+import { MOBILENET_V2_MACS } from '../src/embedding/nsfwjs-models.ts';
 import { TfEmbedder } from '../src/embedding/tf-embedder.ts';
 import type { DecodedPixels } from '../src/runtime/contracts/record.ts';
 import { SeededRandom } from '../src/clustering/random.ts';

@@ -2,7 +2,7 @@ import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { fileSystemModelHandler } from '../tf/file-io-handler.ts';
 import type { tf } from '../tf/tf.ts';
-import { MOBILENET_V2_FEATURE_LAYER, MOBILENET_V2_INPUT_SIZE, mobileNetV2Artifacts } from './nsfwjs-mobilenet-v2.ts';
+import { INCEPTION_V3_FEATURE_LAYER, INCEPTION_V3_INPUT_SIZE, MOBILENET_V2_FEATURE_LAYER, MOBILENET_V2_INPUT_SIZE, inceptionV3Artifacts, mobileNetV2Artifacts } from './nsfwjs-models.ts';
 
 export interface BuiltinModel {
   readonly description: string;
@@ -26,6 +26,15 @@ export const BUILTIN_MODELS = {
     inputRange: 'RGB scaled to [0, 1]',
     cacheName: 'mobilenet_v2',
     artifacts: mobileNetV2Artifacts,
+  },
+  'inception-v3': {
+    description: 'InceptionV3 299 px from the nsfwjs package (TF.js Keras weights); embedding = global average pool, 2048-d. About 19x the compute of mobilenet-v2.',
+    outputLayer: INCEPTION_V3_FEATURE_LAYER,
+    inputSize: INCEPTION_V3_INPUT_SIZE,
+    channels: 3,
+    inputRange: 'RGB scaled to [0, 1]',
+    cacheName: 'inception_v3',
+    artifacts: inceptionV3Artifacts,
   },
 } as const satisfies Record<string, BuiltinModel>;
 

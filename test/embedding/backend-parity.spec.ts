@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MOBILENET_V2_FEATURES } from '../../src/embedding/nsfwjs-mobilenet-v2.ts';
+import { MOBILENET_V2_FEATURES } from '../../src/embedding/nsfwjs-models.ts';
 import { TfEmbedder } from '../../src/embedding/tf-embedder.ts';
 import { loadBackend, type BackendName } from '../../src/tf/backends.ts';
 import { syntheticImages } from './support/images.ts';

@@ -148,3 +148,16 @@ describe('a TensorFlow SavedModel (fixtures/make_tiny_saved_model.py)', () => {
     await expect(TfEmbedder.open({ path: saved })).rejects.toMatchObject({ code: 'TS_ERR_EMBED_OUTPUT_NOT_FOUND', message: expect.stringContaining('features') });
   });
 });
+
+describe('the built-in InceptionV3', () => {
+  it('loads from the nsfwjs package and gives 2048-d global-pool features for 299 px images', async () => {
+    await loadBackend('wasm');
+    const embedder = await TfEmbedder.open({ builtin: 'inception-v3' });
+    expect(embedder.geometry).toEqual({ width: 299, height: 299, channels: 3 });
+    expect(embedder.dim).toBe(2048);
+    const [a, b] = await embedder.embed(syntheticImages(2, 299, 3, 5));
+    expect(a.every((v) => Number.isFinite(v))).toBe(true);
+    expect(maxAbsDiff([a], [b])).toBeGreaterThan(0);
+    embedder.dispose();
+  });
+});

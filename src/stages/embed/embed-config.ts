@@ -14,7 +14,7 @@ export const embedConfigSchema = s.object({
       ),
       builtin: s.optional(
         s.enum(BUILTIN_MODEL_NAMES, {
-          description: 'A pretrained model shipped with the project instead of path: "mobilenet-v2" (224 px RGB in [0, 1], 1280-d global-average-pool features; decode with the mobilenet-v2 preset).',
+          description: 'A pretrained model shipped with the project instead of path: "mobilenet-v2" (224 px RGB in [0, 1], 1280-d global-average-pool features; decode with the mobilenet-v2 preset) or "inception-v3" (299 px, 2048-d; decode preset inception-v3). Weights come from the nsfwjs npm package.',
         }),
       ),
       format: s.enum(['auto', 'layers', 'graph', 'saved-model'], { default: 'auto', description: 'Model format; auto reads model.json (or finds saved_model.pb).' }),
