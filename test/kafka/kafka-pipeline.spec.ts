@@ -106,10 +106,11 @@ describe('kafka source -> decode -> pixels-embed -> kafka-labels', () => {
     const spec = kafkaPipeline({ brokers, ...t, stateDir: dir, maxInFlight: 32, sink: { use: 'slow-test-sink', with: {} } });
     const running = await startPipeline(spec, dir, [slowSink]);
 
-    // Lag is sampled while the sink works through the topic: the source must not read ahead.
+    // Lag is sampled while the sink works through the topic (from its first write on, so the
+    // group has joined and committed): the source must not read ahead of the in-flight bound.
     const lags: number[] = [];
     while (new Set(written).size < messages.length) {
-      lags.push(await groupLag(kafka, t.groupId, t.input));
+      if (written.length > 0) lags.push(await groupLag(kafka, t.groupId, t.input));
       await new Promise((r) => setTimeout(r, 150));
     }
     await running.stop();
@@ -118,5 +119,42 @@ describe('kafka source -> decode -> pixels-embed -> kafka-labels', () => {
     expect(mostInFlight).toBeLessThanOrEqual(32);
     expect(Math.max(...lags)).toBeGreaterThan(100);
     expect(await groupLag(kafka, t.groupId, t.input)).toBe(0);
+  });
+
+  it('keeps its group membership while a sink stalls for longer than the session timeout: nothing is read twice', async () => {
+    const t = topicsFor('stall');
+    await createTopics(kafka, [t.input, t.deadLetters]);
+    const messages = await pngMessages('stall-', 100);
+    await produce(kafka, t.input, messages);
+    const written: string[] = [];
+    let stalled = false;
+    const stallingSink = definePlugin({
+      name: 'stalling-test-sink',
+      kind: 'sink',
+      description: 'Stalls its first write for 9 s (the group session times out after 6 s of silence).',
+      configSchema: s.object({}),
+      deps: {},
+      create: () => ({
+        batching: { maxSize: 8, maxWaitMs: 5 },
+        async write(records) {
+          if (!stalled) {
+            stalled = true;
+            await new Promise((r) => setTimeout(r, 9_000));
+          }
+          written.push(...records.map((r) => r.key));
+        },
+      }),
+    });
+    const dir = await tempDir('kafka-stall-');
+    // The source fills the in-flight bound and then waits inside its batch, heartbeating.
+    const spec = kafkaPipeline({ brokers, ...t, stateDir: dir, maxInFlight: 16, sink: { use: 'stalling-test-sink', with: {} } });
+    const running = await startPipeline(spec, dir, [stallingSink]);
+    while (new Set(written).size < messages.length) await new Promise((r) => setTimeout(r, 100));
+    await running.stop();
+
+    // A member that lost its session would have its partition re-read from the last commit.
+    expect(written).toHaveLength(messages.length);
+    expect(new Set(written)).toEqual(new Set(messages.map((m) => m.key)));
+    expect(running.logs.text).not.toMatch(/rebalanc|not aware of this member|UNKNOWN_MEMBER_ID/i);
   });
 });
