@@ -157,4 +157,37 @@ describe('kafka source -> decode -> pixels-embed -> kafka-labels', () => {
     expect(new Set(written)).toEqual(new Set(messages.map((m) => m.key)));
     expect(running.logs.text).not.toMatch(/rebalanc|not aware of this member|UNKNOWN_MEMBER_ID/i);
   });
+
+  it('commits offsets as records are acknowledged without stateful stages, and only after a durable snapshot with them', async () => {
+    const stateless = topicsFor('stateless');
+    const stateful = topicsFor('stateful');
+    await createTopics(kafka, [stateless.input, stateless.labels, stateless.deadLetters, stateful.input, stateful.labels, stateful.deadLetters]);
+    const messages = await pngMessages('commit-', 60);
+    await produce(kafka, stateless.input, messages);
+    await produce(kafka, stateful.input, messages);
+    const ids = messages.map((m) => m.key);
+
+    // decode alone keeps no state: the group's position follows the acknowledgements.
+    const dirA = await tempDir('kafka-stateless-');
+    const specA = { ...kafkaPipeline({ brokers, ...stateless, stateDir: dirA }), stages: [{ use: 'decode', with: { preset: 'mnist' } }] };
+    const a = await startPipeline(specA, dirA);
+    await readUntil(kafka, stateless.labels, hasAll(ids));
+    let lag = await groupLag(kafka, stateless.groupId, stateless.input);
+    for (let polls = 0; lag > 0 && polls < 100; polls++) {
+      await new Promise((r) => setTimeout(r, 100));
+      lag = await groupLag(kafka, stateless.groupId, stateless.input);
+    }
+    expect(lag).toBe(0);
+    await a.stop();
+
+    // pixels-embed snapshots: with no snapshot taken yet, nothing is committed however much is labelled.
+    const dirB = await tempDir('kafka-stateful-');
+    const specB = kafkaPipeline({ brokers, ...stateful, stateDir: dirB });
+    const b = await startPipeline({ ...specB, state: { ...(specB.state as object), snapshotIntervalMs: 600_000 } }, dirB);
+    await readUntil(kafka, stateful.labels, hasAll(ids));
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(await groupLag(kafka, stateful.groupId, stateful.input)).toBe(60);
+    await b.stop();
+    expect(await groupLag(kafka, stateful.groupId, stateful.input)).toBe(0);
+  });
 });

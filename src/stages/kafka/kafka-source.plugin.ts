@@ -23,7 +23,7 @@ export const kafkaSourceConfigSchema = s.object({
   heartbeatIntervalMs: s.integer({ min: 100, default: 3_000, description: 'Heartbeat interval; heartbeats also go out between records and while waiting for in-flight room.' }),
   maxBytesPerPartition: s.integer({ min: 1_024, default: 1_048_576, description: 'Largest fetch per partition; must exceed the largest message.' }),
   fetchMaxWaitMs: s.integer({ min: 10, default: 500, description: 'Longest the broker holds a fetch open when there is nothing new; also bounds how long a shutdown waits for the fetch in progress.' }),
-  commitIntervalMs: s.integer({ min: 10, default: 1_000, description: 'How often acknowledged offsets are committed (also on rebalance and on shutdown).' }),
+  commitIntervalMs: s.integer({ min: 10, default: 1_000, description: 'How often acknowledged offsets are committed (also on rebalance and on shutdown) in a pipeline without stateful stages; with them, offsets are committed after each durable snapshot (state.snapshotIntervalMs).' }),
 });
 
 export const kafkaSourcePlugin = definePlugin({
@@ -55,11 +55,19 @@ export const kafkaSourcePlugin = definePlugin({
     let commits: Promise<void> = Promise.resolve();
     let unlistenFlow: (() => void) | undefined;
 
-    /** Commits what moved since the last commit; serialised so positions only go forward. */
-    const commitDue = (why: string): Promise<void> => {
+    /**
+     * In a stateful pipeline (stages that snapshot), offsets are committed only through
+     * commitCheckpoint, once the snapshot that covers them is durable: after a crash the restored
+     * state has seen everything the group will not read again. Otherwise they are committed on an
+     * interval, on rebalance and on shutdown, as soon as records are acknowledged.
+     */
+    let stateful = false;
+
+    /** Commits positions; serialised so positions only go forward. */
+    const commit = (why: string, positions: () => TopicPartitionOffset[]): Promise<void> => {
       commits = commits.then(async () => {
         if (!running) return;
-        const due: TopicPartitionOffset[] = ledger.due();
+        const due = positions();
         if (due.length === 0) return;
         try {
           await consumer.commitOffsets([...due]);
@@ -72,6 +80,7 @@ export const kafkaSourcePlugin = definePlugin({
       });
       return commits;
     };
+    const commitAcknowledged = (why: string): Promise<void> => (stateful ? commits : commit(why, () => ledger.due()));
 
     let currentFlow: FlowControl | undefined;
     /** Fetch nothing while the in-flight bound is reached or after close; re-applied after every (re)join. */
@@ -145,7 +154,7 @@ export const kafkaSourcePlugin = definePlugin({
         });
         consumer.on(consumer.events.REBALANCING, () => {
           // Partitions may move to another member: hand over what is acknowledged so far.
-          void commitDue('rebalance');
+          void commitAcknowledged('rebalance');
         });
         consumer.on(consumer.events.STOP, () => {
           // kafkajs stops the runner before it restarts a crashed consumer; commits wait for the rejoin.
@@ -170,8 +179,9 @@ export const kafkaSourcePlugin = definePlugin({
             return;
           }
           currentFlow = flow;
+          stateful = deps.pipeline.stateful;
           unlistenFlow = flow.onChange(applyPause);
-          commitTimer = setInterval(() => void commitDue('interval'), config.commitIntervalMs);
+          if (!stateful) commitTimer = setInterval(() => void commitAcknowledged('interval'), config.commitIntervalMs);
           consumer
             .run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch: (payload) => eachBatch(flow, payload) })
             .catch((error: unknown) => sub.error(new TemiError('TS_ERR_KAFKA_CONSUMER', `the Kafka consumer could not run: ${reasonOf(error)}`, { where: instanceName, cause: error })));
@@ -187,6 +197,12 @@ export const kafkaSourcePlugin = definePlugin({
         applyPause();
         subscriber?.complete();
       },
+      checkpoint() {
+        return ledger.due();
+      },
+      commitCheckpoint(checkpoint) {
+        return commit('snapshot', () => checkpoint as TopicPartitionOffset[]);
+      },
       snapshot() {
         return { committed: ledger.committedPositions() };
       },
@@ -199,7 +215,8 @@ export const kafkaSourcePlugin = definePlugin({
         closed = true;
         clearInterval(commitTimer);
         unlistenFlow?.();
-        await commitDue('shutdown');
+        // In a stateful pipeline the final snapshot's checkpoint has already been committed.
+        await commitAcknowledged('shutdown');
         running = false;
         logger.info('kafka source stopped', { committed: ledger.committedPositions(), unacknowledged: ledger.outstanding });
         await consumer.disconnect();

@@ -150,7 +150,7 @@ export interface KafkaPipelineOptions {
   sink?: Record<string, unknown>;
 }
 
-/** The pipeline the specs run; short session and commit intervals keep crash recovery quick. */
+/** The pipeline the specs run; short session and snapshot intervals keep crash recovery quick. */
 export function kafkaPipeline(o: KafkaPipelineOptions): Record<string, unknown> {
   const connection = { brokers: [o.brokers], connectionTimeoutMs: 1_000 };
   return {
@@ -162,7 +162,8 @@ export function kafkaPipeline(o: KafkaPipelineOptions): Record<string, unknown> 
     ],
     sink: o.sink ?? { use: 'kafka-labels', with: { ...connection, topic: o.labels, batchSize: 64, maxWaitMs: 20 } },
     deadLetter: { use: 'kafka-dead-letter', with: { ...connection, topic: o.deadLetters } },
-    state: { dir: join(o.stateDir, 'state') },
+    // pixels-embed snapshots, so offsets are committed after each snapshot: take one every second.
+    state: { dir: join(o.stateDir, 'state'), snapshotIntervalMs: 1_000 },
     runtime: { maxInFlight: o.maxInFlight ?? 128, logLevel: 'warn', progress: 'off', drainTimeoutMs: 20_000 },
   };
 }
