@@ -47,7 +47,7 @@ export const kafkaConnectionShape = {
   retries: s.integer({
     min: 0,
     default: 30,
-    description: 'Retries of a failed request (exponential back-off from 300 ms, capped at 5 s per wait) before the run fails; 30 rides out a broker restart of about two minutes.',
+    description: 'Retries of a failed request (exponential back-off from 300 ms, capped at 5 s per wait): about two minutes with 30. A sink write fails the run after them; the consumer is restarted and keeps trying.',
   }),
 };
 

@@ -94,6 +94,12 @@ export const kafkaSourcePlugin = definePlugin({
       }
     };
 
+    /** Ends the stream with an error; nothing more is emitted. */
+    const fail = (error: TemiError) => {
+      closed = true;
+      subscriber?.error(error);
+    };
+
     /** Waits for in-flight room without letting the group session lapse. */
     const waitForRoom = async (flow: FlowControl, heartbeat: () => Promise<void>) => {
       // The limiter pauses the moment the bound is reached, so not paused means there is room.
@@ -135,7 +141,13 @@ export const kafkaSourcePlugin = definePlugin({
             headers: messageHeaders(view),
             onAck,
           });
-          await deps.deadLetters.send({ record, stage: instanceName, code: errorCode(error), reason: reasonOf(error) });
+          try {
+            await deps.deadLetters.send({ record, stage: instanceName, code: errorCode(error), reason: reasonOf(error) });
+          } catch (sendError) {
+            // Neither processed nor dead-lettered: the run must stop here, before committing past it.
+            fail(new TemiError('TS_ERR_KAFKA_DEAD_LETTER', `could not dead-letter ${messageAddress(view)}: ${reasonOf(sendError)}`, { where: instanceName, cause: sendError }));
+            return;
+          }
         }
         resolveOffset(message.offset);
         await heartbeat();
@@ -167,7 +179,7 @@ export const kafkaSourcePlugin = definePlugin({
             return;
           }
           running = false;
-          subscriber?.error(new TemiError('TS_ERR_KAFKA_CONSUMER', `the Kafka consumer stopped: ${reasonOf(error)}`, { where: instanceName, cause: error }));
+          fail(new TemiError('TS_ERR_KAFKA_CONSUMER', `the Kafka consumer stopped: ${reasonOf(error)}`, { where: instanceName, cause: error }));
         });
         logger.info('kafka source connected', { topics: config.topics, groupId: config.groupId, format: config.format });
       },
@@ -184,7 +196,7 @@ export const kafkaSourcePlugin = definePlugin({
           if (!stateful) commitTimer = setInterval(() => void commitAcknowledged('interval'), config.commitIntervalMs);
           consumer
             .run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch: (payload) => eachBatch(flow, payload) })
-            .catch((error: unknown) => sub.error(new TemiError('TS_ERR_KAFKA_CONSUMER', `the Kafka consumer could not run: ${reasonOf(error)}`, { where: instanceName, cause: error })));
+            .catch((error: unknown) => fail(new TemiError('TS_ERR_KAFKA_CONSUMER', `the Kafka consumer could not run: ${reasonOf(error)}`, { where: instanceName, cause: error })));
           return () => {
             unlistenFlow?.();
           };
