@@ -224,7 +224,7 @@ async function main(): Promise<void> {
       await fill(kafka, topic, images, count);
       // The bare consumer's rate is the noisiest figure on a shared machine: best of three reads.
       const raw = Math.max(await rawConsumeRate(kafka, topic, count), await rawConsumeRate(kafka, topic, count), await rawConsumeRate(kafka, topic, count));
-      const fetchBytes = Math.max(1_048_576, bytes * 64);
+      const fetchBytes = 8 * 1024 * 1024; // as the bare consumer's
       const transport = await pipelineRate(kafka, broker.brokers, topic, count, fetchBytes, false);
       const piped = await pipelineRate(kafka, broker.brokers, topic, count, fetchBytes, true);
       const row =
