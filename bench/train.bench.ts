@@ -1,0 +1,142 @@
+/**
+ * TEMI training throughput per TensorFlow.js backend, and against the same spec in PyTorch.
+ *
+ *   npm run bench:train [-- --seconds 4 --backends tensorflow,wasm,cpu --no-torch]
+ *
+ * Shape: 16 heads, 784-d input, hidden 512, bottleneck 256, 10 clusters, batch 256, k 50, on
+ * random inputs with random neighbour indices (throughput does not depend on the values).
+ * Each backend: a one-step warm-up round (which also covers the frozen-last-layer first epoch),
+ * then one timed round of enough steps to fill about --seconds (at least 1). The figure is anchors/s as the
+ * trainer reports it (samples / seconds of the round, host work included).
+ * GFLOP/s counts matmul FLOPs only: see src/clustering/temi/training-flops.ts for the formula.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { tf } from '../src/tf/tf.ts';
+import type { TrainingSet } from '../src/clustering/contracts.ts';
+import { SeededRandom } from '../src/clustering/random.ts';
+import { TemiTrainer, temiTrainingFlops } from '../src/clustering/temi/index.ts';
+import { type BackendName, loadBackend } from '../src/tf/backends.ts';
+
+const SHAPE = { heads: 16, dim: 784, hidden: 512, bottleneck: 256, clusters: 10 };
+const BATCH = 256;
+const K = 50;
+const PYTORCH_THREADS = 2;
+const SYSTEM_PYTHON = '/usr/bin/python3';
+
+function option(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+}
+
+const targetSeconds = Number(option('seconds', '4'));
+const backends = option('backends', 'tensorflow,wasm,cpu').split(',') as BackendName[];
+const runTorch = !process.argv.includes('--no-torch');
+
+/** Random rows with random neighbour lists; `count` rows give floor(count / BATCH) steps an epoch. */
+function randomTrainingSet(count: number, random: SeededRandom): TrainingSet {
+  const embeddings = new Float32Array(count * SHAPE.dim);
+  for (let i = 0; i < embeddings.length; i++) embeddings[i] = random.normal();
+  const indices = new Int32Array(count * K);
+  for (let row = 0; row < count; row++) {
+    for (let j = 0; j < K; j++) {
+      let n = random.int(count - 1);
+      if (n >= row) n += 1;
+      indices[row * K + j] = n;
+    }
+  }
+  return { count, dim: SHAPE.dim, embeddings, neighbours: { k: K, indices } };
+}
+
+interface Measurement {
+  readonly backend: string;
+  readonly samplesPerSecond: number;
+  readonly gflops: number;
+  readonly steps: number;
+  readonly seconds: number;
+}
+
+async function measure(name: BackendName, random: SeededRandom): Promise<Measurement> {
+  await loadBackend(name);
+  const trainer = new TemiTrainer({ ...SHAPE, batchSize: BATCH, seed: 1 });
+  try {
+    // One warm-up step: it compiles/allocates and takes the frozen-last-layer first epoch.
+    const warmup = await trainer.trainRound(randomTrainingSet(BATCH, random), { epochs: 1 });
+    warmup.model.dispose();
+    // The warm-up step carries one-off costs, so a fast backend gets a second one-step round to
+    // size the timed round; a slow one (pure-JS cpu: minutes a step) is timed on a single step.
+    let secondsPerStep = warmup.seconds;
+    if (secondsPerStep < targetSeconds) {
+      const calibration = await trainer.trainRound(randomTrainingSet(BATCH, random), { epochs: 1 });
+      calibration.model.dispose();
+      secondsPerStep = calibration.seconds;
+    }
+    const steps = Math.max(1, Math.min(60, Math.round(targetSeconds / secondsPerStep)));
+    const timed = await trainer.trainRound(randomTrainingSet(steps * BATCH, random), { epochs: 1 });
+    timed.model.dispose();
+    const samplesPerSecond = timed.samples / timed.seconds;
+    return {
+      backend: tf.getBackend(),
+      samplesPerSecond,
+      gflops: (samplesPerSecond * temiTrainingFlops(SHAPE)) / 1e9,
+      steps,
+      seconds: timed.seconds,
+    };
+  } finally {
+    trainer.dispose();
+  }
+}
+
+function pytorchReference(): { samplesPerSecond: number; torch: string } | string {
+  if (!existsSync(SYSTEM_PYTHON)) return `${SYSTEM_PYTHON} not found`;
+  try {
+    execFileSync(SYSTEM_PYTHON, ['-c', 'import torch'], { stdio: 'ignore' });
+  } catch {
+    return `torch is not importable by ${SYSTEM_PYTHON} (apt-get install python3-torch)`;
+  }
+  const script = fileURLToPath(new URL('./reference/temi_torch.py', import.meta.url));
+  const steps = String(Math.max(4, Math.round(targetSeconds * 2)));
+  const out = execFileSync(SYSTEM_PYTHON, [script, '--threads', String(PYTORCH_THREADS), '--steps', steps, '--warmup-steps', '2'], {
+    encoding: 'utf8',
+    env: { ...process.env, OMP_NUM_THREADS: String(PYTORCH_THREADS) },
+  });
+  return JSON.parse(out.trim().split('\n').pop()!);
+}
+
+async function main(): Promise<void> {
+  const perAnchor = temiTrainingFlops(SHAPE);
+  console.log(
+    `TEMI training bench: ${SHAPE.heads} heads, D=${SHAPE.dim}, hidden ${SHAPE.hidden}, bottleneck ${SHAPE.bottleneck}, ` +
+      `C=${SHAPE.clusters}, batch ${BATCH}, k ${K}; ${(perAnchor / 1e6).toFixed(1)} MFLOP per anchor (matmuls, fwd+bwd+teacher)`,
+  );
+  const random = new SeededRandom(42);
+  const results: Measurement[] = [];
+  for (const name of backends) {
+    try {
+      const m = await measure(name, random);
+      results.push(m);
+      console.log(
+        `  tfjs ${name.padEnd(10)} (${m.backend}): ${m.samplesPerSecond.toFixed(1).padStart(8)} anchors/s  ` +
+          `${m.gflops.toFixed(2).padStart(7)} GFLOP/s  (${m.steps} steps in ${m.seconds.toFixed(2)} s)`,
+      );
+    } catch (error) {
+      console.log(`  tfjs ${name.padEnd(10)} skipped: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+    }
+  }
+  if (!runTorch) return;
+  const torch = pytorchReference();
+  if (typeof torch === 'string') {
+    console.log(`  pytorch skipped: ${torch}`);
+    return;
+  }
+  console.log(
+    `  pytorch ${torch.torch} (${PYTORCH_THREADS} threads): ${torch.samplesPerSecond.toFixed(1).padStart(8)} anchors/s  ` +
+      `${((torch.samplesPerSecond * perAnchor) / 1e9).toFixed(2).padStart(7)} GFLOP/s`,
+  );
+  for (const m of results) {
+    console.log(`  ratio tfjs ${m.backend} / pytorch: ${(m.samplesPerSecond / torch.samplesPerSecond).toFixed(2)}`);
+  }
+}
+
+await main();
