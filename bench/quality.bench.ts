@@ -26,6 +26,8 @@
  *                      /usr/bin/python3 has scikit-learn (on by default; --no-reference)
  *   --data DIR         directory of the IDX files (/usr/share/datasets/fashion-mnist)
  *   --seed N           (0)
+ *   --features F       raw (pixels/255, default) | l2 (each row scaled to unit length: the geometry
+ *                      of the cosine kNN, in which TEMI.md's k-means figures are reproduced)
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -63,6 +65,7 @@ interface Settings {
   reference: boolean;
   data: string;
   seed: number;
+  features: 'raw' | 'l2';
 }
 
 interface Scores {
@@ -123,6 +126,7 @@ function parseSettings(argv: string[]): Settings {
     reference: (value('reference') ?? 'true') !== 'false',
     data: value('data') ?? DEBIAN_FASHION_MNIST_DIR,
     seed: number('seed', 0),
+    features: (value('features') ?? 'raw') as 'raw' | 'l2',
   };
 }
 
@@ -319,6 +323,14 @@ async function main(): Promise<void> {
   const dim = dataset.rows * dataset.cols;
   const embeddings = new Float32Array(count * dim);
   for (let i = 0; i < count * dim; i++) embeddings[i] = dataset.pixels[i] / 255;
+  if (s.features === 'l2') {
+    for (let r = 0; r < count; r++) {
+      let norm = 0;
+      for (let j = 0; j < dim; j++) norm += embeddings[r * dim + j] ** 2;
+      const scale = 1 / Math.sqrt(norm || 1);
+      for (let j = 0; j < dim; j++) embeddings[r * dim + j] *= scale;
+    }
+  }
   const labels = dataset.labels.slice(0, count);
   console.log(`data: ${files.images}: ${count} records x ${dim} pixel features /255; settings ${JSON.stringify({ ...s, data: undefined })}`);
 
