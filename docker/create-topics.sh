@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Creates the topics the pipelines use, once, with the settings that matter (idempotent:
+# --if-not-exists). Runs in the apache/kafka image, against the compose broker.
+#   images, embeddings: 4 partitions, so up to 4 workers share the work in one consumer group;
+#   models: compacted (the newest model version per key is kept for as long as the topic lives),
+#           large messages allowed (a serialized TEMI model is a few MB).
+set -euo pipefail
+BOOTSTRAP="${KAFKA_BOOTSTRAP:-kafka:9092}"
+PARTITIONS="${TEMI_PARTITIONS:-4}"
+# KAFKA_TOPICS_CMD: another kafka-topics.sh (e.g. a local Kafka distribution outside docker).
+topics="${KAFKA_TOPICS_CMD:-/opt/kafka/bin/kafka-topics.sh}"
+
+create() {
+  "$topics" --bootstrap-server "$BOOTSTRAP" --create --if-not-exists "$@"
+}
+
+create --topic images --partitions "$PARTITIONS" --replication-factor 1
+create --topic embeddings --partitions "$PARTITIONS" --replication-factor 1
+create --topic models --partitions 1 --replication-factor 1 \
+  --config cleanup.policy=compact --config max.message.bytes=67108864 \
+  --config min.cleanable.dirty.ratio=0.1 --config segment.ms=600000
+create --topic image-labels --partitions "$PARTITIONS" --replication-factor 1
+create --topic images-dead-letters --partitions 1 --replication-factor 1
+create --topic embeddings-dead-letters --partitions 1 --replication-factor 1
+"$topics" --bootstrap-server "$BOOTSTRAP" --list
