@@ -9,7 +9,7 @@
 import { TemiError } from '../../runtime/errors.ts';
 import type { Assignment, ClusterModel, SerializedClusterModel } from '../contracts.ts';
 import { rowDot } from './nearest-centre.ts';
-import { decodeFloat32, encodeFloat32 } from './typed-base64.ts';
+import { decodeFloat32, encodeFloat32 } from '../float-codec.ts';
 
 /** euclidean: squared distance on the raw embeddings. cosine: the same on unit-length rows and centres (2 - 2 cos). */
 export type KMeansMetric = 'euclidean' | 'cosine';
@@ -112,7 +112,7 @@ export function deserializeKMeansModel(serialized: SerializedClusterModel): KMea
   if (state.metric !== 'euclidean' && state.metric !== 'cosine') {
     throw new TemiError('TS_ERR_MODEL_STATE', `metric must be 'euclidean' or 'cosine', got ${String(state.metric)}`, { where: `${where}: state.metric` });
   }
-  const centres = decodeFloat32(state.centres as string, serialized.numClusters * serialized.dim, `${where}: state.centres`);
+  const centres = decodeFloat32(state.centres, serialized.numClusters * serialized.dim, `${where}: state.centres`);
   return new KMeansModel(serialized.numClusters, serialized.dim, centres, state.metric, Number(state.temperature));
 }
 

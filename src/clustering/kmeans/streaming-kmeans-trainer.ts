@@ -15,7 +15,7 @@ import { SeededRandom } from '../random.ts';
 import { kmeansPlusPlus } from './kmeans-plus-plus.ts';
 import { KMeansModel, normaliseRows, type KMeansMetric } from './kmeans-model.ts';
 import { rowDot, squaredRowNorms } from './nearest-centre.ts';
-import { decodeFloat64, encodeFloat64 } from './typed-base64.ts';
+import { decodeFloat64, encodeFloat64 } from '../float-codec.ts';
 
 export interface StreamingKMeansOptions {
   readonly numClusters: number;
@@ -237,8 +237,8 @@ export class StreamingKMeansTrainer implements ClusterTrainer {
     this.state = {
       dim,
       rounds: s.rounds as number,
-      centres: decodeFloat64(s.centres as string, this.numClusters * dim, `${where}: centres`),
-      weights: decodeFloat64(s.weights as string, this.numClusters, `${where}: weights`),
+      centres: decodeFloat64(s.centres, this.numClusters * dim, `${where}: centres`),
+      weights: decodeFloat64(s.weights, this.numClusters, `${where}: weights`),
     };
   }
 

@@ -1,7 +1,7 @@
 import type { Assignment, ClusterModel, SerializedClusterModel } from '../contracts.ts';
 import { TemiError } from '../../runtime/errors.ts';
 import { tf } from '../../tf/tf.ts';
-import { float32FromBase64, float32ToBase64 } from './float32-base64.ts';
+import { decodeFloat32, encodeFloat32 } from '../float-codec.ts';
 
 interface LinearState {
   readonly weights: string;
@@ -59,7 +59,7 @@ export class LinearClusterModel implements ClusterModel {
   }
 
   serialize(): SerializedClusterModel {
-    const state: LinearState = { weights: float32ToBase64(this.weights), bias: float32ToBase64(this.bias) };
+    const state: LinearState = { weights: encodeFloat32(this.weights), bias: encodeFloat32(this.bias) };
     return { trainer: this.trainer, numClusters: this.numClusters, dim: this.dim, state };
   }
 
@@ -73,8 +73,8 @@ export class LinearClusterModel implements ClusterModel {
     if (!state || typeof state !== 'object') {
       throw new TemiError('TS_ERR_MODEL_STATE_INVALID', 'expected an object with weights and bias', { where });
     }
-    const weights = float32FromBase64(state.weights, serialized.dim * serialized.numClusters, `${where}.state.weights`, 'TS_ERR_MODEL_STATE_INVALID');
-    const bias = float32FromBase64(state.bias, serialized.numClusters, `${where}.state.bias`, 'TS_ERR_MODEL_STATE_INVALID');
+    const weights = decodeFloat32(state.weights, serialized.dim * serialized.numClusters, `${where}.state.weights`, 'TS_ERR_MODEL_STATE_INVALID');
+    const bias = decodeFloat32(state.bias, serialized.numClusters, `${where}.state.bias`, 'TS_ERR_MODEL_STATE_INVALID');
     return new LinearClusterModel(serialized.trainer, serialized.dim, serialized.numClusters, weights, bias);
   }
 }

@@ -3,7 +3,7 @@ import { SeededRandom } from '../random.ts';
 import { TemiError } from '../../runtime/errors.ts';
 import { tf } from '../../tf/tf.ts';
 import { Adam, type AdamState } from './adam.ts';
-import { float32FromBase64, float32ToBase64 } from './float32-base64.ts';
+import { decodeFloat32, encodeFloat32 } from '../float-codec.ts';
 import { LinearClusterModel } from './linear-cluster-model.ts';
 import { LinearHeads } from './linear-heads.ts';
 import type { PairSampler } from './pair-sampler.ts';
@@ -90,11 +90,11 @@ export class LinearHeadTrainer implements ClusterTrainer {
       heads: this.heads.heads,
       clusters: this.heads.clusters,
       rounds: point.rounds,
-      weights: float32ToBase64(point.weights),
-      bias: float32ToBase64(point.bias),
+      weights: encodeFloat32(point.weights),
+      bias: encodeFloat32(point.bias),
       adamSteps: point.adam.steps,
-      adamFirst: point.adam.firstMoments.map(float32ToBase64),
-      adamSecond: point.adam.secondMoments.map(float32ToBase64),
+      adamFirst: point.adam.firstMoments.map((m) => encodeFloat32(m)),
+      adamSecond: point.adam.secondMoments.map((m) => encodeFloat32(m)),
     };
   }
 
@@ -120,10 +120,10 @@ export class LinearHeadTrainer implements ClusterTrainer {
     const width = s.heads * s.clusters;
     const sizes = [s.dim * width, width];
     const decode = (values: readonly string[] | undefined, name: string): Float32Array[] =>
-      sizes.map((size, i) => float32FromBase64(values?.[i], size, `${where}.${name}[${i}]`, code));
+      sizes.map((size, i) => decodeFloat32(values?.[i], size, `${where}.${name}[${i}]`, code));
     const point: Checkpoint = {
-      weights: float32FromBase64(s.weights, sizes[0], `${where}.weights`, code),
-      bias: float32FromBase64(s.bias, sizes[1], `${where}.bias`, code),
+      weights: decodeFloat32(s.weights, sizes[0], `${where}.weights`, code),
+      bias: decodeFloat32(s.bias, sizes[1], `${where}.bias`, code),
       adam: { steps: Number(s.adamSteps ?? 0), firstMoments: decode(s.adamFirst, 'adamFirst'), secondMoments: decode(s.adamSecond, 'adamSecond') },
       rounds: Number(s.rounds ?? 0),
     };

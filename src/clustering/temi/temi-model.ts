@@ -1,7 +1,7 @@
 import { TemiError } from '../../runtime/errors.ts';
 import { tf } from '../../tf/tf.ts';
 import type { Assignment, ClusterModel, SerializedClusterModel } from '../contracts.ts';
-import { decodeFloat32, encodeFloat32 } from './float-codec.ts';
+import { decodeFloat32, encodeFloat32 } from '../float-codec.ts';
 import { geluExact, l2Normalize } from './head-forward.ts';
 import { type Standardization, standardize } from './standardization.ts';
 

@@ -3,7 +3,7 @@ import { isTemiError } from '../../runtime/errors.ts';
 import { tf } from '../../tf/tf.ts';
 import type { TrainingSet } from '../contracts.ts';
 import { SeededRandom } from '../random.ts';
-import { decodeFloat32 } from './float-codec.ts';
+import { decodeFloat32 } from '../float-codec.ts';
 import { headDimensions, parameterSpecs, sizeOf } from './head-layout.ts';
 import { initialHeadValues } from './head-init.ts';
 import { type TemiConfig, resolveTemiConfig } from './temi-config.ts';

@@ -1,6 +1,6 @@
 import { TemiError } from '../../runtime/errors.ts';
 import type { AdamW, AdamWSlotState } from './adamw.ts';
-import { decodeFloat32, encodeFloat32 } from './float-codec.ts';
+import { decodeFloat32, encodeFloat32 } from '../float-codec.ts';
 import { type HeadDimensions, PARAMETER_NAMES, type ParameterName, headDimensions, parameterSpecs, sizeOf } from './head-layout.ts';
 import type { HeadNetwork } from './head-network.ts';
 import type { Standardization } from './standardization.ts';
