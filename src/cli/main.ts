@@ -1,5 +1,6 @@
 import { EXIT, println, processIO, type CliIO } from './io.ts';
 import { pluginsCommand } from './plugins-command.ts';
+import { reportCommand } from './report-command.ts';
 import { runCommand } from './run-command.ts';
 import { schemaCommand } from './schema-command.ts';
 import { validateCommand } from './validate-command.ts';
@@ -9,6 +10,7 @@ const commands: Record<string, (args: string[], io: CliIO) => Promise<number>> =
   validate: validateCommand,
   plugins: pluginsCommand,
   schema: schemaCommand,
+  report: reportCommand,
 };
 
 export const mainHelp = `temi-stream: continuous clustering of image streams
@@ -20,6 +22,7 @@ Commands:
   validate <pipeline.json>...  check pipeline files; --json for machine-readable output
   plugins [name]               list plugins, or document one plugin's options
   schema [--out file]          write the pipeline JSON Schema (pipelines/pipeline.schema.json)
+  report <state-dir>           write an HTML report of a run (clusters, metrics, confusion)
 
 Run \`temi-stream <command> --help\` for a command's options.
 Exit codes: 0 ok, 1 runtime failure, 2 invalid pipeline or usage.`;
