@@ -57,6 +57,7 @@ export class PipelineRun {
   readonly limiter: InFlightLimiter;
   private readonly container = new ServiceContainer();
   private readonly shutdown = new AbortController();
+  private readonly stopping = new AbortController();
   private readonly created: Created[] = [];
   private source: SourceInstance | undefined;
   private stopRequested = false;
@@ -77,6 +78,7 @@ export class PipelineRun {
   async stop(): Promise<void> {
     if (this.stopRequested) return;
     this.stopRequested = true;
+    this.stopping.abort();
     this.logger.info('stopping: closing the source and draining in-flight records', { inFlight: this.limiter.inFlight });
     await this.source?.close();
   }
@@ -210,6 +212,7 @@ export class PipelineRun {
       name: this.pipeline.spec.name,
       baseDir: this.pipeline.baseDir,
       shutdown: this.shutdown.signal,
+      stopping: this.stopping.signal,
       // Read by sources once everything is created (at start/open), so every hook is known.
       get stateful() {
         return created.some((c) => c.stage.plugin.kind !== 'source' && typeof c.instance.snapshot === 'function');

@@ -94,8 +94,13 @@ export interface PipelineInfo {
   readonly name: string;
   /** Directory the pipeline file lives in; relative paths in configs resolve against it. */
   readonly baseDir: string;
-  /** Aborted when the run is stopping (signal, failure, or the source ended and drained). */
+  /** Aborted when the run is over (signal, failure, or the source ended and drained): release everything. */
   readonly shutdown: AbortSignal;
+  /**
+   * Aborted as soon as a stop is requested (SIGINT/SIGTERM, PipelineRun.stop()), before draining:
+   * long optional work (a training round) should give up so the process exits promptly.
+   */
+  readonly stopping: AbortSignal;
   /**
    * True when a stage or sink keeps state in snapshots (index, trainer, evaluation): sources then
    * commit input positions only after the snapshot covering them is durable (see

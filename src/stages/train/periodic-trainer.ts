@@ -2,7 +2,7 @@ import { alignClusters } from '../../clustering/align-clusters.ts';
 import type { ClusterModel, ClusterTrainer } from '../../clustering/contracts.ts';
 import type { ModelRegistry, NeighbourIndex } from '../../runtime/contracts/clustering-services.ts';
 import type { Clock, Logger, Metrics } from '../../runtime/contracts/services.ts';
-import { reasonOf } from '../../runtime/errors.ts';
+import { errorCode, reasonOf } from '../../runtime/errors.ts';
 import { roundDue, type ScheduleSettings, type ScheduleState } from './training-schedule.ts';
 
 export interface RoundSettings extends ScheduleSettings {
@@ -29,6 +29,8 @@ export class PeriodicTrainer {
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly metrics: Metrics,
+    /** Aborts a running round (rolled back, previous model stays) and skips the final one. */
+    private readonly stopping?: AbortSignal,
   ) {}
 
   get rounds(): number {
@@ -47,7 +49,7 @@ export class PeriodicTrainer {
   /** Waits for a running round; with `final`, also trains on what arrived since the last one. */
   async drain(final: boolean): Promise<void> {
     await this.running;
-    if (final && this.state.seen > this.state.seenAtLastRound && this.index.size > this.settings.k) {
+    if (final && !this.stopping?.aborted && this.state.seen > this.state.seenAtLastRound && this.index.size > this.settings.k) {
       this.running = this.round();
       await this.running;
     }
@@ -64,7 +66,7 @@ export class PeriodicTrainer {
   }
 
   private maybeStart(): void {
-    if (this.running || !roundDue(this.settings, this.state, this.clock.now())) return;
+    if (this.running || this.stopping?.aborted || !roundDue(this.settings, this.state, this.clock.now())) return;
     if (this.index.size <= this.settings.k) return;
     this.running = this.round().finally(() => {
       this.running = undefined;
@@ -77,7 +79,7 @@ export class PeriodicTrainer {
     const roundsCounter = this.metrics.counter('temi_training_rounds_total', 'Training rounds by outcome', ['outcome']);
     try {
       const data = await this.index.trainingSet(this.settings.k, { maxRows: this.settings.maxRows });
-      const result = await this.trainer.trainRound(data, { epochs: this.settings.epochs });
+      const result = await this.trainer.trainRound(data, { epochs: this.settings.epochs, signal: this.stopping });
       const model = this.stableIds(result.model, data.embeddings, data.count);
       const published = await this.registry.publish(model, { loss: result.meanLoss, trainedOn: data.count });
       this.state = { seen: this.state.seen, seenAtLastRound: seenAtStart, rounds: this.state.rounds + 1, lastRoundAtMs: this.clock.now() };
@@ -91,7 +93,7 @@ export class PeriodicTrainer {
       this.failedRounds++;
       this.state = { ...this.state, seenAtLastRound: seenAtStart, lastRoundAtMs: this.clock.now(), rounds: this.state.rounds };
       roundsCounter.inc({ outcome: 'rejected' });
-      this.logger.error('training round rejected; previous model stays in service', { reason: reasonOf(error) });
+      this.logger.error('training round rejected; previous model stays in service', { code: errorCode(error), reason: reasonOf(error) });
     }
   }
 

@@ -28,10 +28,10 @@ export const trainStagePlugin = definePlugin({
       default: 'auto',
       description: 'TensorFlow.js backend for training; auto takes the fastest available (native TensorFlow after `npm run setup:tensorflow`). One backend serves the whole process.',
     }),
-    finalRound: s.boolean({ default: true, description: 'On drain, train once more on records that arrived since the last round.' }),
+    finalRound: s.boolean({ default: true, description: 'When a finite source ends, train once more on records that arrived since the last round (skipped when stopped by a signal).' }),
     options: s.record(s.any(), { default: {}, description: "Trainer-specific options, e.g. temi's beta or kmeans' decayFactor." }),
   }),
-  deps: { index: clusteringServices.vectorIndex, registry: clusteringServices.modelRegistry, clock: services.clock, logger: services.logger, metrics: services.metrics },
+  deps: { pipeline: services.pipeline, index: clusteringServices.vectorIndex, registry: clusteringServices.modelRegistry, clock: services.clock, logger: services.logger, metrics: services.metrics },
   create({ config, deps, instanceName }) {
     const trainer = createTrainer(config.trainer, { clusters: config.clusters, seed: config.seed, batchSize: config.batchSize, learningRate: config.learningRate, heads: config.heads, options: config.options });
     const logger = deps.logger.child({ stage: instanceName, trainer: config.trainer });
@@ -43,6 +43,7 @@ export const trainStagePlugin = definePlugin({
       deps.clock,
       logger,
       deps.metrics,
+      deps.pipeline.stopping,
     );
     return {
       async start() {

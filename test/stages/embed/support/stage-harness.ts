@@ -54,7 +54,7 @@ export async function stageHarness(maxInFlight = 1024): Promise<StageHarness> {
   }) as SinkInstance;
   await deadLetterSink.start?.();
   const deadLetters = new DeadLetterRouter(deadLetterSink, systemClock, logger, metrics);
-  const pipeline: PipelineInfo = { name: 'embed-test', baseDir: dir, shutdown: new AbortController().signal, stateful: false };
+  const pipeline: PipelineInfo = { name: 'embed-test', baseDir: dir, shutdown: new AbortController().signal, stopping: new AbortController().signal, stateful: false };
   const services: Record<string, unknown> = { logger, metrics, deadLetters, pipeline, flow: limiter, records, clock: systemClock };
 
   return {

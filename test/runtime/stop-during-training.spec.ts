@@ -1,0 +1,74 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Observable } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import { definePlugin, s, services } from '../../src/runtime/contracts/index.ts';
+import { PipelineRun } from '../../src/runtime/pipeline-run.ts';
+import { TextSink, resolveForTest, tempDir } from '../support/pipeline-harness.ts';
+
+/** An endless source of 8-d embeddings in 4 well-separated groups. */
+const blobs = definePlugin({
+  name: 'endless-blobs',
+  kind: 'source',
+  description: 'Endless 8-d blob embeddings.',
+  configSchema: s.object({}),
+  deps: { records: services.records },
+  create: ({ deps }) => {
+    let closed = false;
+    return {
+      close() {
+        closed = true;
+      },
+      open: (flow) =>
+        new Observable((subscriber) => {
+          void (async () => {
+            for (let i = 0; !closed; i++) {
+              await flow.whenReady();
+              const e = new Float32Array(8).map((_, j) => (j === i % 4 ? 5 : 0) + Math.sin(i * 7 + j));
+              subscriber.next(deps.records.create({ key: `b${i}`, payload: { embedding: e }, origin: { source: 'endless-blobs' }, label: i % 4 }));
+              if (i % 100 === 0) await new Promise((r) => setImmediate(r));
+            }
+            subscriber.complete();
+          })();
+        }),
+    };
+  },
+});
+
+describe('stopping while a training round runs', () => {
+  it('aborts the round (previous model stays), skips the final round and exits cleanly', async () => {
+    const dir = await tempDir();
+    const logs = new TextSink();
+    const pipeline = await resolveForTest(
+      {
+        name: 'stop-train',
+        source: { use: 'endless-blobs' },
+        stages: [
+          { use: 'index', with: { capacity: 5000 } },
+          // Enough epochs that the first round cannot finish before the stop.
+          { use: 'train', with: { trainer: 'temi', clusters: 4, firstRoundAt: 500, epochs: 10_000, k: 5, heads: 2, options: { hidden: 32, bottleneck: 16 } } },
+          { use: 'assign' },
+        ],
+        sink: { use: 'jsonl', with: { path: 'out.jsonl' } },
+        runtime: { progress: 'off', logLevel: 'info', maxInFlight: 256 },
+      },
+      dir,
+      [blobs],
+    );
+    const run = new PipelineRun(pipeline, { logStream: logs });
+    const done = run.execute();
+    while (!logs.text.includes('"msg":"pipeline running"')) await new Promise((r) => setTimeout(r, 20));
+    while ((await readFile(join(dir, 'out.jsonl'), 'utf8').catch(() => '')).split('\n').length < 1000) await new Promise((r) => setTimeout(r, 50));
+    while (!logs.text.includes('"stage":"train"')) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 500));
+    const stopAt = Date.now();
+    await run.stop();
+    const summary = await done;
+    console.log(`stopped ${((Date.now() - stopAt) / 1000).toFixed(1)} s after stop(); ${summary.records} records`);
+    expect(summary.stopped).toBe(true);
+    expect(summary.written).toBe(summary.records);
+    expect(logs.text).toContain('training round rejected; previous model stays in service');
+    expect(logs.text).toContain('TS_ERR_TRAIN_ABORTED');
+    expect(logs.text).not.toContain('"msg":"model published"');
+  });
+});
