@@ -32,8 +32,8 @@ function summary(data: ReportData): string {
   const rows: [string, string][] = [['state dir', data.stateDir]];
   if (data.labelsFile) rows.push(['labels file', data.labelsFile]);
   if (data.labels) rows.push(['labelled records', `${data.labels.records} (${data.labels.unassigned} unassigned)`], ['clusters used', String(data.labels.clusters.length)]);
-  if (final?.records !== undefined) rows.push(['records evaluated', String(final.records)]);
-  if (final?.modelVersion !== undefined) rows.push(['model version', String(final.modelVersion)]);
+  if (final?.records != null) rows.push(['records evaluated', String(final.records)]);
+  if (final?.modelVersion != null) rows.push(['model version', String(final.modelVersion)]);
   if (final?.cumulative) rows.push(['cumulative', formatMetrics(final.cumulative)]);
   if (final?.finalModel) rows.push(['final model', formatMetrics(final.finalModel)]);
   return section('summary', 'Summary', `<dl>${rows.map(([k, v]) => `<dt>${escapeXml(k)}</dt><dd>${escapeXml(v)}</dd>`).join('')}</dl>`);
