@@ -86,7 +86,13 @@ command -v python3 >/dev/null 2>&1 || fail "python3 not found (node-gyp and pip 
 python3 -m pip --version >/dev/null 2>&1 || fail "pip not found for python3; Debian: apt-get install python3-pip"
 command -v make >/dev/null 2>&1 && command -v g++ >/dev/null 2>&1 || fail "a C++ toolchain is needed to build the binding; Debian: apt-get install build-essential"
 
-NODE_GYP="$(command -v node-gyp || true)"
+# node-gyp's JavaScript entry point, run with `node` below. Under `npm run`, PATH starts with
+# npm's node-gyp-bin shim (a shell script) and npm_config_node_gyp names the real entry point;
+# a node-gyp on PATH may be such a shim or a symlink, so resolve it and insist on a .js file.
+NODE_GYP=""
+for candidate in "${npm_config_node_gyp:-}" "$(readlink -f "$(command -v node-gyp 2>/dev/null)" 2>/dev/null || true)"; do
+  case "$candidate" in *.js) [ -f "$candidate" ] && NODE_GYP="$candidate" && break ;; esac
+done
 if [ -z "$NODE_GYP" ]; then
   npm_root="$(cd "$(dirname "$(readlink -f "$(command -v npm)")")/.." && pwd)"
   [ -f "$npm_root/node_modules/node-gyp/bin/node-gyp.js" ] && NODE_GYP="$npm_root/node_modules/node-gyp/bin/node-gyp.js"
