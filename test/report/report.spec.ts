@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
@@ -92,6 +92,27 @@ describe('temi-stream report', () => {
     const variance = sumSq / data.length - mean * mean;
     // A blank page (one colour) has variance 0; the montage, charts and text give far more.
     expect(variance).toBeGreaterThan(100);
+  });
+
+  it('shows thumbnails of records that came from a replay file, read back from their lines', async () => {
+    const replayDir = await tempDir('temi-report-replay-');
+    const replayFile = join(replayDir, 'captured.jsonl');
+    const colours = [{ r: 220, g: 30, b: 30 }, { r: 30, g: 30, b: 220 }];
+    const envelopes: string[] = [];
+    const labels: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const png = await sharp({ create: { width: 20, height: 20, channels: 3, background: colours[i % 2] } }).png().toBuffer();
+      envelopes.push(JSON.stringify({ id: `img-${i}`, image: png.toString('base64'), label: i % 2 }));
+      labels.push(JSON.stringify({ key: `img-${i}`, cluster: i % 2, confidence: 0.9, modelVersion: 1, label: i % 2, origin: { source: 'replay', file: replayFile, position: i + 1 } }));
+    }
+    await writeFile(replayFile, `${envelopes.join('\n')}\n`);
+    await writeFile(join(replayDir, 'labels.jsonl'), `${labels.join('\n')}\n`);
+    const out = new TextSink();
+    const code = await reportCommand([replayDir, '--labels', join(replayDir, 'labels.jsonl'), '--out', join(replayDir, 'r.html')], { stdout: out, stderr: out, env: {} });
+    expect(code, out.text).toBe(0);
+    expect(out.text).toContain('2 clusters, 0 evaluations, 6 thumbnails');
+    const replayHtml = await readFile(join(replayDir, 'r.html'), 'utf8');
+    expect(replayHtml.match(/<img src="data:image\/png;base64,/g)).toHaveLength(6);
   });
 
   it('fails with a clear message for a state dir that holds no run', async () => {
