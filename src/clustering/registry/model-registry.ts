@@ -12,6 +12,8 @@ const LATEST = 'models/latest.json';
 export class PersistentModelRegistry implements ModelRegistry {
   private latest: PublishedModel | undefined;
   private readonly listeners = new Set<(p: PublishedModel) => void>();
+  private rounds = 0;
+  private idleWaiters: Array<() => void> = [];
 
   constructor(
     private readonly state: StateStore,
@@ -41,6 +43,27 @@ export class PersistentModelRegistry implements ModelRegistry {
   onPublish(listener: (p: PublishedModel) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  roundStarted(): void {
+    this.rounds++;
+  }
+
+  roundEnded(): void {
+    this.rounds = Math.max(0, this.rounds - 1);
+    if (this.rounds > 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  get training(): boolean {
+    return this.rounds > 0;
+  }
+
+  whenIdle(): Promise<void> {
+    if (this.rounds === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   /** Loads the persisted latest version, if any (called once at start). */

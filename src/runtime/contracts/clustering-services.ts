@@ -24,6 +24,12 @@ export interface ModelRegistry {
   /** Installs a version published elsewhere (another process), if newer than the current one. */
   adopt(published: PublishedModel): boolean;
   onPublish(listener: (published: PublishedModel) => void): () => void;
+  /** Trainers say when a round runs, so a stage holding records for the first model knows whether one is coming. */
+  roundStarted(): void;
+  roundEnded(): void;
+  readonly training: boolean;
+  /** Resolves when no round is running. */
+  whenIdle(): Promise<void>;
 }
 
 /** A version as it travels between processes or to disk. */

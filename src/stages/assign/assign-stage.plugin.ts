@@ -1,5 +1,5 @@
 import { Observable, type OperatorFunction } from 'rxjs';
-import { clusteringServices, type PublishedModel } from '../../runtime/contracts/clustering-services.ts';
+import { clusteringServices, type ModelRegistry, type PublishedModel } from '../../runtime/contracts/clustering-services.ts';
 import { definePlugin } from '../../runtime/contracts/plugin.ts';
 import type { StreamRecord } from '../../runtime/contracts/record.ts';
 import { services } from '../../runtime/contracts/services.ts';
@@ -60,11 +60,11 @@ function assignWith(published: PublishedModel, records: StreamRecord[]): void {
 }
 
 /**
- * Holds records (in order) until the registry has a model, the source completes, or `timeoutMs`
- * passes; then releases them and passes everything through. Nothing is dropped or reordered, and
+ * Holds records (in order) until the registry has a model, the source completes (after a round
+ * already training, if any, ends), or `timeoutMs` passes; then releases them and passes everything through. Nothing is dropped or reordered, and
  * memory stays within the runtime's in-flight bound because held records are not acknowledged.
  */
-function holdUntilFirstModel(timeoutMs: number, registry: { current(): unknown; onPublish(l: () => void): () => void }): OperatorFunction<StreamRecord, StreamRecord> {
+function holdUntilFirstModel(timeoutMs: number, registry: Pick<ModelRegistry, 'current' | 'onPublish' | 'training' | 'whenIdle'>): OperatorFunction<StreamRecord, StreamRecord> {
   return (source) =>
     new Observable<StreamRecord>((subscriber) => {
       let held: StreamRecord[] | undefined = registry.current() ? undefined : [];
@@ -84,8 +84,14 @@ function holdUntilFirstModel(timeoutMs: number, registry: { current(): unknown; 
         },
         error: (e) => subscriber.error(e),
         complete() {
-          release();
-          subscriber.complete();
+          // A short input can end while the first round is still training: wait for that round
+          // (it publishes, or fails and ends) rather than releasing everything unassigned.
+          const finish = () => {
+            release();
+            subscriber.complete();
+          };
+          if (held && registry.training) void registry.whenIdle().then(finish);
+          else finish();
         },
       });
       return () => {

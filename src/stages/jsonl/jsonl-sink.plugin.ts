@@ -17,13 +17,17 @@ export const jsonlSinkPlugin = definePlugin({
     batchSize: s.integer({ min: 1, default: 512, description: 'Records per write.' }),
     maxWaitMs: s.integer({ min: 0, default: 100, description: 'Longest a partial batch waits before it is written.' }),
   }),
-  deps: { pipeline: services.pipeline },
+  deps: { pipeline: services.pipeline, state: services.state },
   create({ config, deps }) {
     const target = config.path === '-' ? '-' : resolve(deps.pipeline.baseDir, config.path);
     const writer = new JsonlWriter(target, config.fsync);
     return {
       batching: { maxSize: config.batchSize, maxWaitMs: config.maxWaitMs },
-      start: () => writer.open(config.append),
+      async start() {
+        await writer.open(config.append);
+        // Lets `temi-stream report <state-dir>` find the labels without being told.
+        if (target !== '-') await deps.state.writeJson('report-inputs.json', { labels: target });
+      },
       write: (records) => writer.write(records.map((r) => JSON.stringify(recordJson(r, config)))),
       stop: () => writer.close(),
     };

@@ -77,6 +77,7 @@ export class PeriodicTrainer {
     const startedAt = this.clock.now();
     const seenAtStart = this.state.seen;
     const roundsCounter = this.metrics.counter('temi_training_rounds_total', 'Training rounds by outcome', ['outcome']);
+    this.registry.roundStarted();
     try {
       const data = await this.index.trainingSet(this.settings.k, { maxRows: this.settings.maxRows });
       const result = await this.trainer.trainRound(data, { epochs: this.settings.epochs, signal: this.stopping });
@@ -94,6 +95,8 @@ export class PeriodicTrainer {
       this.state = { ...this.state, seenAtLastRound: seenAtStart, lastRoundAtMs: this.clock.now(), rounds: this.state.rounds };
       roundsCounter.inc({ outcome: 'rejected' });
       this.logger.error('training round rejected; previous model stays in service', { code: errorCode(error), reason: reasonOf(error) });
+    } finally {
+      this.registry.roundEnded();
     }
   }
 

@@ -1,0 +1,49 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { from } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import { definePlugin, s, services } from '../../../src/runtime/contracts/index.ts';
+import { runForTest, tempDir } from '../../support/pipeline-harness.ts';
+
+/** 600 embeddings in 3 separated groups, all emitted at once (a short finite input). */
+const shortInput = definePlugin({
+  name: 'short-blobs',
+  kind: 'source',
+  description: 'A finite burst of 6-d blob embeddings.',
+  configSchema: s.object({}),
+  deps: { records: services.records },
+  create: ({ deps }) => ({
+    close() {},
+    open: () =>
+      from(
+        Array.from({ length: 600 }, (_, i) => {
+          const e = new Float32Array(6).map((_, j) => (j === i % 3 ? 4 : 0) + 0.3 * Math.sin(i * 13 + j * 7));
+          return deps.records.create({ key: `s${i}`, payload: { embedding: e }, origin: { source: 'short-blobs' }, label: i % 3 });
+        }),
+      ),
+  }),
+});
+
+describe('assign with beforeFirstModel "wait"', () => {
+  it('labels every record of an input that ends while the first round is still training', async () => {
+    const dir = await tempDir();
+    const { summary } = await runForTest(
+      {
+        name: 'wait-short',
+        source: { use: 'short-blobs' },
+        stages: [
+          { use: 'index', with: { capacity: 1000 } },
+          { use: 'train', with: { trainer: 'kmeans', clusters: 3, firstRoundAt: 200, epochs: 2, k: 5, finalRound: false } },
+          { use: 'assign', with: { beforeFirstModel: 'wait' } },
+        ],
+        sink: { use: 'jsonl', with: { path: 'out.jsonl' } },
+      },
+      dir,
+      [shortInput],
+    );
+    expect(summary.written).toBe(600);
+    const lines = (await readFile(join(dir, 'out.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.filter((l) => l.cluster === null)).toHaveLength(0);
+    expect(new Set(lines.map((l) => l.modelVersion))).toEqual(new Set([1]));
+  });
+});
