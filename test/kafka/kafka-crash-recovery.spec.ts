@@ -3,23 +3,14 @@
  * arriving, is killed with SIGKILL mid-stream (records in flight, offsets partly committed), and a
  * restarted process resumes from the group's committed offsets: every input id ends up labelled.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { tempDir } from '../support/pipeline-harness.ts';
-import { createTopics, groupLag, hasAll, kafkaPipeline, keysOf, pngMessages, produce, quietKafka, readUntil, unique } from './support/kafka-test-kit.ts';
+import { createTopics, groupLag, hasAll, kafkaPipeline, keysOf, pngMessages, produce, quietKafka, readUntil, unique, startPipelineProcess } from './support/kafka-test-kit.ts';
 
-const bin = resolve('bin/temi-stream.js');
 const brokers = inject('kafkaBrokers');
-
-function startCli(pipelineFile: string) {
-  const child: ChildProcess = spawn(process.execPath, [bin, 'run', pipelineFile], { env: { ...process.env, KAFKA_BROKERS: brokers }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
-  return { child, exited, err: () => stderr };
-}
+const startCli = (pipelineFile: string) => startPipelineProcess(pipelineFile, brokers);
 
 describe('kafka pipeline process killed with SIGKILL mid-stream', () => {
   it('labels every input id after a restart', async () => {

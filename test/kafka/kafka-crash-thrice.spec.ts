@@ -4,25 +4,16 @@
  * The process is killed with SIGKILL at three random moments and restarted each time; in the end
  * every input id is labelled AND present in the restored index: nothing was lost from the state.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { VectorIndex } from '../../src/index/vector-index.ts';
 import { recordIdOf } from '../../src/runtime/records/record-id.ts';
 import { tempDir } from '../support/pipeline-harness.ts';
-import { createTopics, hasAll, kafkaPipeline, keysOf, pngMessages, produce, quietKafka, readUntil, unique } from './support/kafka-test-kit.ts';
+import { createTopics, hasAll, kafkaPipeline, keysOf, pngMessages, produce, quietKafka, readUntil, unique, startPipelineProcess } from './support/kafka-test-kit.ts';
 
-const bin = resolve('bin/temi-stream.js');
 const brokers = inject('kafkaBrokers');
-
-function startCli(pipelineFile: string) {
-  const child: ChildProcess = spawn(process.execPath, [bin, 'run', pipelineFile], { env: { ...process.env, KAFKA_BROKERS: brokers }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
-  return { child, exited, err: () => stderr };
-}
+const startCli = (pipelineFile: string) => startPipelineProcess(pipelineFile, brokers);
 
 describe('stateful kafka pipeline killed with SIGKILL three times', () => {
   it('labels every id and keeps every id in the restored index', async () => {

@@ -5,9 +5,11 @@
  * kafka -> decode (mnist preset) -> pixels-embed -> kafka-labels (dead letters to a topic).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { join } from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join, resolve } from 'node:path';
 import kafkajs, { type IHeaders } from 'kafkajs';
 import sharp from 'sharp';
+import { createTopicsReady } from '../../support/kafka-topics.ts';
 
 const { Kafka, logLevel } = kafkajs;
 export type KafkaClient = InstanceType<typeof Kafka>;
@@ -21,13 +23,7 @@ export function unique(prefix: string): string {
 }
 
 export async function createTopics(kafka: KafkaClient, topics: string[], numPartitions = 1): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions })), waitForLeaders: true });
-  } finally {
-    await admin.disconnect();
-  }
+  await createTopicsReady(kafka, topics, numPartitions);
 }
 
 /** A 28x28 grayscale PNG of random pixels (about 900 bytes): every image distinct. */
@@ -166,4 +162,13 @@ export function kafkaPipeline(o: KafkaPipelineOptions): Record<string, unknown> 
     state: { dir: join(o.stateDir, 'state'), snapshotIntervalMs: 1_000 },
     runtime: { maxInFlight: o.maxInFlight ?? 128, logLevel: 'warn', progress: 'off', drainTimeoutMs: 20_000 },
   };
+}
+
+/** Runs `temi-stream run <pipelineFile>` as its own process (so it can be SIGKILLed), with the brokers in KAFKA_BROKERS. */
+export function startPipelineProcess(pipelineFile: string, brokers: string) {
+  const child: ChildProcess = spawn(process.execPath, [resolve('bin/temi-stream.js'), 'run', pipelineFile], { env: { ...process.env, KAFKA_BROKERS: brokers }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
+  return { child, exited, err: () => stderr };
 }
