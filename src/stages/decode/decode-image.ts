@@ -41,14 +41,7 @@ export async function decodeImage(bytes: Uint8Array, target: Target, limits: Dec
   }
   checkPixelCount(meta.width, meta.pageHeight ?? meta.height, limits.maxPixels, where);
   try {
-    const { data, info } = await sharp(input, { limitInputPixels: limits.maxPixels, failOn: limits.failOn, sequentialRead: true })
-      .rotate()
-      .flatten({ background: BLACK })
-      .resize(target.width, target.height, { fit: target.fit, position: 'centre', background: BLACK })
-      .toColourspace(target.channels === 1 ? 'b-w' : 'srgb')
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
-    return checkedRaw(data, info, target, where);
+    return await toTarget(sharp(input, { limitInputPixels: limits.maxPixels, failOn: limits.failOn, sequentialRead: true }).rotate(), target, where);
   } catch (error) {
     if (error instanceof TemiError) throw error;
     throw decodeFailure(error, bytes, where);
@@ -63,7 +56,12 @@ export async function reshapeRaw(raw: RawPixels, target: Target, maxPixels: numb
     throw new TemiError('TS_ERR_DECODE_CHANNELS', `raw pixels with ${raw.channels} channels cannot be converted (1, 3 or 4 expected)`, { where });
   }
   const input = Buffer.from(raw.data.buffer, raw.data.byteOffset, raw.data.byteLength);
-  const { data, info } = await sharp(input, { raw: { width: raw.width, height: raw.height, channels: raw.channels as 1 | 3 | 4 } })
+  return toTarget(sharp(input, { raw: { width: raw.width, height: raw.height, channels: raw.channels as 1 | 3 | 4 } }), target, where);
+}
+
+/** The shared tail of both paths: transparency onto black, resize, channels, 8-bit raw samples. */
+async function toTarget(image: sharp.Sharp, target: Target, where: string): Promise<RawPixels> {
+  const { data, info } = await image
     .flatten({ background: BLACK })
     .resize(target.width, target.height, { fit: target.fit, position: 'centre', background: BLACK })
     .toColourspace(target.channels === 1 ? 'b-w' : 'srgb')
