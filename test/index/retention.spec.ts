@@ -1,17 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { VectorIndex } from '../../src/index/vector-index.ts';
+import { trackedIndexes } from './support/tracked-indexes.ts';
 import { gaussianRows, sequentialKeys } from './support/vectors.ts';
 
 const dim = 16;
-const open: VectorIndex[] = [];
-async function createIndex(config: Parameters<typeof VectorIndex.create>[0]): Promise<VectorIndex> {
-  const index = await VectorIndex.create(config);
-  open.push(index);
-  return index;
-}
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((index) => index.close()));
-});
+const { create: createIndex } = trackedIndexes();
 
 /** Streams `total` keys (0..total-1) in batches; row i is gaussian row i. */
 async function stream(index: VectorIndex, total: number, batch: number, seed = 1): Promise<bigint[]> {

@@ -3,20 +3,13 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { VectorIndex } from '../../src/index/vector-index.ts';
 import { checkRecordVector } from '../../src/index/vector-checks.ts';
+import { trackedIndexes } from './support/tracked-indexes.ts';
 import { gaussianRows, sequentialKeys } from './support/vectors.ts';
 
-const open: VectorIndex[] = [];
-async function createIndex(config: Parameters<typeof VectorIndex.create>[0]): Promise<VectorIndex> {
-  const index = await VectorIndex.create(config);
-  open.push(index);
-  return index;
-}
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((index) => index.close()));
-});
+const { create: createIndex, track } = trackedIndexes();
 const scratch = mkdtempSync(join(tmpdir(), 'temi-index-spec-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -132,7 +125,7 @@ describe('save and load', () => {
     const before = await index.search(queries, 300, 10);
 
     const reopened = await VectorIndex.open(dir);
-    open.push(reopened);
+    track(reopened);
     expect(reopened.size).toBe(3_000);
     expect(reopened.has(999n)).toBe(false);
     expect(reopened.has(1_000n)).toBe(true);
@@ -164,7 +157,7 @@ describe('save and load', () => {
     await interrupted.save(dir);
     await interrupted.close();
     const resumed = await VectorIndex.open(dir);
-    open.push(resumed);
+    track(resumed);
     for (let first = 1_000; first < 2_000; first += 250) {
       await uninterrupted.add(...batch(first));
       await resumed.add(...batch(first));
@@ -184,7 +177,7 @@ describe('save and load', () => {
     expect(files[0]).toMatch(/^graph-.*\.usearch$/);
     expect(files[1]).toBe('index.sidecar');
     const reopened = await VectorIndex.open(dir);
-    open.push(reopened);
+    track(reopened);
     expect(reopened.size).toBe(100);
   });
 
