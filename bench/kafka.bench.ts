@@ -27,6 +27,7 @@ import { resolvePipeline } from '../src/runtime/pipeline/resolve-pipeline.ts';
 import { formatIssue } from '../src/runtime/pipeline/format-issue.ts';
 import { PipelineRun } from '../src/runtime/pipeline-run.ts';
 import { startKafkaBroker } from '../test/support/kafka-broker.ts';
+import { createTopicsReady } from '../test/support/kafka-topics.ts';
 
 const { Kafka, logLevel, CompressionTypes } = kafkajs;
 type KafkaClient = InstanceType<typeof Kafka>;
@@ -51,10 +52,7 @@ async function noisePngs(bytes: number, count: number): Promise<Buffer[]> {
 }
 
 async function createTopics(kafka: KafkaClient, topics: string[]): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: 1 })), waitForLeaders: true });
-  await admin.disconnect();
+  await createTopicsReady(kafka, topics, 1);
 }
 
 async function fill(kafka: KafkaClient, topic: string, images: Buffer[], count: number): Promise<void> {

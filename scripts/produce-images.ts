@@ -17,6 +17,7 @@ import { locateMnistFiles, readIdxPair, DEBIAN_FASHION_MNIST_DIR, type MnistSpli
 import { classIndexOf, classNameOf, type LabelsFrom } from '../src/stages/files/folder-labels.ts';
 import { listImageFiles, normaliseExtensions } from '../src/stages/files/list-image-files.ts';
 import { reasonOf } from '../src/runtime/errors.ts';
+import { waitForTopicLeaders } from '../src/stages/kafka/topic-leaders.ts';
 
 const { Kafka, Partitioners, logLevel } = kafkajs;
 
@@ -126,7 +127,8 @@ async function main(argv: string[]): Promise<number> {
   await admin.connect();
   try {
     if (!(await admin.listTopics()).includes(values.topic)) {
-      await admin.createTopics({ topics: [{ topic: values.topic, numPartitions: partitions }], waitForLeaders: true });
+      await admin.createTopics({ topics: [{ topic: values.topic, numPartitions: partitions }], waitForLeaders: false });
+      await waitForTopicLeaders(admin, [values.topic], { timeoutMs: 60_000, partitions });
       console.error(`created topic ${values.topic} with ${partitions} partitions`);
     }
   } finally {

@@ -8,6 +8,7 @@ import { s } from '../../runtime/schema/schema.ts';
 import { CommitLedger, type TopicPartitionOffset } from './commit-ledger.ts';
 import { createKafkaClient, kafkaConnectionShape } from './kafka-connection.ts';
 import { messageAddress, messageHeaders, parseImageMessage } from './image-message.ts';
+import { subscribeError } from './subscribe-error.ts';
 
 export const kafkaSourceConfigSchema = s.object({
   ...kafkaConnectionShape,
@@ -157,7 +158,11 @@ export const kafkaSourcePlugin = definePlugin({
     return {
       async start() {
         await consumer.connect();
-        for (const topic of config.topics) await consumer.subscribe({ topic, fromBeginning: config.fromBeginning });
+        for (const [i, topic] of config.topics.entries()) {
+          await consumer.subscribe({ topic, fromBeginning: config.fromBeginning }).catch((error: unknown) => {
+            throw subscribeError(error, topic, `${instanceName}.topics[${i}]`);
+          });
+        }
         consumer.on(consumer.events.GROUP_JOIN, (e) => {
           // Also after kafkajs restarted a crashed consumer (a broker gone longer than the retries).
           running = true;

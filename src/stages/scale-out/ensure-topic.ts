@@ -6,6 +6,9 @@
 import type { Logger } from '../../runtime/contracts/services.ts';
 import { reasonOf, TemiError } from '../../runtime/errors.ts';
 import type { KafkaClient } from '../kafka/kafka-connection.ts';
+import { waitForTopicLeaders } from '../kafka/topic-leaders.ts';
+
+const LEADER_TIMEOUT_MS = 60_000;
 
 export interface TopicSettings {
   readonly partitions: number;
@@ -20,7 +23,8 @@ export async function ensureTopic(kafka: KafkaClient, topic: string, settings: T
     if (!existing.includes(topic)) {
       const configEntries = Object.entries(settings.config).map(([name, value]) => ({ name, value }));
       // false also when another process created it between list and create: that is fine.
-      const created = await admin.createTopics({ topics: [{ topic, numPartitions: settings.partitions, configEntries }], waitForLeaders: true });
+      const created = await admin.createTopics({ topics: [{ topic, numPartitions: settings.partitions, configEntries }], waitForLeaders: false });
+      await waitForTopicLeaders(admin, [topic], { timeoutMs: LEADER_TIMEOUT_MS });
       if (created) logger.info('topic created', { topic, partitions: settings.partitions, config: settings.config });
       return;
     }
