@@ -21,6 +21,8 @@
  *   --k N              neighbours mined (50)      --kmeans-init N  k-means restarts (10)
  *   --methods LIST     temi,scan,tsp,kmeans,temi-stream (all)
  *   --stream-every N   records per streaming round (2000)   --stream-epochs N   (equal budget)
+ *   --stream-min-steps N   each streaming round trains at least N steps (0: epochs only), the
+ *                      train stage's `minSteps`
  *   --backend NAME     auto | tensorflow | wasm | cpu (auto)
  *   --reference        also run bench/reference/quality_reference.py (sklearn k-means) if
  *                      /usr/bin/python3 has scikit-learn (on by default; --no-reference)
@@ -61,6 +63,7 @@ interface Settings {
   methods: Method[];
   streamEvery: number;
   streamEpochs: number | undefined;
+  streamMinSteps: number;
   backend: string;
   reference: boolean;
   data: string;
@@ -122,6 +125,7 @@ function parseSettings(argv: string[]): Settings {
     methods,
     streamEvery: number('stream-every', 2000),
     streamEpochs: streamEpochs === undefined ? undefined : Number(streamEpochs),
+    streamMinSteps: number('stream-min-steps', 0),
     backend: value('backend') ?? 'auto',
     reference: (value('reference') ?? 'true') !== 'false',
     data: value('data') ?? DEBIAN_FASHION_MNIST_DIR,
@@ -228,7 +232,7 @@ async function streaming(method: 'temi', data: TrainingSet, labels: Int32Array, 
       }
       const window = data.embeddings.subarray(0, end * dim);
       const neighbours = await buildNeighbourTable(window, end, dim, Math.min(s.k, end - 1), { exact: true });
-      const result = await trainer.trainRound({ count: end, dim, embeddings: window, neighbours }, { epochs: roundEpochs });
+      const result = await trainer.trainRound({ count: end, dim, embeddings: window, neighbours }, { epochs: roundEpochs, minSteps: s.streamMinSteps });
       samples += result.samples;
       trainSeconds += result.seconds;
       let next = result.model;
@@ -246,13 +250,13 @@ async function streaming(method: 'temi', data: TrainingSet, labels: Int32Array, 
       }
       const sofar = score(labels.subarray(0, labelled), emitted.subarray(0, labelled));
       process.stderr.write(
-        `  ${method}-stream round ${round + 1}/${ends.length}: ${end} records, ${roundEpochs} epochs, loss ${result.meanLoss.toFixed(4)}, ` +
+        `  ${method}-stream round ${round + 1}/${ends.length}: ${end} records, ${result.epochs} epochs, loss ${result.meanLoss.toFixed(4)}, ` +
           `cumulative ACC ${sofar.acc.toFixed(3)} (${((performance.now() - started) / 1000).toFixed(0)} s)\n`,
       );
     }
     const final = model!.assign(data.embeddings, count).cluster;
     const seconds = (performance.now() - started) / 1000;
-    const note = `${ends.length} rounds every ${s.streamEvery}, ${roundEpochs} epochs each`;
+    const note = `${ends.length} rounds every ${s.streamEvery}, ${roundEpochs} epochs each` + (s.streamMinSteps > 0 ? ` (at least ${s.streamMinSteps} steps)` : '');
     return [
       { name: `${method}-stream (as emitted)`, scores: score(labels, emitted), seconds, samplesPerSecond: samples / trainSeconds, note },
       { name: `${method}-stream (final model)`, scores: score(labels, final), seconds, samplesPerSecond: samples / trainSeconds, note: 'last model on all records' },

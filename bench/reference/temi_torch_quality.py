@@ -6,6 +6,8 @@ last layer frozen in epoch 1, teacher EMA 0.996, best head by last-epoch loss, p
 the teacher's best head. Reuses the head and loss of temi_torch.py (the throughput reference).
 
 Usage: /usr/bin/python3 bench/reference/temi_torch_quality.py [--epochs 30] [--threads 2] [--seed 0]
+       [--trace DIR]   replay a trace written by bench/reference/export-temi-trace.ts: the tfjs
+                       trainer's initial parameters and its exact step-by-step row indices
 Prints progress per epoch, then one JSON line with ACC/NMI/ARI, clusters used and samples/s.
 """
 import argparse
@@ -44,6 +46,32 @@ def accuracy(truth, pred):
     return counts[rows, cols].sum() / len(truth)
 
 
+def load_trace(directory, student):
+    """Copies the tfjs trainer's batched initial parameters into the per-head modules."""
+    with open(os.path.join(directory, "manifest.json")) as f:
+        m = json.load(f)
+    h, d, hid, p, c = m["heads"], m["dim"], m["hidden"], m["bottleneck"], m["clusters"]
+
+    def read(name, dtype=np.float32):
+        return torch.from_numpy(np.fromfile(os.path.join(directory, name), dtype=dtype))
+    w1 = read("w1.f32").reshape(d, h * hid)
+    b1 = read("b1.f32").reshape(h, hid)
+    w2 = read("w2.f32").reshape(h, hid, p)
+    b2 = read("b2.f32").reshape(h, p)
+    v = read("v.f32").reshape(h, p, c)
+    g = read("g.f32").reshape(h, c)
+    with torch.no_grad():
+        for i, head in enumerate(student):
+            head.fc1.weight.copy_(w1[:, i * hid:(i + 1) * hid].T)
+            head.fc1.bias.copy_(b1[i])
+            head.fc2.weight.copy_(w2[i].T)
+            head.fc2.bias.copy_(b2[i])
+            head.last.weight_v.copy_(v[i].T)
+            head.last.weight_g.copy_(g[i][:, None])
+    rows = read("rows.i32", np.int32).long().reshape(m["epochs"] * m["stepsPerEpoch"], -1)
+    return {"epochs": m["epochs"], "rows": rows}
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--epochs", type=int, default=30)
@@ -51,6 +79,7 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--k", type=int, default=50)
+    p.add_argument("--trace", default=None)
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -67,6 +96,9 @@ def main():
     heads, dim, clusters, batch = args.heads, x.shape[1], 10, 256
     student = nn.ModuleList([Head(dim, 512, 256, clusters) for _ in range(heads)])
     teacher = nn.ModuleList([Head(dim, 512, 256, clusters) for _ in range(heads)])
+    trace = load_trace(args.trace, student) if args.trace else None
+    if trace is not None:
+        args.epochs = trace["epochs"]
     teacher.load_state_dict(student.state_dict())
     for param in teacher.parameters():
         param.requires_grad = False
@@ -84,9 +116,12 @@ def main():
         order = torch.randperm(x.shape[0])
         head_loss = torch.zeros(heads)
         for s in range(steps_per_epoch):
-            anchors = order[s * batch:(s + 1) * batch]
-            pick = torch.randint(0, args.k, (batch,))
-            rows = torch.cat([anchors, neighbours[anchors, pick]])
+            if trace is not None:
+                rows = trace["rows"][step_count]
+            else:
+                anchors = order[s * batch:(s + 1) * batch]
+                pick = torch.randint(0, args.k, (batch,))
+                rows = torch.cat([anchors, neighbours[anchors, pick]])
             xb = x[rows]
             for group in optimiser.param_groups:
                 group["lr"] = peak * min(1.0, step_count / warmup_steps)

@@ -53,6 +53,11 @@ export interface EpochReport {
 
 export interface TrainRoundOptions {
   readonly epochs: number;
+  /**
+   * Lower bound on optimiser steps: the round runs more epochs than `epochs` when needed to reach
+   * it, so a small early window is trained about as long as a later, larger one.
+   */
+  readonly minSteps?: number;
   readonly signal?: AbortSignal;
   readonly onEpoch?: (report: EpochReport) => void;
 }

@@ -12,6 +12,7 @@
 import { TemiError } from '../../runtime/errors.ts';
 import type { ClusterTrainer, TrainingSet, TrainRoundOptions, TrainRoundResult } from '../contracts.ts';
 import { SeededRandom } from '../random.ts';
+import { roundEpochs } from '../round-epochs.ts';
 import { kmeansPlusPlus } from './kmeans-plus-plus.ts';
 import { KMeansModel, normaliseRows, type KMeansMetric } from './kmeans-model.ts';
 import { rowDot, squaredRowNorms } from './nearest-centre.ts';
@@ -94,7 +95,8 @@ export class StreamingKMeansTrainer implements ClusterTrainer {
     const started = performance.now();
     const { count, dim } = data;
     const k = this.numClusters;
-    this.checkWindow(data, options);
+    this.checkWindow(data);
+    const epochs = roundEpochs(options, Math.ceil(count / this.batchSize), 'kmeans');
     const random = new SeededRandom((this.seed ^ Math.imul((this.state?.rounds ?? 0) + 1, 0x9e3779b1)) >>> 0);
     const rows = Float32Array.from(data.embeddings);
     if (this.metric === 'cosine') normaliseRows(rows, count, dim);
@@ -108,7 +110,7 @@ export class StreamingKMeansTrainer implements ClusterTrainer {
 
     let meanLoss = NaN;
     let batches = 0;
-    for (let epoch = 1; epoch <= options.epochs; epoch++) {
+    for (let epoch = 1; epoch <= epochs; epoch++) {
       const order = random.permutation(count);
       let lossSum = 0;
       for (let start = 0; start < count; start += this.batchSize) {
@@ -148,7 +150,7 @@ export class StreamingKMeansTrainer implements ClusterTrainer {
     this.state = { dim, centres, weights, rounds: (this.state?.rounds ?? 0) + 1 };
     const temperature = this.temperature === 'auto' ? Math.max(meanLoss, Number.MIN_VALUE) : this.temperature;
     const model = new KMeansModel(k, dim, Float32Array.from(centres), this.metric, temperature);
-    return { model, meanLoss, epochs: options.epochs, samples: count * options.epochs, seconds: (performance.now() - started) / 1000 };
+    return { model, meanLoss, epochs, samples: count * epochs, seconds: (performance.now() - started) / 1000 };
   }
 
   /** The forgetful weighted-mean update for one mini-batch of `batchRows` rows. */
@@ -188,7 +190,7 @@ export class StreamingKMeansTrainer implements ClusterTrainer {
     }
   }
 
-  private checkWindow(data: TrainingSet, options: TrainRoundOptions): void {
+  private checkWindow(data: TrainingSet): void {
     const where = 'StreamingKMeansTrainer.trainRound';
     const { count, dim } = data;
     if (!Number.isInteger(count) || count < 1 || !Number.isInteger(dim) || dim < 1 || data.embeddings.length !== count * dim) {
@@ -199,9 +201,6 @@ export class StreamingKMeansTrainer implements ClusterTrainer {
     }
     if (!this.state && count < this.numClusters) {
       throw new TemiError('TS_ERR_KMEANS_CLUSTERS', `the first round seeds ${this.numClusters} centres from the window, which holds only ${count} rows`, { where });
-    }
-    if (!Number.isInteger(options.epochs) || options.epochs < 1) {
-      throw new TemiError('TS_ERR_KMEANS_OPTION', `epochs must be a positive integer, got ${options.epochs}`, { where });
     }
   }
 

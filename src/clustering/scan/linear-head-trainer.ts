@@ -1,5 +1,6 @@
 import type { ClusterTrainer, TrainRoundOptions, TrainRoundResult, TrainingSet } from '../contracts.ts';
 import { SeededRandom } from '../random.ts';
+import { roundEpochs } from '../round-epochs.ts';
 import { TemiError } from '../../runtime/errors.ts';
 import { tf } from '../../tf/tf.ts';
 import { Adam, type AdamState } from './adam.ts';
@@ -144,9 +145,10 @@ export class LinearHeadTrainer implements ClusterTrainer {
     const batchSize = Math.min(this.options.batchSize, data.count);
     // the reference drops the last partial batch (drop_last=True)
     const steps = Math.floor(data.count / batchSize);
+    const epochs = roundEpochs(options, steps, this.name);
     const epochLoss = new Float64Array(this.options.heads);
     let samples = 0;
-    for (let epoch = 0; epoch < options.epochs; epoch++) {
+    for (let epoch = 0; epoch < epochs; epoch++) {
       epochLoss.fill(0);
       const order = random.permutation(data.count);
       for (let step = 0; step < steps; step++) {
@@ -173,7 +175,7 @@ export class LinearHeadTrainer implements ClusterTrainer {
     for (let h = 1; h < epochLoss.length; h++) if (epochLoss[h] < epochLoss[best]) best = h;
     const head = heads.head(best);
     const model = new LinearClusterModel(this.name, data.dim, this.options.numClusters, head.weights, head.bias);
-    return { model, meanLoss: epochLoss[best], epochs: options.epochs, samples };
+    return { model, meanLoss: epochLoss[best], epochs, samples };
   }
 
   /** One optimiser step over a batch of anchors and their drawn neighbours; returns each head's loss. */

@@ -203,6 +203,20 @@ describe('TemiTrainer', () => {
     trainer.dispose();
   });
 
+  it('runs more epochs on a small window to reach minSteps, and rejects a bad minSteps', async () => {
+    const trainer = new TemiTrainer(SMALL);
+    // 300 rows at batch 64: 4 steps per epoch, so 10 steps take 3 epochs
+    const result = await trainer.trainRound(data, { epochs: 1, minSteps: 10 });
+    expect(result.epochs).toBe(3);
+    expect(trainer.stepsTaken).toBe(12);
+    expect(result.samples).toBe(12 * 64);
+    result.model.dispose();
+    const bad = await trainer.trainRound(data, { epochs: 1, minSteps: -1 }).catch((error: unknown) => error);
+    expect(isTemiError(bad) && `${bad.code} ${bad.where}`).toBe('TS_ERR_TRAIN_OPTIONS_INVALID temi.minSteps');
+    expect(trainer.stepsTaken).toBe(12);
+    trainer.dispose();
+  });
+
   it('rejects a configuration value out of range with a coded error naming the field', () => {
     expect(() => new TemiTrainer({ beta: 0.4 })).toThrow(/TS_ERR_TEMI_CONFIG_INVALID: beta/);
   });

@@ -2,6 +2,7 @@ import { TemiError } from '../../runtime/errors.ts';
 import { tf } from '../../tf/tf.ts';
 import type { ClusterTrainer, TrainingSet, TrainRoundOptions, TrainRoundResult } from '../contracts.ts';
 import { SeededRandom } from '../random.ts';
+import { roundEpochs } from '../round-epochs.ts';
 import { ADAMW_DEFAULTS, AdamW } from './adamw.ts';
 import { type HeadDimensions, PARAMETER_NAMES, type ParameterName, headDimensions, parameterSpecs } from './head-layout.ts';
 import { headLogits } from './head-forward.ts';
@@ -57,10 +58,11 @@ export class TemiTrainer implements ClusterTrainer {
   }
 
   async trainRound(data: TrainingSet, options: TrainRoundOptions): Promise<TrainRoundResult> {
-    this.validate(data, options);
+    this.validate(data);
     const started = performance.now();
-    const core = this.core ?? this.createCore(data);
     const sampler = new PairSampler(data.neighbours, data.count);
+    const epochs = roundEpochs(options, sampler.stepsPerEpoch(this.config.batchSize), 'temi');
+    const core = this.core ?? this.createCore(data);
     const random = new SeededRandom(roundSeed(this.config.seed, this.progress.rounds));
     const checkpoint = new VariableCheckpoint([...core.network.variables(), ...core.optimiser.momentVariables()]);
     const before = { progress: { ...this.progress }, adamSteps: core.optimiser.stepCounts() };
@@ -68,7 +70,7 @@ export class TemiTrainer implements ClusterTrainer {
     try {
       let lastEpochLosses = new Float64Array(this.config.heads);
       let samples = 0;
-      for (let epoch = 1; epoch <= options.epochs; epoch++) {
+      for (let epoch = 1; epoch <= epochs; epoch++) {
         const batches = sampler.epochBatches(this.config.batchSize, random);
         const sums = new Float64Array(this.config.heads);
         for (let s = 0; s < batches.length; s++) {
@@ -92,7 +94,7 @@ export class TemiTrainer implements ClusterTrainer {
       return {
         model: this.servingModel(core, best),
         meanLoss: lastEpochLosses[best],
-        epochs: options.epochs,
+        epochs,
         samples,
         seconds: (performance.now() - started) / 1000,
       };
@@ -222,10 +224,7 @@ export class TemiTrainer implements ClusterTrainer {
     });
   }
 
-  private validate(data: TrainingSet, options: TrainRoundOptions): void {
-    if (!Number.isInteger(options.epochs) || options.epochs < 1) {
-      throw new TemiError('TS_ERR_TRAIN_OPTIONS_INVALID', `expected epochs >= 1, found ${options.epochs}`, { where: 'epochs' });
-    }
+  private validate(data: TrainingSet): void {
     if (!Number.isInteger(data.count) || data.count < 2 || !Number.isInteger(data.dim) || data.dim < 1) {
       throw new TemiError('TS_ERR_TRAIN_DATA_INVALID', `expected at least 2 rows of dim >= 1, found ${data.count} x ${data.dim}`, { where: 'data' });
     }
@@ -246,7 +245,7 @@ function disposeCore(core: TrainerCore): void {
 }
 
 /** A distinct, reproducible stream per round, so a restored trainer replays the same draws. */
-function roundSeed(seed: number, round: number): number {
+export function roundSeed(seed: number, round: number): number {
   return (Math.imul(round + 1, 0x9e3779b1) ^ seed) >>> 0;
 }
 

@@ -7,6 +7,7 @@ import { roundDue, type ScheduleSettings, type ScheduleState } from './training-
 
 export interface RoundSettings extends ScheduleSettings {
   readonly epochs: number;
+  readonly minSteps?: number;
   readonly k: number;
   readonly maxRows?: number;
 }
@@ -80,7 +81,7 @@ export class PeriodicTrainer {
     this.registry.roundStarted();
     try {
       const data = await this.index.trainingSet(this.settings.k, { maxRows: this.settings.maxRows });
-      const result = await this.trainer.trainRound(data, { epochs: this.settings.epochs, signal: this.stopping });
+      const result = await this.trainer.trainRound(data, { epochs: this.settings.epochs, minSteps: this.settings.minSteps, signal: this.stopping });
       const model = this.stableIds(result.model, data.embeddings, data.count);
       const published = await this.registry.publish(model, { loss: result.meanLoss, trainedOn: data.count });
       this.state = { seen: this.state.seen, seenAtLastRound: seenAtStart, rounds: this.state.rounds + 1, lastRoundAtMs: this.clock.now() };

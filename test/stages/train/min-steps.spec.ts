@@ -1,0 +1,54 @@
+import { Observable } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import { definePlugin, s, services } from '../../../src/runtime/contracts/index.ts';
+import { runForTest, tempDir } from '../../support/pipeline-harness.ts';
+
+/** 600 8-d embeddings in 4 separated groups, then the end of the stream. */
+const blobs = definePlugin({
+  name: 'finite-blobs',
+  kind: 'source',
+  description: '600 8-d blob embeddings.',
+  configSchema: s.object({}),
+  deps: { records: services.records },
+  create: ({ deps }) => ({
+    open: (flow) =>
+      new Observable((subscriber) => {
+        void (async () => {
+          for (let i = 0; i < 600; i++) {
+            await flow.whenReady();
+            const e = new Float32Array(8).map((_, j) => (j === i % 4 ? 5 : 0) + Math.sin(i * 7 + j));
+            subscriber.next(deps.records.create({ key: `b${i}`, payload: { embedding: e }, origin: { source: 'finite-blobs' }, label: i % 4 }));
+          }
+          subscriber.complete();
+        })();
+      }),
+  }),
+});
+
+describe('train stage minSteps', () => {
+  it('runs as many epochs over a small first window as the step budget needs, and says so in the round log', async () => {
+    const dir = await tempDir();
+    const { summary, logs } = await runForTest(
+      {
+        name: 'min-steps',
+        source: { use: 'finite-blobs' },
+        stages: [
+          { use: 'index', with: { capacity: 5000 } },
+          // 600 rows at batch 64: 9 steps per epoch, so 40 steps take 5 epochs instead of 1
+          { use: 'train', with: { trainer: 'temi', clusters: 4, firstRoundAt: 600, epochs: 1, minSteps: 40, batchSize: 64, k: 5, heads: 2, options: { hidden: 32, bottleneck: 16 } } },
+          { use: 'assign', with: { beforeFirstModel: 'wait' } },
+        ],
+        sink: { use: 'jsonl', with: { path: 'out.jsonl' } },
+        runtime: { progress: 'off', logLevel: 'info' },
+      },
+      dir,
+      [blobs],
+    );
+    expect(summary.written).toBe(600);
+    const rounds = logs
+      .split('\n')
+      .filter((line) => line.includes('"msg":"training round done"'))
+      .map((line) => JSON.parse(line) as { epochs: number; rows: number });
+    expect(rounds).toEqual([expect.objectContaining({ epochs: 5, rows: 600 })]);
+  });
+});
