@@ -10,8 +10,9 @@
  *   that arrive before any model exists, by the first model when it is published. Each new model's
  *   cluster ids are aligned with its predecessor's (alignClusters on the records seen so far), as
  *   the pipeline does. Arrivals wait while a round trains (the simulation is sequential). Rounds
- *   get `--stream-epochs` epochs; by default as many as give the same number of training samples
- *   as the offline run (30 epochs x 10k = 10 epochs x (2k+4k+6k+8k+10k)).
+ *   get `--stream-epochs` epochs (by default as many as give the same number of training samples
+ *   as the offline run: 30 epochs x 10k = 10 epochs x (2k+4k+6k+8k+10k)), raised to at least
+ *   `--stream-min-steps` optimiser steps per round.
  *   Reported: cumulative ACC/NMI/ARI of the labels as emitted, and the final model on all records.
  *
  * Options (flags or env BENCH_<NAME>, e.g. BENCH_LIMIT=2000):
@@ -21,8 +22,10 @@
  *   --k N              neighbours mined (50)      --kmeans-init N  k-means restarts (10)
  *   --methods LIST     temi,scan,tsp,kmeans,temi-stream (all)
  *   --stream-every N   records per streaming round (2000)   --stream-epochs N   (equal budget)
- *   --stream-min-steps N   each streaming round trains at least N steps (0: epochs only), the
- *                      train stage's `minSteps`
+ *   --stream-min-steps N   each streaming round trains at least N steps (1000; 0: epochs only),
+ *                      the train stage's `minSteps`: the first rounds see 2k-4k records, a few
+ *                      steps per epoch, and TEMI at lr 1e-4 needs ~1,000 steps to leave its
+ *                      initial plateau, so an epoch budget alone leaves the first models untrained
  *   --backend NAME     auto | tensorflow | wasm | cpu (auto)
  *   --reference        also run bench/reference/quality_reference.py (sklearn k-means) if
  *                      /usr/bin/python3 has scikit-learn (on by default; --no-reference)
@@ -125,7 +128,7 @@ function parseSettings(argv: string[]): Settings {
     methods,
     streamEvery: number('stream-every', 2000),
     streamEpochs: streamEpochs === undefined ? undefined : Number(streamEpochs),
-    streamMinSteps: number('stream-min-steps', 0),
+    streamMinSteps: number('stream-min-steps', 1000),
     backend: value('backend') ?? 'auto',
     reference: (value('reference') ?? 'true') !== 'false',
     data: value('data') ?? DEBIAN_FASHION_MNIST_DIR,
