@@ -1,39 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Observable } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { definePlugin, s, services } from '../../src/runtime/contracts/index.ts';
+import { blobSource } from '../support/blob-source.ts';
 import { PipelineRun } from '../../src/runtime/pipeline-run.ts';
 import { TextSink, resolveForTest, tempDir } from '../support/pipeline-harness.ts';
 
-/** An endless source of 8-d embeddings in 4 well-separated groups. */
-const blobs = definePlugin({
-  name: 'endless-blobs',
-  kind: 'source',
-  description: 'Endless 8-d blob embeddings.',
-  configSchema: s.object({}),
-  deps: { records: services.records },
-  create: ({ deps }) => {
-    let closed = false;
-    return {
-      close() {
-        closed = true;
-      },
-      open: (flow) =>
-        new Observable((subscriber) => {
-          void (async () => {
-            for (let i = 0; !closed; i++) {
-              await flow.whenReady();
-              const e = new Float32Array(8).map((_, j) => (j === i % 4 ? 5 : 0) + Math.sin(i * 7 + j));
-              subscriber.next(deps.records.create({ key: `b${i}`, payload: { embedding: e }, origin: { source: 'endless-blobs' }, label: i % 4 }));
-              if (i % 100 === 0) await new Promise((r) => setImmediate(r));
-            }
-            subscriber.complete();
-          })();
-        }),
-    };
-  },
-});
+const blobs = blobSource('endless-blobs', Infinity);
 
 describe('stopping while a training round runs', () => {
   it('aborts the round (previous model stays), skips the final round and exits cleanly', async () => {

@@ -1,29 +1,8 @@
-import { Observable } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { definePlugin, s, services } from '../../../src/runtime/contracts/index.ts';
+import { blobSource } from '../../support/blob-source.ts';
 import { runForTest, tempDir } from '../../support/pipeline-harness.ts';
 
-/** 600 8-d embeddings in 4 separated groups, then the end of the stream. */
-const blobs = definePlugin({
-  name: 'finite-blobs',
-  kind: 'source',
-  description: '600 8-d blob embeddings.',
-  configSchema: s.object({}),
-  deps: { records: services.records },
-  create: ({ deps }) => ({
-    open: (flow) =>
-      new Observable((subscriber) => {
-        void (async () => {
-          for (let i = 0; i < 600; i++) {
-            await flow.whenReady();
-            const e = new Float32Array(8).map((_, j) => (j === i % 4 ? 5 : 0) + Math.sin(i * 7 + j));
-            subscriber.next(deps.records.create({ key: `b${i}`, payload: { embedding: e }, origin: { source: 'finite-blobs' }, label: i % 4 }));
-          }
-          subscriber.complete();
-        })();
-      }),
-  }),
-});
+const blobs = blobSource('finite-blobs', 600);
 
 describe('train stage minSteps', () => {
   it('runs as many epochs over a small first window as the step budget needs, and says so in the round log', async () => {
