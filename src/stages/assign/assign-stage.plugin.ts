@@ -1,29 +1,34 @@
-import { Observable, type OperatorFunction } from 'rxjs';
-import { clusteringServices, type ModelRegistry, type PublishedModel } from '../../runtime/contracts/clustering-services.ts';
+import { clusteringServices, type PublishedModel } from '../../runtime/contracts/clustering-services.ts';
 import { definePlugin } from '../../runtime/contracts/plugin.ts';
 import type { StreamRecord } from '../../runtime/contracts/record.ts';
 import { services } from '../../runtime/contracts/services.ts';
 import { TemiError } from '../../runtime/errors.ts';
 import { perBatch } from '../../runtime/operators/per-record.ts';
 import { s } from '../../runtime/schema/schema.ts';
+import { fitBootstrapModel } from './bootstrap-kmeans.ts';
+import { holdUntilFirstModel } from './hold-until-first-model.ts';
 
 const UNASSIGNED = { cluster: null, confidence: 0, modelVersion: null } as const;
 
 export const assignStagePlugin = definePlugin({
   name: 'assign',
   kind: 'stage',
-  description: "Labels each record with {cluster, confidence, modelVersion} from the newest published model (the teacher's best head for temi). Before the first model: emit unassigned, or hold records for a while.",
+  description:
+    "Labels each record with {cluster, confidence, modelVersion} from the newest published model (the teacher's best head for temi). Before the first model: emit unassigned, hold records for a while, or bootstrap a k-means model from the first records.",
   configSchema: s.object({
-    beforeFirstModel: s.enum(['unassigned', 'wait'] as const, {
+    beforeFirstModel: s.enum(['unassigned', 'wait', 'bootstrap'] as const, {
       default: 'unassigned',
       description:
-        'unassigned: emit cluster null at once. wait: hold records (in order) until the first model is published, then label them; the in-flight bound pauses the source meanwhile, so runtime.maxInFlight must exceed the train stage\'s firstRoundAt.',
+        "unassigned: emit cluster null at once. wait: hold records (in order) until the first model is published, then label them; the in-flight bound pauses the source meanwhile, so runtime.maxInFlight must exceed the train stage's firstRoundAt. bootstrap: hold up to bootstrapRecords records, then fit k-means on them and publish it as the first model version (the first trained model's cluster ids are then aligned with it); runtime.maxInFlight must exceed bootstrapRecords. For a process that trains itself, not a worker following another process's models.",
     }),
-    waitTimeoutMs: s.integer({ min: 0, default: 600_000, description: 'Under "wait": after this long without a model, release the held records unassigned (and stop waiting).' }),
+    waitTimeoutMs: s.integer({ min: 0, default: 600_000, description: 'Under "wait" and "bootstrap": after this long without a model, release the held records unassigned (and stop waiting).' }),
+    bootstrapRecords: s.integer({ min: 2, default: 1000, description: 'Under "bootstrap": records held and clustered by the bootstrap k-means.' }),
+    bootstrapClusters: s.integer({ min: 2, max: 10_000, default: 10, description: "Under \"bootstrap\": clusters of the bootstrap k-means; use the train stage's `clusters`." }),
+    seed: s.integer({ default: 0, description: 'Seed of the bootstrap k-means.' }),
     batchSize: s.integer({ min: 1, default: 256 }),
     maxWaitMs: s.integer({ min: 0, default: 20 }),
   }),
-  deps: { registry: clusteringServices.modelRegistry, deadLetters: services.deadLetters, metrics: services.metrics },
+  deps: { registry: clusteringServices.modelRegistry, deadLetters: services.deadLetters, metrics: services.metrics, logger: services.logger },
   create({ config, deps, instanceName }) {
     const confidence = deps.metrics.histogram('temi_assign_confidence', 'Confidence of emitted assignments', [], [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99]);
     const label = (records: StreamRecord[]): StreamRecord[] => {
@@ -37,8 +42,22 @@ export const assignStagePlugin = definePlugin({
       return records;
     };
     const labelling = perBatch({ stage: instanceName, deadLetters: deps.deadLetters }, { maxSize: config.batchSize, maxWaitMs: config.maxWaitMs }, label);
+    const logger = deps.logger.child({ stage: instanceName });
+    const publishBootstrap = async (held: readonly StreamRecord[]): Promise<boolean> => {
+      if (deps.registry.current()) return false;
+      const fit = fitBootstrapModel(held, config.bootstrapClusters, config.seed);
+      if (!fit) {
+        logger.warn('bootstrap k-means skipped: fewer usable embeddings than clusters', { held: held.length, clusters: config.bootstrapClusters });
+        return false;
+      }
+      const published = await deps.registry.publish(fit.model, { loss: fit.meanInertia, trainedOn: fit.rows });
+      logger.info('bootstrap k-means model published', { version: published.version, rows: fit.rows, clusters: config.bootstrapClusters });
+      return true;
+    };
+    if (config.beforeFirstModel === 'unassigned') return { operator: labelling };
+    const bootstrap = config.beforeFirstModel === 'bootstrap' ? { records: config.bootstrapRecords, publish: publishBootstrap } : undefined;
     return {
-      operator: config.beforeFirstModel === 'wait' ? (input) => holdUntilFirstModel(config.waitTimeoutMs, deps.registry)(input).pipe(labelling) : labelling,
+      operator: (input) => holdUntilFirstModel({ timeoutMs: config.waitTimeoutMs, bootstrap }, deps.registry)(input).pipe(labelling),
     };
   },
 });
@@ -57,47 +76,4 @@ function assignWith(published: PublishedModel, records: StreamRecord[]): void {
     if (!Number.isFinite(confidence[i])) throw new TemiError('TS_ERR_ASSIGN_NON_FINITE', 'the model produced a non-finite confidence (NaN/Inf in the embedding?)', { where: r.key });
     r.payload.assignment = { cluster: cluster[i], confidence: confidence[i], modelVersion: published.version };
   });
-}
-
-/**
- * Holds records (in order) until the registry has a model, the source completes (after a round
- * already training, if any, ends), or `timeoutMs` passes; then releases them and passes everything through. Nothing is dropped or reordered, and
- * memory stays within the runtime's in-flight bound because held records are not acknowledged.
- */
-function holdUntilFirstModel(timeoutMs: number, registry: Pick<ModelRegistry, 'current' | 'onPublish' | 'training' | 'whenIdle'>): OperatorFunction<StreamRecord, StreamRecord> {
-  return (source) =>
-    new Observable<StreamRecord>((subscriber) => {
-      let held: StreamRecord[] | undefined = registry.current() ? undefined : [];
-      const release = () => {
-        if (!held) return;
-        const out = held;
-        held = undefined;
-        clearTimeout(timer);
-        for (const r of out) subscriber.next(r);
-      };
-      const timer = held ? setTimeout(release, timeoutMs) : undefined;
-      const unsubscribe = registry.onPublish(release);
-      const sub = source.subscribe({
-        next(r) {
-          if (held) held.push(r);
-          else subscriber.next(r);
-        },
-        error: (e) => subscriber.error(e),
-        complete() {
-          // A short input can end while the first round is still training: wait for that round
-          // (it publishes, or fails and ends) rather than releasing everything unassigned.
-          const finish = () => {
-            release();
-            subscriber.complete();
-          };
-          if (held && registry.training) void registry.whenIdle().then(finish);
-          else finish();
-        },
-      });
-      return () => {
-        clearTimeout(timer);
-        unsubscribe();
-        sub.unsubscribe();
-      };
-    });
 }
