@@ -22,6 +22,7 @@ export const assignStagePlugin = definePlugin({
         "unassigned: emit cluster null at once. wait: hold records (in order) until the first model is published, then label them; the in-flight bound pauses the source meanwhile, so runtime.maxInFlight must exceed the train stage's firstRoundAt. bootstrap: hold up to bootstrapRecords records, then fit k-means on them and publish it as the first model version (the first trained model's cluster ids are then aligned with it); runtime.maxInFlight must exceed bootstrapRecords. For a process that trains itself, not a worker following another process's models.",
     }),
     waitTimeoutMs: s.integer({ min: 0, default: 600_000, description: 'Under "wait" and "bootstrap": after this long without a model, release the held records unassigned (and stop waiting).' }),
+    waitRecords: s.optional(s.integer({ min: 1, description: 'Under "wait": release the held records unassigned (and stop waiting) once this many are held, whichever of this and waitTimeoutMs comes first.' })),
     bootstrapRecords: s.integer({ min: 2, default: 1000, description: 'Under "bootstrap": records held and clustered by the bootstrap k-means.' }),
     bootstrapClusters: s.integer({ min: 2, max: 10_000, default: 10, description: "Under \"bootstrap\": clusters of the bootstrap k-means; use the train stage's `clusters`." }),
     seed: s.integer({ default: 0, description: 'Seed of the bootstrap k-means.' }),
@@ -57,7 +58,7 @@ export const assignStagePlugin = definePlugin({
     if (config.beforeFirstModel === 'unassigned') return { operator: labelling };
     const bootstrap = config.beforeFirstModel === 'bootstrap' ? { records: config.bootstrapRecords, publish: publishBootstrap } : undefined;
     return {
-      operator: (input) => holdUntilFirstModel({ timeoutMs: config.waitTimeoutMs, bootstrap }, deps.registry)(input).pipe(labelling),
+      operator: (input) => holdUntilFirstModel({ timeoutMs: config.waitTimeoutMs, maxHeld: config.waitRecords, bootstrap }, deps.registry)(input).pipe(labelling),
     };
   },
 });

@@ -5,6 +5,8 @@ import type { StreamRecord } from '../../runtime/contracts/record.ts';
 export interface HoldOptions {
   /** After this long without a model, release the held records (unassigned) and stop holding. */
   readonly timeoutMs: number;
+  /** Release the held records (unassigned) and stop holding once this many are held. */
+  readonly maxHeld?: number;
   /**
    * Called once when this many records are held and still no model exists; expected to publish
    * one (e.g. a k-means bootstrap), which releases them. Absent: hold until a model or the timeout.
@@ -49,6 +51,7 @@ export function holdUntilFirstModel(
           if (!held) return subscriber.next(r);
           held.push(r);
           if (options.bootstrap && held.length >= options.bootstrap.records) void bootstrap();
+          else if (options.maxHeld !== undefined && held.length >= options.maxHeld) release();
         },
         error: (e) => subscriber.error(e),
         complete() {

@@ -46,4 +46,27 @@ describe('assign with beforeFirstModel "wait"', () => {
     expect(lines.filter((l) => l.cluster === null)).toHaveLength(0);
     expect(new Set(lines.map((l) => l.modelVersion))).toEqual(new Set([1]));
   });
+
+  it('with waitRecords, releases the held records unassigned once that many are held, and nothing is lost', async () => {
+    const dir = await tempDir();
+    const { summary } = await runForTest(
+      {
+        name: 'wait-records',
+        source: { use: 'short-blobs' },
+        stages: [
+          { use: 'index', with: { capacity: 1000 } },
+          { use: 'train', with: { trainer: 'kmeans', clusters: 3, firstRoundAt: 500, epochs: 2, k: 5, finalRound: false } },
+          { use: 'assign', with: { beforeFirstModel: 'wait', waitRecords: 100 } },
+        ],
+        sink: { use: 'jsonl', with: { path: 'out.jsonl' } },
+      },
+      dir,
+      [shortInput],
+    );
+    expect(summary.written).toBe(600);
+    const lines = (await readFile(join(dir, 'out.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(new Set(lines.map((l) => l.key)).size).toBe(600);
+    // no model exists before the train stage has seen 500 records, so those all go out unassigned
+    expect(lines.slice(0, 500).every((l) => l.cluster === null && l.modelVersion === null)).toBe(true);
+  });
 });
