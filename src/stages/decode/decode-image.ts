@@ -21,6 +21,11 @@ type Target = Pick<DecodeSpec, 'width' | 'height' | 'channels' | 'fit'>;
 
 const BLACK = { r: 0, g: 0, b: 0, alpha: 1 };
 
+// libvips' operation cache keys results by their inputs; a stream never decodes the same buffer
+// twice, so the cache only costs (measured alone: 1,028 -> 1,448 small PNGs/s with it off; inside
+// the Kafka pipeline, where the broker and clients share the cores, the change is within noise).
+sharp.cache(false);
+
 /**
  * Encoded bytes to 8-bit pixels of the target size and channel count: EXIF orientation applied,
  * alpha flattened onto black, resized (cover = centre crop, contain = letterbox, fill = stretch),
