@@ -52,6 +52,51 @@ def temi_loss(student_logits, teacher_logits, marginals, beta, tau_s, tau_t, q_m
     return torch.stack(losses)
 
 
+def make_heads(heads, dim, hidden, bottleneck, clusters):
+    """Student and teacher heads (teacher not yet synced: call sync_teacher after any custom init)."""
+    student = nn.ModuleList([Head(dim, hidden, bottleneck, clusters) for _ in range(heads)])
+    teacher = nn.ModuleList([Head(dim, hidden, bottleneck, clusters) for _ in range(heads)])
+    marginals = [torch.full((clusters,), 1.0 / clusters) for _ in range(heads)]
+    return student, teacher, marginals
+
+
+def sync_teacher(student, teacher):
+    teacher.load_state_dict(student.state_dict())
+    for param in teacher.parameters():
+        param.requires_grad = False
+
+
+def make_optimiser(student, lr):
+    # Decay on the matrices only; weight_g ([C, 1] in torch) is a per-cluster gain, kept undecayed
+    # to match the tfjs trainer (and TEMI.md: biases and gains are vectors per head).
+    decayed = [p for n, p in student.named_parameters() if p.ndim >= 2 and not n.endswith("weight_g")]
+    plain = [p for n, p in student.named_parameters() if p.ndim < 2 or n.endswith("weight_g")]
+    return torch.optim.AdamW(
+        [{"params": decayed, "weight_decay": 1e-4}, {"params": plain, "weight_decay": 0.0}],
+        lr=lr, betas=(0.9, 0.999), eps=1e-8,
+    )
+
+
+def train_step(student, teacher, marginals, optimiser, x, frozen=()):
+    """One TEMI step on the 2B rows x (anchors then neighbours); `frozen` parameters get no update. Returns per-head losses."""
+    with torch.no_grad():
+        teacher_logits = [head(x) for head in teacher]
+    student_logits = [head(x) for head in student]
+    losses = temi_loss(student_logits, teacher_logits, marginals, 0.6, 0.1, 0.1, 0.9)
+    loss = losses.mean()
+    if not math.isfinite(loss.item()):
+        raise RuntimeError("non-finite loss")
+    optimiser.zero_grad(set_to_none=True)
+    loss.backward()
+    for param in frozen:
+        param.grad = None
+    optimiser.step()
+    with torch.no_grad():
+        for ps, pt in zip(student.parameters(), teacher.parameters()):
+            pt.mul_(0.996).add_(ps.detach(), alpha=0.004)
+    return losses.detach()
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--heads", type=int, default=16)
@@ -71,40 +116,14 @@ def main():
     torch.manual_seed(0)
     embeddings = torch.randn(args.rows, args.dim)
     neighbours = torch.randint(0, args.rows, (args.rows, args.k))
-    student = nn.ModuleList([Head(args.dim, args.hidden, args.bottleneck, args.clusters) for _ in range(args.heads)])
-    teacher = nn.ModuleList([Head(args.dim, args.hidden, args.bottleneck, args.clusters) for _ in range(args.heads)])
-    teacher.load_state_dict(student.state_dict())
-    for param in teacher.parameters():
-        param.requires_grad = False
-    marginals = [torch.full((args.clusters,), 1.0 / args.clusters) for _ in range(args.heads)]
-    # Decay on the matrices only; weight_g ([C, 1] in torch) is a per-cluster gain, kept undecayed
-    # to match the tfjs trainer (and TEMI.md: biases and gains are vectors per head).
-    decayed = [p for n, p in student.named_parameters() if p.ndim >= 2 and not n.endswith("weight_g")]
-    plain = [p for n, p in student.named_parameters() if p.ndim < 2 or n.endswith("weight_g")]
-    lr = 1e-4 * args.batch / 256
-    optimiser = torch.optim.AdamW(
-        [{"params": decayed, "weight_decay": 1e-4}, {"params": plain, "weight_decay": 0.0}],
-        lr=lr, betas=(0.9, 0.999), eps=1e-8,
-    )
+    student, teacher, marginals = make_heads(args.heads, args.dim, args.hidden, args.bottleneck, args.clusters)
+    sync_teacher(student, teacher)
+    optimiser = make_optimiser(student, 1e-4 * args.batch / 256)
 
     def step():
         anchors = torch.randint(0, args.rows, (args.batch,))
         pick = torch.randint(0, args.k, (args.batch,))
-        rows = torch.cat([anchors, neighbours[anchors, pick]])
-        x = embeddings[rows]
-        with torch.no_grad():
-            teacher_logits = [head(x) for head in teacher]
-        student_logits = [head(x) for head in student]
-        losses = temi_loss(student_logits, teacher_logits, marginals, 0.6, 0.1, 0.1, 0.9)
-        loss = losses.mean()
-        if not math.isfinite(loss.item()):
-            raise RuntimeError("non-finite loss")
-        optimiser.zero_grad(set_to_none=True)
-        loss.backward()
-        optimiser.step()
-        with torch.no_grad():
-            for ps, pt in zip(student.parameters(), teacher.parameters()):
-                pt.mul_(0.996).add_(ps.detach(), alpha=0.004)
+        train_step(student, teacher, marginals, optimiser, embeddings[torch.cat([anchors, neighbours[anchors, pick]])])
 
     for _ in range(args.warmup_steps):
         step()

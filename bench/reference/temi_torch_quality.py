@@ -3,7 +3,7 @@
 tfjs trainer (bench:quality's temi row): 10k test split, pixels/255, exact cosine kNN (k 50,
 self excluded), 16 heads, 30 epochs, batch 256, lr 1e-4 * B/256 with a 5-epoch linear warm-up,
 last layer frozen in epoch 1, teacher EMA 0.996, best head by last-epoch loss, predictions from
-the teacher's best head. Reuses the head and loss of temi_torch.py (the throughput reference).
+the teacher's best head. Reuses the heads, optimiser and step of temi_torch.py (the throughput reference).
 
 Usage: /usr/bin/python3 bench/reference/temi_torch_quality.py [--epochs 30] [--threads 2] [--seed 0]
        [--trace DIR]   replay a trace written by bench/reference/export-temi-trace.ts: the tfjs
@@ -13,19 +13,17 @@ Prints progress per epoch, then one JSON line with ACC/NMI/ARI, clusters used an
 import argparse
 import gzip
 import json
-import math
 import os
 import sys
 import time
 
 import numpy as np
 import torch
-import torch.nn as nn
 from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from temi_torch import Head, temi_loss  # noqa: E402
+from temi_torch import make_heads, make_optimiser, sync_teacher, train_step  # noqa: E402
 
 DATA = "/usr/share/datasets/fashion-mnist"
 
@@ -94,19 +92,13 @@ def main():
     del sims
 
     heads, dim, clusters, batch = args.heads, x.shape[1], 10, 256
-    student = nn.ModuleList([Head(dim, 512, 256, clusters) for _ in range(heads)])
-    teacher = nn.ModuleList([Head(dim, 512, 256, clusters) for _ in range(heads)])
+    student, teacher, marginals = make_heads(heads, dim, 512, 256, clusters)
     trace = load_trace(args.trace, student) if args.trace else None
     if trace is not None:
         args.epochs = trace["epochs"]
-    teacher.load_state_dict(student.state_dict())
-    for param in teacher.parameters():
-        param.requires_grad = False
-    marginals = [torch.full((clusters,), 1.0 / clusters) for _ in range(heads)]
-    decayed = [p for n, p in student.named_parameters() if p.ndim >= 2 and not n.endswith("weight_g")]
-    plain = [p for n, p in student.named_parameters() if p.ndim < 2 or n.endswith("weight_g")]
+    sync_teacher(student, teacher)
     peak = 1e-4 * batch / 256
-    optimiser = torch.optim.AdamW([{"params": decayed, "weight_decay": 1e-4}, {"params": plain, "weight_decay": 0.0}], lr=peak, betas=(0.9, 0.999), eps=1e-8)
+    optimiser = make_optimiser(student, peak)
     last_layer = [p for n, p in student.named_parameters() if ".last." in n]
     steps_per_epoch = x.shape[0] // batch
     warmup_steps = 5 * steps_per_epoch
@@ -125,23 +117,8 @@ def main():
             xb = x[rows]
             for group in optimiser.param_groups:
                 group["lr"] = peak * min(1.0, step_count / warmup_steps)
-            with torch.no_grad():
-                teacher_logits = [h(xb) for h in teacher]
-            student_logits = [h(xb) for h in student]
-            losses = temi_loss(student_logits, teacher_logits, marginals, 0.6, 0.1, 0.1, 0.9)
-            loss = losses.mean()
-            if not math.isfinite(loss.item()):
-                raise RuntimeError("non-finite loss")
-            optimiser.zero_grad(set_to_none=True)
-            loss.backward()
-            if epoch == 0:
-                for param in last_layer:
-                    param.grad = None
-            optimiser.step()
-            with torch.no_grad():
-                for ps, pt in zip(student.parameters(), teacher.parameters()):
-                    pt.mul_(0.996).add_(ps.detach(), alpha=0.004)
-            head_loss += losses.detach()
+            losses = train_step(student, teacher, marginals, optimiser, xb, frozen=last_layer if epoch == 0 else ())
+            head_loss += losses
             step_count += 1
         head_loss /= steps_per_epoch
         print(f"epoch {epoch + 1}: loss {head_loss.mean():.4f} ({time.perf_counter() - started:.0f} s)", flush=True)
