@@ -13,10 +13,8 @@
  * PyTorch: bench/reference/embed_torch.py (hand-written MobileNetV2, random weights, eval mode,
  * no_grad) with 2 threads via /usr/bin/python3, where it can import torch.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { MOBILENET_V2_MACS } from '../src/embedding/nsfwjs-models.ts';
+import { PYTORCH_THREADS, option, runReference, torchUnavailable } from './bench-support.ts';
 import { TfEmbedder } from '../src/embedding/tf-embedder.ts';
 import type { DecodedPixels } from '../src/runtime/contracts/record.ts';
 import { SeededRandom } from '../src/clustering/random.ts';
@@ -24,13 +22,6 @@ import { BACKEND_PREFERENCE, loadBackend, type BackendName } from '../src/tf/bac
 import { tf } from '../src/tf/tf.ts';
 
 const GFLOP_PER_IMAGE = (2 * MOBILENET_V2_MACS) / 1e9;
-const PYTORCH_THREADS = 2;
-const SYSTEM_PYTHON = '/usr/bin/python3';
-
-function option(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
 
 const targetSeconds = Number(option('seconds', '6'));
 const backends = option('backends', BACKEND_PREFERENCE.join(',')).split(',') as BackendName[];
@@ -83,14 +74,9 @@ async function timeBackend(backend: BackendName, images: DecodedPixels[]): Promi
 function torchRows(): Row[] {
   if (!runTorch) return [];
   const engine = `pytorch ${PYTORCH_THREADS} threads`;
-  if (!existsSync(SYSTEM_PYTHON)) return [{ engine, batch: 0, note: `${SYSTEM_PYTHON} not found` }];
-  try {
-    execFileSync(SYSTEM_PYTHON, ['-c', 'import torch'], { stdio: 'ignore' });
-  } catch {
-    return [{ engine, batch: 0, note: `${SYSTEM_PYTHON} cannot import torch (apt-get install python3-torch)` }];
-  }
-  const script = fileURLToPath(new URL('./reference/embed_torch.py', import.meta.url));
-  const out = execFileSync(SYSTEM_PYTHON, [script, '--threads', String(PYTORCH_THREADS), '--batches', batchSizes.join(','), '--seconds', String(targetSeconds)], { encoding: 'utf8' });
+  const unavailable = torchUnavailable();
+  if (unavailable) return [{ engine, batch: 0, note: unavailable }];
+  const out = runReference('embed_torch.py', ['--batches', batchSizes.join(','), '--seconds', String(targetSeconds)]);
   return out
     .split('\n')
     .filter(Boolean)

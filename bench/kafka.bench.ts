@@ -28,14 +28,10 @@ import { formatIssue } from '../src/runtime/pipeline/format-issue.ts';
 import { PipelineRun } from '../src/runtime/pipeline-run.ts';
 import { startKafkaBroker } from '../test/support/kafka-broker.ts';
 import { createTopicsReady } from '../test/support/kafka-topics.ts';
+import { option } from './bench-support.ts';
 
 const { Kafka, logLevel, CompressionTypes } = kafkajs;
 type KafkaClient = InstanceType<typeof Kafka>;
-
-function option(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
 
 const SMALL_COUNT = Number(option('small', '20000'));
 const LARGE_COUNT = Number(option('large', '4000'));

@@ -50,6 +50,7 @@ import { readIdxPair } from '../src/datasets/idx-reader.ts';
 import { buildNeighbourTable } from '../src/index/neighbour-table.ts';
 import { type BackendName, describeSelection, selectBackend } from '../src/tf/backends.ts';
 import { tf } from '../src/tf/tf.ts';
+import { SYSTEM_PYTHON } from './bench-support.ts';
 
 const CLUSTERS = 10;
 const METHODS = ['temi', 'scan', 'tsp', 'kmeans', 'temi-stream'] as const;
@@ -272,9 +273,9 @@ async function streaming(method: 'temi', data: TrainingSet, labels: Int32Array, 
 
 /** sklearn's k-means on the same records, run by Debian's python (which has scikit-learn). */
 async function pythonReference(s: Settings, images: string, labelsFile: string): Promise<Row | string> {
-  const python = '/usr/bin/python3';
+  const python = SYSTEM_PYTHON;
   const script = join(dirname(fileURLToPath(import.meta.url)), 'reference', 'quality_reference.py');
-  if (!existsSync(python)) return 'skipped: /usr/bin/python3 not found';
+  if (!existsSync(python)) return `skipped: ${python} not found`;
   return new Promise((resolve) => {
     const child = spawn(python, [script, '--images', images, '--labels', labelsFile, '--limit', String(s.limit), '--n-init', String(s.kmeansInit), '--seed', String(s.seed)], {
       stdio: ['ignore', 'pipe', 'pipe'],

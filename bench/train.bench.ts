@@ -10,10 +10,8 @@
  * trainer reports it (samples / seconds of the round, host work included).
  * GFLOP/s counts matmul FLOPs only: see src/clustering/temi/training-flops.ts for the formula.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { tf } from '../src/tf/tf.ts';
+import { PYTORCH_THREADS, option, runReference, torchUnavailable } from './bench-support.ts';
 import type { TrainingSet } from '../src/clustering/contracts.ts';
 import { SeededRandom } from '../src/clustering/random.ts';
 import { TemiTrainer, temiTrainingFlops } from '../src/clustering/temi/index.ts';
@@ -22,13 +20,6 @@ import { type BackendName, loadBackend } from '../src/tf/backends.ts';
 const SHAPE = { heads: 16, dim: 784, hidden: 512, bottleneck: 256, clusters: 10 };
 const BATCH = 256;
 const K = 50;
-const PYTORCH_THREADS = 2;
-const SYSTEM_PYTHON = '/usr/bin/python3';
-
-function option(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
 
 const targetSeconds = Number(option('seconds', '4'));
 const backends = option('backends', 'tensorflow,wasm,cpu').split(',') as BackendName[];
@@ -89,18 +80,10 @@ async function measure(name: BackendName, random: SeededRandom): Promise<Measure
 }
 
 function pytorchReference(): { samplesPerSecond: number; torch: string } | string {
-  if (!existsSync(SYSTEM_PYTHON)) return `${SYSTEM_PYTHON} not found`;
-  try {
-    execFileSync(SYSTEM_PYTHON, ['-c', 'import torch'], { stdio: 'ignore' });
-  } catch {
-    return `torch is not importable by ${SYSTEM_PYTHON} (apt-get install python3-torch)`;
-  }
-  const script = fileURLToPath(new URL('./reference/temi_torch.py', import.meta.url));
+  const unavailable = torchUnavailable();
+  if (unavailable) return unavailable;
   const steps = String(Math.max(4, Math.round(targetSeconds * 2)));
-  const out = execFileSync(SYSTEM_PYTHON, [script, '--threads', String(PYTORCH_THREADS), '--steps', steps, '--warmup-steps', '2'], {
-    encoding: 'utf8',
-    env: { ...process.env, OMP_NUM_THREADS: String(PYTORCH_THREADS) },
-  });
+  const out = runReference('temi_torch.py', ['--steps', steps, '--warmup-steps', '2']);
   return JSON.parse(out.trim().split('\n').pop()!);
 }
 
