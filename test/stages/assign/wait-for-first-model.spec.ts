@@ -24,47 +24,38 @@ const shortInput = definePlugin({
   }),
 });
 
+/** short-blobs -> index -> k-means rounds from `firstRoundAt` -> assign(`assign`) -> jsonl; the written lines. */
+async function runWaiting(firstRoundAt: number, assign: Record<string, unknown>): Promise<{ written: number; lines: Record<string, unknown>[] }> {
+  const dir = await tempDir();
+  const { summary } = await runForTest(
+    {
+      name: 'wait',
+      source: { use: 'short-blobs' },
+      stages: [
+        { use: 'index', with: { capacity: 1000 } },
+        { use: 'train', with: { trainer: 'kmeans', clusters: 3, firstRoundAt, epochs: 2, k: 5, finalRound: false } },
+        { use: 'assign', with: assign },
+      ],
+      sink: { use: 'jsonl', with: { path: 'out.jsonl' } },
+    },
+    dir,
+    [shortInput],
+  );
+  const lines = (await readFile(join(dir, 'out.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { written: summary.written, lines };
+}
+
 describe('assign with beforeFirstModel "wait"', () => {
   it('labels every record of an input that ends while the first round is still training', async () => {
-    const dir = await tempDir();
-    const { summary } = await runForTest(
-      {
-        name: 'wait-short',
-        source: { use: 'short-blobs' },
-        stages: [
-          { use: 'index', with: { capacity: 1000 } },
-          { use: 'train', with: { trainer: 'kmeans', clusters: 3, firstRoundAt: 200, epochs: 2, k: 5, finalRound: false } },
-          { use: 'assign', with: { beforeFirstModel: 'wait' } },
-        ],
-        sink: { use: 'jsonl', with: { path: 'out.jsonl' } },
-      },
-      dir,
-      [shortInput],
-    );
-    expect(summary.written).toBe(600);
-    const lines = (await readFile(join(dir, 'out.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const { written, lines } = await runWaiting(200, { beforeFirstModel: 'wait' });
+    expect(written).toBe(600);
     expect(lines.filter((l) => l.cluster === null)).toHaveLength(0);
     expect(new Set(lines.map((l) => l.modelVersion))).toEqual(new Set([1]));
   });
 
   it('with waitRecords, releases the held records unassigned once that many are held, and nothing is lost', async () => {
-    const dir = await tempDir();
-    const { summary } = await runForTest(
-      {
-        name: 'wait-records',
-        source: { use: 'short-blobs' },
-        stages: [
-          { use: 'index', with: { capacity: 1000 } },
-          { use: 'train', with: { trainer: 'kmeans', clusters: 3, firstRoundAt: 500, epochs: 2, k: 5, finalRound: false } },
-          { use: 'assign', with: { beforeFirstModel: 'wait', waitRecords: 100 } },
-        ],
-        sink: { use: 'jsonl', with: { path: 'out.jsonl' } },
-      },
-      dir,
-      [shortInput],
-    );
-    expect(summary.written).toBe(600);
-    const lines = (await readFile(join(dir, 'out.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const { written, lines } = await runWaiting(500, { beforeFirstModel: 'wait', waitRecords: 100 });
+    expect(written).toBe(600);
     expect(new Set(lines.map((l) => l.key)).size).toBe(600);
     // no model exists before the train stage has seen 500 records, so those all go out unassigned
     expect(lines.slice(0, 500).every((l) => l.cluster === null && l.modelVersion === null)).toBe(true);
