@@ -1,18 +1,19 @@
-import { parentPort, workerData, type TransferListItem } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
+import { serveRequests, type Handled } from '../runtime/workers/serve-requests.ts';
+import { buffersOf } from '../runtime/workers/worker-messages.ts';
 import { IndexEngine } from './index-engine.ts';
-import { buffersOf, serializeError, type IndexRequest, type IndexResponse, type WorkerBoot } from './worker-protocol.ts';
+import type { IndexRequest, WorkerBoot } from './worker-protocol.ts';
 
 /**
  * The index's own thread: every usearch call (add, search, mining, save/load) runs here, so the
  * main event loop keeps serving Kafka heartbeats and metrics while a large batch is indexed.
- * Requests are handled one at a time, in arrival order.
+ * Requests are handled one at a time, in arrival order (every handler here is synchronous).
  */
 
-const port = parentPort!;
 const boot = workerData as WorkerBoot;
 let engine: IndexEngine;
 
-function handle(request: IndexRequest): { result: unknown; transfer: TransferListItem[] } {
+function handle(request: IndexRequest): Handled {
   switch (request.op) {
     case 'add': {
       const outcome = engine.add(request.keys, request.vectors);
@@ -41,23 +42,8 @@ function handle(request: IndexRequest): { result: unknown; transfer: TransferLis
   }
 }
 
-port.on('message', (request: IndexRequest) => {
-  let response: IndexResponse;
-  let transfer: TransferListItem[] = [];
-  try {
-    const handled = handle(request);
-    response = { id: request.id, ok: true, result: handled.result };
-    transfer = handled.transfer;
-  } catch (error) {
-    response = { id: request.id, ok: false, error: serializeError(error) };
-  }
-  port.postMessage(response, transfer);
-});
-// Request 0 is the start-up handshake: it reports whether the engine (and a saved index) loaded.
-try {
+serveRequests<IndexRequest>(() => {
   engine = new IndexEngine(boot.config);
   if (boot.loadFrom !== undefined) engine.load(boot.loadFrom);
-  port.postMessage({ id: 0, ok: true, result: engine.size } satisfies IndexResponse);
-} catch (error) {
-  port.postMessage({ id: 0, ok: false, error: serializeError(error) } satisfies IndexResponse);
-}
+  return engine.size;
+}, handle);

@@ -6,7 +6,9 @@ import { readSidecarConfig, SIDECAR_NAME } from './sidecar-file.ts';
 import { BAD_VECTOR } from './vector-checks.ts';
 import { resolveIndexConfig, type ResolvedIndexConfig, type VectorIndexConfig } from './index-config.ts';
 import type { RawMatches } from './hnsw.ts';
-import { buffersOf, rebuildError, type IndexRequest, type IndexResponse, type WorkerBoot } from './worker-protocol.ts';
+import { WorkerClient } from '../runtime/workers/worker-client.ts';
+import { buffersOf } from '../runtime/workers/worker-messages.ts';
+import type { IndexRequest, WorkerBoot } from './worker-protocol.ts';
 
 /**
  * Incremental, bounded kNN index over record embeddings (usearch HNSW), keyed by 64-bit record
@@ -27,26 +29,13 @@ export type AddResult = AddOutcome;
 export type SearchResult = RawMatches;
 export type { KeyedTrainingSet, VectorIndexConfig };
 
-interface Pending {
-  resolve(result: unknown): void;
-  reject(error: Error): void;
-}
-
 export class VectorIndex {
-  private readonly pending = new Map<number, Pending>();
   private readonly kept = new Set<bigint>();
-  private nextId = 1;
-  private failure: TemiError | undefined;
 
   private constructor(
     readonly config: ResolvedIndexConfig,
-    private readonly worker: Worker,
-  ) {
-    worker.on('message', (response: IndexResponse) => this.settle(response));
-    worker.on('error', (error) => this.fail(`the index worker crashed: ${error.message}`, error));
-    worker.on('exit', (code) => this.fail(`the index worker exited (code ${code})`));
-    worker.unref();
-  }
+    private readonly worker: WorkerClient,
+  ) {}
 
   /** Starts an empty index (validating the configuration first). */
   static async create(config: VectorIndexConfig): Promise<VectorIndex> {
@@ -62,9 +51,9 @@ export class VectorIndex {
 
   private static async start(boot: WorkerBoot): Promise<VectorIndex> {
     const worker = new Worker(new URL('./index-worker.boot.mjs', import.meta.url), { workerData: boot });
-    const index = new VectorIndex(boot.config, worker);
+    const index = new VectorIndex(boot.config, new WorkerClient(worker, { name: 'index worker', failureCode: INDEX_WORKER_FAILED, closedCode: INDEX_CLOSED }));
     try {
-      await index.waitFor(0);
+      await index.worker.started;
     } catch (error) {
       await index.close();
       throw error;
@@ -144,10 +133,7 @@ export class VectorIndex {
 
   /** Stops the worker; pending and later calls fail with TS_ERR_INDEX_CLOSED. */
   async close(): Promise<void> {
-    if (this.failure) return;
-    this.failure = new TemiError(INDEX_CLOSED, 'the vector index was closed');
-    this.rejectAll(this.failure);
-    await this.worker.terminate();
+    await this.worker.close();
   }
 
   private async refreshKeys(): Promise<void> {
@@ -157,37 +143,7 @@ export class VectorIndex {
   }
 
   private call(request: DistributiveOmit<IndexRequest, 'id'>, transfer: ArrayBuffer[]): Promise<unknown> {
-    if (this.failure) return Promise.reject(this.failure);
-    const id = this.nextId++;
-    const answer = this.waitFor(id);
-    this.worker.postMessage({ ...request, id }, transfer);
-    return answer;
-  }
-
-  private waitFor(id: number): Promise<unknown> {
-    // A busy worker holds the process open; an idle one does not.
-    if (this.pending.size === 0) this.worker.ref();
-    return new Promise((resolve, reject) => this.pending.set(id, { resolve, reject }));
-  }
-
-  private settle(response: IndexResponse): void {
-    const waiting = this.pending.get(response.id);
-    if (!waiting) return;
-    this.pending.delete(response.id);
-    if (this.pending.size === 0) this.worker.unref();
-    if (response.ok) waiting.resolve(response.result);
-    else waiting.reject(rebuildError(response.error, INDEX_WORKER_FAILED));
-  }
-
-  private fail(message: string, cause?: unknown): void {
-    if (this.failure) return;
-    this.failure = new TemiError(INDEX_WORKER_FAILED, message, { cause });
-    this.rejectAll(this.failure);
-  }
-
-  private rejectAll(error: TemiError): void {
-    for (const waiting of this.pending.values()) waiting.reject(error);
-    this.pending.clear();
+    return this.worker.call(request, transfer);
   }
 }
 
