@@ -9,6 +9,11 @@
  * then one timed round of enough steps to fill about --seconds (at least 1). The figure is anchors/s as the
  * trainer reports it (samples / seconds of the round, host work included).
  * GFLOP/s counts matmul FLOPs only: see src/clustering/temi/training-flops.ts for the formula.
+ *
+ * Then, with the first backend: where training runs (the train stage's `thread` option). The same
+ * round runs on this thread and in a WorkerTrainer while this thread's event-loop delay is
+ * sampled: the longest stall is what a Kafka heartbeat or an incoming batch waits at worst.
+ * `--no-threads` skips it.
  */
 import { tf } from '../src/tf/tf.ts';
 import { PYTORCH_THREADS, option, runReference, torchUnavailable } from './bench-support.ts';
@@ -16,6 +21,9 @@ import type { TrainingSet } from '../src/clustering/contracts.ts';
 import { SeededRandom } from '../src/clustering/random.ts';
 import { TemiTrainer, temiTrainingFlops } from '../src/clustering/temi/index.ts';
 import { type BackendName, loadBackend } from '../src/tf/backends.ts';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { ClusterTrainer } from '../src/clustering/contracts.ts';
+import { WorkerTrainer } from '../src/clustering/worker/worker-trainer.ts';
 
 const SHAPE = { heads: 16, dim: 784, hidden: 512, bottleneck: 256, clusters: 10 };
 const BATCH = 256;
@@ -24,6 +32,7 @@ const K = 50;
 const targetSeconds = Number(option('seconds', '4'));
 const backends = option('backends', 'tensorflow,wasm,cpu').split(',') as BackendName[];
 const runTorch = !process.argv.includes('--no-torch');
+const compareThreads = !process.argv.includes('--no-threads');
 
 /** Random rows with random neighbour lists; `count` rows give floor(count / BATCH) steps an epoch. */
 function randomTrainingSet(count: number, random: SeededRandom): TrainingSet {
@@ -41,6 +50,7 @@ function randomTrainingSet(count: number, random: SeededRandom): TrainingSet {
 }
 
 interface Measurement {
+  readonly requested: BackendName;
   readonly backend: string;
   readonly samplesPerSecond: number;
   readonly gflops: number;
@@ -68,6 +78,7 @@ async function measure(name: BackendName, random: SeededRandom): Promise<Measure
     timed.model.dispose();
     const samplesPerSecond = timed.samples / timed.seconds;
     return {
+      requested: name,
       backend: tf.getBackend(),
       samplesPerSecond,
       gflops: (samplesPerSecond * temiTrainingFlops(SHAPE)) / 1e9,
@@ -77,6 +88,43 @@ async function measure(name: BackendName, random: SeededRandom): Promise<Measure
   } finally {
     trainer.dispose();
   }
+}
+
+interface ThreadMeasurement {
+  readonly samplesPerSecond: number;
+  /** This thread's event-loop delay while the round ran, in milliseconds. */
+  readonly maxStallMs: number;
+  readonly p99StallMs: number;
+}
+
+/** One warm-up step, then a timed round of `steps` steps, with this thread's event loop sampled. */
+async function roundWithLoopDelay(trainer: ClusterTrainer, steps: number, random: SeededRandom): Promise<ThreadMeasurement> {
+  (await trainer.trainRound(randomTrainingSet(BATCH, random), { epochs: 1 })).model.dispose();
+  const data = randomTrainingSet(steps * BATCH, random);
+  const delay = monitorEventLoopDelay({ resolution: 5 });
+  delay.enable();
+  const timed = await trainer.trainRound(data, { epochs: 1 });
+  delay.disable();
+  timed.model.dispose();
+  return { samplesPerSecond: timed.samples / timed.seconds, maxStallMs: delay.max / 1e6, p99StallMs: delay.percentile(99) / 1e6 };
+}
+
+async function compareTrainingThreads(backend: BackendName, random: SeededRandom): Promise<void> {
+  await loadBackend(backend);
+  const steps = 20;
+  const settings = { ...SHAPE, batchSize: BATCH, seed: 1 };
+  console.log(`where training runs (${backend}, ${steps} steps; event-loop delay of the pipeline's thread during the round):`);
+  const inThread = new TemiTrainer(settings);
+  const main = await roundWithLoopDelay(inThread, steps, random).finally(() => inThread.dispose());
+  const { clusters, heads, ...options } = settings;
+  const worker = await WorkerTrainer.start({ trainer: 'temi', settings: { clusters, heads, seed: 1, batchSize: BATCH, options }, backend });
+  const inWorker = await roundWithLoopDelay(worker, steps, random).finally(() => worker.dispose());
+  for (const [thread, m] of [['main  ', main], ['worker', inWorker]] as const) {
+    console.log(
+      `  thread ${thread}: ${m.samplesPerSecond.toFixed(1).padStart(8)} anchors/s   event-loop stall max ${m.maxStallMs.toFixed(1).padStart(6)} ms, p99 ${m.p99StallMs.toFixed(1).padStart(6)} ms`,
+    );
+  }
+  console.log(`  ratio worker / main: anchors/s ${(inWorker.samplesPerSecond / main.samplesPerSecond).toFixed(2)}, longest stall ${(inWorker.maxStallMs / main.maxStallMs).toFixed(3)}`);
 }
 
 function pytorchReference(): { samplesPerSecond: number; torch: string } | string {
@@ -107,6 +155,7 @@ async function main(): Promise<void> {
       console.log(`  tfjs ${name.padEnd(10)} skipped: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
     }
   }
+  if (compareThreads && results.length > 0) await compareTrainingThreads(results[0].requested, random);
   if (!runTorch) return;
   const torch = pytorchReference();
   if (typeof torch === 'string') {

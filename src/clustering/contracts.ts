@@ -75,12 +75,13 @@ export interface TrainRoundResult {
 /**
  * A trainer keeps its own state between rounds (heads, teacher, optimiser, marginals) so each
  * round warm-starts from the previous one. A round that fails (non-finite loss, abort) must throw
- * and leave that state as it was before the round.
+ * and leave that state as it was before the round. Snapshot, restore and dispose may be async:
+ * a trainer running in a worker thread answers them by message.
  */
 export interface ClusterTrainer {
   readonly name: string;
   trainRound(data: TrainingSet, options: TrainRoundOptions): Promise<TrainRoundResult>;
-  snapshot(): unknown;
-  restore(state: unknown): void;
-  dispose(): void;
+  snapshot(): unknown | Promise<unknown>;
+  restore(state: unknown): void | Promise<void>;
+  dispose(): void | Promise<void>;
 }

@@ -97,10 +97,17 @@ export function describeSelection(chosen: BackendName, skipped: BackendSelection
   return `${line}; skipped ${skipped.map((s) => `${s.backend} (${s.reason})`).join(', ')}`;
 }
 
-async function importNative(name: BackendName, packageName: string): Promise<void> {
-  // TensorFlow's C++ INFO lines (oneDNN, CPU features) go straight to stderr and would break up
-  // structured logs; warnings and errors still come through. Must be set before the library loads.
+/**
+ * TensorFlow's C++ INFO lines (oneDNN, CPU features) go straight to stderr and would break up
+ * structured logs; warnings and errors still come through. Must be set before the library loads,
+ * and on the main thread: a worker's process.env is its own copy, which TensorFlow never reads.
+ */
+export function quietNativeInfoLogs(): void {
   process.env.TF_CPP_MIN_LOG_LEVEL ??= '1';
+}
+
+async function importNative(name: BackendName, packageName: string): Promise<void> {
+  quietNativeInfoLogs();
   // A string the compiler cannot resolve: the native packages are optional and may be absent.
   const specifier: string = packageName;
   try {

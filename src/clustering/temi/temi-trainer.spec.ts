@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isTemiError } from '../../runtime/errors.ts';
 import { tf } from '../../tf/tf.ts';
-import type { TrainingSet } from '../contracts.ts';
 import { SeededRandom } from '../random.ts';
+import { BLOB_CLUSTERS, BLOB_DIM, blobs } from '../../../test/support/blob-window.ts';
 import { decodeFloat32 } from '../float-codec.ts';
 import { headDimensions, parameterSpecs, sizeOf } from './head-layout.ts';
 import { initialHeadValues } from './head-init.ts';
@@ -11,9 +11,8 @@ import { deserializeTemiModel } from './temi-model.ts';
 import { TemiTrainer } from './temi-trainer.ts';
 import type { TemiTrainerSnapshot } from './trainer-snapshot.ts';
 
-const DIM = 16;
-const CLUSTERS = 3;
-const K = 10;
+const DIM = BLOB_DIM;
+const CLUSTERS = BLOB_CLUSTERS;
 /** Small enough for the cpu backend; the schedule is the reference's apart from sizes and lr. */
 const SMALL: Partial<TemiConfig> = {
   heads: 2,
@@ -25,37 +24,6 @@ const SMALL: Partial<TemiConfig> = {
   warmupEpochs: 1,
   seed: 1,
 };
-
-/** Three Gaussian blobs (centres ~N(0, 9), unit noise) with exact cosine top-k neighbours. */
-function blobs(count: number, seed: number): TrainingSet & { labels: Int32Array } {
-  const random = new SeededRandom(seed);
-  const centres = Array.from({ length: CLUSTERS }, () => Array.from({ length: DIM }, () => random.normal() * 3));
-  const embeddings = new Float32Array(count * DIM);
-  const labels = new Int32Array(count);
-  for (let i = 0; i < count; i++) {
-    labels[i] = i % CLUSTERS;
-    for (let d = 0; d < DIM; d++) embeddings[i * DIM + d] = centres[labels[i]][d] + random.normal();
-  }
-  const unit = new Float32Array(count * DIM);
-  for (let i = 0; i < count; i++) {
-    let norm = 0;
-    for (let d = 0; d < DIM; d++) norm += embeddings[i * DIM + d] ** 2;
-    for (let d = 0; d < DIM; d++) unit[i * DIM + d] = embeddings[i * DIM + d] / Math.sqrt(norm);
-  }
-  const indices = new Int32Array(count * K);
-  for (let i = 0; i < count; i++) {
-    const others: { j: number; similarity: number }[] = [];
-    for (let j = 0; j < count; j++) {
-      if (j === i) continue;
-      let similarity = 0;
-      for (let d = 0; d < DIM; d++) similarity += unit[i * DIM + d] * unit[j * DIM + d];
-      others.push({ j, similarity });
-    }
-    others.sort((a, b) => b.similarity - a.similarity);
-    for (let n = 0; n < K; n++) indices[i * K + n] = others[n].j;
-  }
-  return { count, dim: DIM, embeddings, neighbours: { k: K, indices }, labels };
-}
 
 /** Accuracy under the best renaming of the 3 clusters (3! permutations, tried exhaustively). */
 function bestPermutationAccuracy(predicted: Int32Array, labels: Int32Array): number {

@@ -56,14 +56,15 @@ export class PeriodicTrainer {
     }
   }
 
-  snapshot(): unknown {
-    return { schedule: this.state, trainer: this.trainer.snapshot() };
+  async snapshot(): Promise<unknown> {
+    const schedule = this.state;
+    return { schedule, trainer: await this.trainer.snapshot() };
   }
 
-  restore(saved: unknown): void {
+  async restore(saved: unknown): Promise<void> {
     const s = saved as { schedule: ScheduleState; trainer: unknown };
+    await this.trainer.restore(s.trainer);
     this.state = s.schedule;
-    this.trainer.restore(s.trainer);
   }
 
   private maybeStart(): void {

@@ -5,6 +5,7 @@ import { definePlugin } from '../../runtime/contracts/plugin.ts';
 import { services } from '../../runtime/contracts/services.ts';
 import { s } from '../../runtime/schema/schema.ts';
 import { BACKEND_PREFERENCE, selectBackend } from '../../tf/backends.ts';
+import { WorkerTrainer } from '../../clustering/worker/worker-trainer.ts';
 import { PeriodicTrainer } from './periodic-trainer.ts';
 
 export const trainStagePlugin = definePlugin({
@@ -31,15 +32,24 @@ export const trainStagePlugin = definePlugin({
     seed: s.integer({ default: 0 }),
     backend: s.enum(['auto', ...BACKEND_PREFERENCE] as const, {
       default: 'auto',
-      description: 'TensorFlow.js backend for training; auto takes the fastest available (native TensorFlow after `npm run setup:tensorflow`). One backend serves the whole process.',
+      description: "TensorFlow.js backend for training and for serving its models; auto takes the fastest available (native TensorFlow after `npm run setup:tensorflow`). One backend serves the pipeline's thread; with thread 'worker' the training thread loads the same choice for itself.",
+    }),
+    thread: s.enum(['worker', 'main'] as const, {
+      default: 'worker',
+      description:
+        "Where training runs: 'worker' (a thread of its own with its own TensorFlow.js engine, so a training step never delays ingest, heartbeats or metrics) or 'main' (the pipeline's thread, between records; saves the worker's memory).",
     }),
     finalRound: s.boolean({ default: true, description: 'When a finite source ends, train once more on records that arrived since the last round (skipped when stopped by a signal).' }),
     options: s.record(s.any(), { default: {}, description: "Trainer-specific options, e.g. temi's beta or kmeans' decayFactor." }),
   }),
   deps: { pipeline: services.pipeline, index: clusteringServices.vectorIndex, registry: clusteringServices.modelRegistry, clock: services.clock, logger: services.logger, metrics: services.metrics },
-  create({ config, deps, instanceName }) {
-    const trainer = createTrainer(config.trainer, { clusters: config.clusters, seed: config.seed, batchSize: config.batchSize, learningRate: config.learningRate, heads: config.heads, options: config.options });
+  async create({ config, deps, instanceName }) {
+    const settings = { clusters: config.clusters, seed: config.seed, batchSize: config.batchSize, learningRate: config.learningRate, heads: config.heads, options: config.options };
     const logger = deps.logger.child({ stage: instanceName, trainer: config.trainer });
+    const trainer =
+      config.thread === 'worker'
+        ? await WorkerTrainer.start({ trainer: config.trainer, settings, backend: config.backend }, (line) => logger.info(`training thread: ${line}`))
+        : createTrainer(config.trainer, settings);
     const periodic = new PeriodicTrainer(
       trainer,
       deps.index,

@@ -5,7 +5,7 @@ import { runForTest, tempDir } from '../../support/pipeline-harness.ts';
 const blobs = blobSource('finite-blobs', 600);
 
 describe('train stage minSteps', () => {
-  it('runs as many epochs over a small first window as the step budget needs, and says so in the round log', async () => {
+  it.each(['worker', 'main'] as const)('runs as many epochs over a small first window as the step budget needs, and says so in the round log (training thread: %s)', async (thread) => {
     const dir = await tempDir();
     const { summary, logs } = await runForTest(
       {
@@ -14,7 +14,7 @@ describe('train stage minSteps', () => {
         stages: [
           { use: 'index', with: { capacity: 5000 } },
           // 600 rows at batch 64: 9 steps per epoch, so 40 steps take 5 epochs instead of 1
-          { use: 'train', with: { trainer: 'temi', clusters: 4, firstRoundAt: 600, epochs: 1, minSteps: 40, batchSize: 64, k: 5, heads: 2, options: { hidden: 32, bottleneck: 16 } } },
+          { use: 'train', with: { trainer: 'temi', clusters: 4, firstRoundAt: 600, epochs: 1, minSteps: 40, batchSize: 64, k: 5, heads: 2, thread, options: { hidden: 32, bottleneck: 16 } } },
           { use: 'assign', with: { beforeFirstModel: 'wait' } },
         ],
         sink: { use: 'jsonl', with: { path: 'out.jsonl' } },
