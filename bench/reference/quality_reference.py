@@ -2,7 +2,7 @@
 """scikit-learn k-means on Fashion-MNIST pixel features, the baseline figure bench:quality prints
 beside its own fitKMeans. Run with Debian's python (/usr/bin/python3), which has scikit-learn.
 
-Prints one JSON object: acc, nmi, ari, clusters_used, seconds, sklearn.
+Prints one JSON object: acc, nmi, ari, clusters_used, inertia, seconds, sklearn.
 ACC is the Hungarian-matched accuracy, NMI arithmetic-normalised, ARI: as TEMI.md defines them.
 """
 import argparse
@@ -44,11 +44,16 @@ def main():
     parser.add_argument("--n-init", type=int, default=10)
     parser.add_argument("--clusters", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--features", choices=["raw", "l2"], default="raw",
+                        help="raw: pixels/255; l2: each row of pixels/255 scaled to unit length")
     args = parser.parse_args()
 
     images = read_idx(args.images, 3)[: args.limit]
     truth = read_idx(args.labels, 1)[: args.limit].astype(np.int64)
     features = images.reshape(len(images), -1).astype(np.float32) / 255.0
+    if args.features == "l2":
+        norms = np.linalg.norm(features, axis=1, keepdims=True)
+        features = features / np.where(norms > 0, norms, 1.0)
 
     started = time.perf_counter()
     kmeans = KMeans(n_clusters=args.clusters, n_init=args.n_init, random_state=args.seed).fit(features)
@@ -59,6 +64,7 @@ def main():
         "nmi": float(normalized_mutual_info_score(truth, pred)),
         "ari": float(adjusted_rand_score(truth, pred)),
         "clusters_used": int(len(np.unique(pred))),
+        "inertia": float(kmeans.inertia_),
         "seconds": seconds,
         "sklearn": sklearn.__version__,
     }))
