@@ -73,6 +73,13 @@ export interface TrainRoundResult {
 }
 
 /**
+ * A trainer that can never train again (its thread died, taking its state along) fails every
+ * round with this code. The train stage then stops the pipeline instead of serving a model that
+ * will not be retrained; a restart resumes from the last snapshot.
+ */
+export const TRAINER_LOST = 'TS_ERR_TRAINER_LOST';
+
+/**
  * A trainer keeps its own state between rounds (heads, teacher, optimiser, marginals) so each
  * round warm-starts from the previous one. A round that fails (non-finite loss, abort) must throw
  * and leave that state as it was before the round. Snapshot, restore and dispose may be async:

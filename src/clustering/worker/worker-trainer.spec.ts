@@ -4,6 +4,7 @@ import { isTemiError } from '../../runtime/errors.ts';
 import type { ClusterTrainer } from '../contracts.ts';
 import type { TemiConfig } from '../temi/temi-config.ts';
 import { TemiTrainer } from '../temi/temi-trainer.ts';
+import { killWorkerOf } from '../../../test/support/kill-worker.ts';
 import { WorkerTrainer } from './worker-trainer.ts';
 
 /** The temi spec's small settings; both threads run the cpu backend, so results must agree exactly. */
@@ -90,6 +91,16 @@ describe('WorkerTrainer (training in its own thread)', () => {
     const failure = await workerTrainer({ ...SETTINGS, options: { ...SETTINGS.options, beta: 5 } }).catch((error: unknown) => error);
     expect(isTemiError(failure) && failure.code).toMatch(/^TS_ERR_/);
     expect(String(failure)).toMatch(/beta/);
+  });
+
+  it('fails the running round and every later call with TS_ERR_TRAINER_LOST when its thread dies', async () => {
+    const trainer = await workerTrainer();
+    const round = trainer.trainRound(data, { epochs: 200, onEpoch: () => void killWorkerOf(trainer) }).catch((error: unknown) => error);
+    const failure = await round;
+    expect(isTemiError(failure) && failure.code).toBe('TS_ERR_TRAINER_LOST');
+    expect(String(failure)).toMatch(/trainer worker exited/);
+    const later = await trainer.snapshot().catch((error: unknown) => error);
+    expect(isTemiError(later) && later.code).toBe('TS_ERR_TRAINER_LOST');
   });
 
   it('rejects calls after dispose with TS_ERR_TRAINER_CLOSED', async () => {

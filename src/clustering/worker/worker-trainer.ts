@@ -1,12 +1,13 @@
 import { Worker } from 'node:worker_threads';
 import { WorkerClient } from '../../runtime/workers/worker-client.ts';
 import { quietNativeInfoLogs } from '../../tf/backends.ts';
-import type { ClusterTrainer, EpochReport, TrainingSet, TrainRoundOptions, TrainRoundResult } from '../contracts.ts';
+import { TRAINER_LOST, type ClusterTrainer, type EpochReport, type TrainingSet, type TrainRoundOptions, type TrainRoundResult } from '../contracts.ts';
 import { deserializeClusterModel } from '../model-codec.ts';
 import { EPOCH_EVENT, type TrainedRound, type TrainerWorkerBoot, type TrainerWorkerReady } from './trainer-worker-protocol.ts';
 
-export const TRAINER_WORKER_FAILED = 'TS_ERR_TRAINER_WORKER_FAILED';
 export const TRAINER_CLOSED = 'TS_ERR_TRAINER_CLOSED';
+/** An error thrown in the worker without a code of its own (e.g. from TensorFlow). */
+export const TRAIN_ROUND_FAILED = 'TS_ERR_TRAIN_ROUND_FAILED';
 
 /**
  * A ClusterTrainer whose training runs in a worker thread, with its own TensorFlow.js engine. The
@@ -35,7 +36,8 @@ export class WorkerTrainer implements ClusterTrainer {
     quietNativeInfoLogs();
     const client = new WorkerClient(new Worker(new URL('./trainer-worker.boot.mjs', import.meta.url), { workerData: boot }), {
       name: 'trainer worker',
-      failureCode: TRAINER_WORKER_FAILED,
+      failureCode: TRAINER_LOST,
+      uncodedErrorCode: TRAIN_ROUND_FAILED,
       closedCode: TRAINER_CLOSED,
       onEvent: (event) => {
         // Events arrive by message, so never before `trainer` below is assigned.

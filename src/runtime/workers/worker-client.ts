@@ -10,8 +10,10 @@ interface Pending {
 export interface WorkerClientOptions {
   /** Names the worker in errors and rebuilt stacks, e.g. "index worker". */
   readonly name: string;
-  /** Code of errors that carry none of their own, and of a crashed or exited worker. */
+  /** Code of a crashed or exited worker. */
   readonly failureCode: string;
+  /** Code of a request's error that carries none of its own (the failure code if absent). */
+  readonly uncodedErrorCode?: string;
   /** Code of calls made after close(). */
   readonly closedCode: string;
   readonly onEvent?: (event: WorkerEvent) => void;
@@ -81,7 +83,7 @@ export class WorkerClient {
     this.pending.delete(message.id);
     if (this.pending.size === 0) this.worker.unref();
     if (message.ok) waiting.resolve(message.result);
-    else waiting.reject(rebuildError(message.error, this.options.failureCode, this.options.name));
+    else waiting.reject(rebuildError(message.error, this.options.uncodedErrorCode ?? this.options.failureCode, this.options.name));
   }
 
   private fail(message: string, cause?: unknown): void {

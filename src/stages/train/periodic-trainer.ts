@@ -1,5 +1,5 @@
 import { alignClusters } from '../../clustering/align-clusters.ts';
-import type { ClusterModel, ClusterTrainer } from '../../clustering/contracts.ts';
+import { TRAINER_LOST, type ClusterModel, type ClusterTrainer } from '../../clustering/contracts.ts';
 import type { ModelRegistry, NeighbourIndex } from '../../runtime/contracts/clustering-services.ts';
 import type { Clock, Logger, Metrics } from '../../runtime/contracts/services.ts';
 import { errorCode, reasonOf } from '../../runtime/errors.ts';
@@ -21,6 +21,8 @@ export class PeriodicTrainer {
   private state: ScheduleState = { seen: 0, seenAtLastRound: 0, rounds: 0, lastRoundAtMs: 0 };
   private running: Promise<void> | undefined;
   private failedRounds = 0;
+  /** Set when the trainer can never train again; every later record and the drain rethrow it. */
+  private lost: Error | undefined;
 
   constructor(
     private readonly trainer: ClusterTrainer,
@@ -43,6 +45,7 @@ export class PeriodicTrainer {
   }
 
   observe(records: number): void {
+    if (this.lost) throw this.lost;
     this.state = { ...this.state, seen: this.state.seen + records };
     this.maybeStart();
   }
@@ -50,6 +53,7 @@ export class PeriodicTrainer {
   /** Waits for a running round; with `final`, also trains on what arrived since the last one. */
   async drain(final: boolean): Promise<void> {
     await this.running;
+    if (this.lost) throw this.lost;
     if (final && !this.stopping?.aborted && this.state.seen > this.state.seenAtLastRound && this.index.size > this.settings.k) {
       this.running = this.round();
       await this.running;
@@ -92,8 +96,14 @@ export class PeriodicTrainer {
       this.metrics.histogram('temi_training_round_seconds', 'Duration of training rounds', [], [1, 5, 15, 30, 60, 120, 300, 600, 1800]).observe((this.clock.now() - startedAt) / 1000);
       this.logger.info('training round done', { version: published.version, rows: data.count, epochs: result.epochs, loss: result.meanLoss, samplesPerSecond: Math.round(result.samples / Math.max(result.seconds, 1e-9)) });
     } catch (error) {
-      // The previous model keeps serving; the next trigger tries again with more data.
       this.failedRounds++;
+      if (errorCode(error) === TRAINER_LOST) {
+        this.lost = error as Error;
+        roundsCounter.inc({ outcome: 'lost' });
+        this.logger.error('the trainer is gone; the pipeline stops at the next record (a restart resumes from the last snapshot)', { code: TRAINER_LOST, reason: reasonOf(error) });
+        return;
+      }
+      // The previous model keeps serving; the next trigger tries again with more data.
       this.state = { ...this.state, seenAtLastRound: seenAtStart, lastRoundAtMs: this.clock.now(), rounds: this.state.rounds };
       roundsCounter.inc({ outcome: 'rejected' });
       this.logger.error('training round rejected; previous model stays in service', { code: errorCode(error), reason: reasonOf(error) });
