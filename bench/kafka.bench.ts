@@ -104,17 +104,23 @@ function pipelineSpec(brokers: string, input: string, labels: string, stateDir: 
   };
 }
 
-async function startPipeline(spec: Record<string, unknown>, dir: string): Promise<PipelineRun> {
+/** A running pipeline; `stop` returns once it has drained and closed its Kafka clients. */
+async function startPipeline(spec: Record<string, unknown>, dir: string): Promise<{ stop(): Promise<void> }> {
   const file = join(dir, 'pipeline.json');
   await writeFile(file, JSON.stringify(spec));
   const resolved = await resolvePipeline(spec, { file, registry: createRegistryWithBuiltins() });
   if (!resolved.ok) throw new Error(resolved.issues.map(formatIssue).join('\n'));
   const run = new PipelineRun(resolved.pipeline);
-  void run.execute().catch((error: unknown) => {
+  const finished = run.execute().catch((error: unknown) => {
     console.error('pipeline failed:', error);
     process.exit(1);
   });
-  return run;
+  return {
+    async stop() {
+      await run.stop();
+      await finished;
+    },
+  };
 }
 
 /** Polls the labels topic's end offset; rate from the first label seen to the count-th. */
