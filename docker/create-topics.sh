@@ -7,19 +7,24 @@
 set -euo pipefail
 BOOTSTRAP="${KAFKA_BOOTSTRAP:-kafka:9092}"
 PARTITIONS="${TEMI_PARTITIONS:-4}"
-# KAFKA_TOPICS_CMD: another kafka-topics.sh (e.g. a local Kafka distribution outside docker).
+# KAFKA_TOPICS_CMD: another kafka-topics.sh (outside docker: scripts/kafka/kafka-topics.sh runs it
+# from the jars `npm run setup:kafka` fetched). TEMI_TOPIC_PREFIX: put in front of every name
+# (the test creates its own set beside other tests' topics).
 topics="${KAFKA_TOPICS_CMD:-/opt/kafka/bin/kafka-topics.sh}"
+prefix="${TEMI_TOPIC_PREFIX:-}"
 
 create() {
-  "$topics" --bootstrap-server "$BOOTSTRAP" --create --if-not-exists "$@"
+  local name="$1"
+  shift
+  "$topics" --bootstrap-server "$BOOTSTRAP" --create --if-not-exists --topic "$prefix$name" "$@"
 }
 
-create --topic images --partitions "$PARTITIONS" --replication-factor 1
-create --topic embeddings --partitions "$PARTITIONS" --replication-factor 1
-create --topic models --partitions 1 --replication-factor 1 \
+create images --partitions "$PARTITIONS" --replication-factor 1
+create embeddings --partitions "$PARTITIONS" --replication-factor 1
+create models --partitions 1 --replication-factor 1 \
   --config cleanup.policy=compact --config max.message.bytes=67108864 \
   --config min.cleanable.dirty.ratio=0.1 --config segment.ms=600000
-create --topic image-labels --partitions "$PARTITIONS" --replication-factor 1
-create --topic images-dead-letters --partitions 1 --replication-factor 1
-create --topic embeddings-dead-letters --partitions 1 --replication-factor 1
+create image-labels --partitions "$PARTITIONS" --replication-factor 1
+create images-dead-letters --partitions 1 --replication-factor 1
+create embeddings-dead-letters --partitions 1 --replication-factor 1
 "$topics" --bootstrap-server "$BOOTSTRAP" --list
