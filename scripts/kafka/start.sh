@@ -4,11 +4,14 @@
 # script. The TypeScript test harness (test/support/kafka-broker.ts) runs it with --foreground.
 #
 #   scripts/kafka/start.sh [--port N] [--controller-port N] [--data-dir DIR] [--foreground]
+#                          [--secure-port N --secure-dir DIR]
 #
 # Defaults suit a developer: 127.0.0.1:9092, data in .kafka/dev (kept between runs). In the
 # background (the default) the pid goes to DIR/broker.pid and the log to DIR/broker.log; stop it
 # with scripts/kafka/stop.sh [--data-dir DIR]. The data dir is formatted once; a later start
-# reuses it, so topics and messages survive a restart.
+# reuses it, so topics and messages survive a restart. --secure-port adds a SASL_SSL listener
+# (TLS + SASL PLAIN) beside the plaintext one, as managed Kafka services offer: DIR/broker.pem holds
+# the broker's unencrypted PKCS#8 key and certificate chain, DIR/plain-users one "user:password" a line.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -18,6 +21,8 @@ port=9092
 controller_port=""
 data_dir="$ROOT/.kafka/dev"
 foreground=0
+secure_port=""
+secure_dir=""
 
 fail() { echo "kafka start: $*" >&2; exit 1; }
 
@@ -27,11 +32,20 @@ while [ $# -gt 0 ]; do
     --controller-port) controller_port="${2:?--controller-port needs a number}"; shift 2 ;;
     --data-dir) data_dir="${2:?--data-dir needs a path}"; shift 2 ;;
     --foreground) foreground=1; shift ;;
-    -h|--help) sed -n '2,11p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    --secure-port) secure_port="${2:?--secure-port needs a number}"; shift 2 ;;
+    --secure-dir) secure_dir="${2:?--secure-dir needs a path}"; shift 2 ;;
+    -h|--help) sed -n '2,15p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) fail "unknown argument '$1' (see --help)" ;;
   esac
 done
 [ -n "$controller_port" ] || controller_port=$((port + 1))
+if [ -n "$secure_port" ] || [ -n "$secure_dir" ]; then
+  { [ -n "$secure_port" ] && [ -n "$secure_dir" ]; } || fail "--secure-port and --secure-dir go together"
+  [ -d "$secure_dir" ] || fail "--secure-dir $secure_dir is not a directory"
+  secure_dir="$(cd "$secure_dir" && pwd)"
+  [ -f "$secure_dir/broker.pem" ] || fail "$secure_dir/broker.pem (key and certificate chain, PEM) is missing"
+  [ -f "$secure_dir/plain-users" ] || fail "$secure_dir/plain-users (user:password lines) is missing"
+fi
 
 ls "$LIBS"/kafka_2.13-*.jar >/dev/null 2>&1 \
   || fail "no Kafka jars in $LIBS: run 'npm run setup:kafka' first"
@@ -78,6 +92,25 @@ background.threads=2
 log.cleaner.threads=1
 log.cleaner.dedupe.buffer.size=16777216
 EOF
+
+if [ -n "$secure_port" ]; then
+  jaas="org.apache.kafka.common.security.plain.PlainLoginModule required"
+  while IFS=: read -r user password || [ -n "$user" ]; do
+    if [ -n "$user" ]; then jaas="$jaas user_$user=\"$password\""; fi
+  done <"$secure_dir/plain-users"
+  # The secure listener is for clients only; the controller and inter-broker traffic stay plaintext.
+  sed -i \
+    -e "s|^listeners=.*|&,SASL_SSL://127.0.0.1:$secure_port|" \
+    -e "s|^advertised.listeners=.*|&,SASL_SSL://127.0.0.1:$secure_port|" \
+    -e "s|^listener.security.protocol.map=.*|&,SASL_SSL:SASL_SSL|" \
+    "$props"
+  cat >>"$props" <<EOF
+ssl.keystore.type=PEM
+ssl.keystore.location=$secure_dir/broker.pem
+sasl.enabled.mechanisms=PLAIN
+listener.name.sasl_ssl.plain.sasl.jaas.config=$jaas;
+EOF
+fi
 
 # Tuned for starting fast on a busy 2-core machine, not for throughput: the C1 compiler only
 # (C2 would spend seconds of CPU compiling during start), a small serial-GC heap, and the

@@ -49,11 +49,18 @@ export interface KafkaBrokerOptions {
   stopGraceMs?: number;
   /** Directory with the Kafka jars; $KAFKA_LIBS_DIR, else .kafka/libs (filled by `npm run setup:kafka`). */
   libsDir?: string;
+  /**
+   * Also listen with SASL_SSL (TLS + SASL PLAIN) on a free port: `dir` holds broker.pem and
+   * plain-users, as scripts/kafka/start.sh --secure-dir describes.
+   */
+  secure?: { dir: string };
 }
 
 export interface KafkaBroker {
   /** Bootstrap address for clients, e.g. "127.0.0.1:40123". Unchanged by restarts. */
   readonly brokers: string;
+  /** The SASL_SSL listener's address when started with `secure`. */
+  readonly secureBrokers?: string;
   readonly port: number;
   readonly controllerPort: number;
   readonly dataDir: string;
@@ -84,6 +91,7 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
 
   let port = options.port ?? (await findFreePort());
   let controllerPort = options.controllerPort ?? (await findFreePort([port]));
+  const secure = options.secure ? { dir: options.secure.dir, port: await findFreePort([port, controllerPort]) } : undefined;
   const portsChosenHere = options.port === undefined && options.controllerPort === undefined;
 
   let child: RunningBroker | undefined;
@@ -92,7 +100,7 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
   // between; a first start that loses that race simply picks new ports.
   for (let attempt = 1; ; attempt++) {
     try {
-      child = await launch({ port, controllerPort, dataDir, logFile, libsDir, startTimeoutMs });
+      child = await launch({ port, controllerPort, dataDir, logFile, libsDir, startTimeoutMs, secure });
       break;
     } catch (error) {
       const canRetry = portsChosenHere && attempt < 3 && error instanceof BindError;
@@ -115,6 +123,7 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
 
   const broker: KafkaBroker = {
     brokers,
+    ...(secure ? { secureBrokers: `127.0.0.1:${secure.port}` } : {}),
     port,
     controllerPort,
     dataDir,
@@ -124,7 +133,7 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
     kill: () => stop('SIGKILL'),
     async restart() {
       await stop('SIGTERM');
-      child = await launchOnSamePorts({ port, controllerPort, dataDir, logFile, libsDir, startTimeoutMs });
+      child = await launchOnSamePorts({ port, controllerPort, dataDir, logFile, libsDir, startTimeoutMs, secure });
     },
     async destroy() {
       await stop('SIGTERM');
@@ -150,6 +159,7 @@ interface LaunchSettings {
   logFile: string;
   libsDir: string;
   startTimeoutMs: number;
+  secure?: { dir: string; port: number };
 }
 
 interface RunningBroker {
@@ -174,6 +184,7 @@ async function launch(settings: LaunchSettings): Promise<RunningBroker> {
         '--port', String(settings.port),
         '--controller-port', String(settings.controllerPort),
         '--data-dir', settings.dataDir,
+        ...(settings.secure ? ['--secure-port', String(settings.secure.port), '--secure-dir', settings.secure.dir] : []),
       ],
       { stdio: ['ignore', logFd, logFd], env: { ...process.env, KAFKA_LIBS_DIR: settings.libsDir } },
     );

@@ -45,7 +45,8 @@ export const kafkaConnectionShape = {
   connectionTimeoutMs: s.integer({ min: 100, default: 3_000, description: 'Time to establish a TCP/TLS connection.' }),
   requestTimeoutMs: s.integer({ min: 100, default: 30_000, description: 'Time for one request to answer.' }),
   retries: s.integer({
-    min: 0,
+    // kafkajs' idempotent producer refuses to run without retries (sinks are idempotent).
+    min: 1,
     default: 30,
     description: 'Retries of a failed request (exponential back-off from 300 ms, capped at 5 s per wait): about two minutes with 30. A sink write fails the run after them; the consumer is restarted and keeps trying.',
   }),

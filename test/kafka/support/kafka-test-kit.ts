@@ -144,11 +144,13 @@ export interface KafkaPipelineOptions {
   stateDir: string;
   maxInFlight?: number;
   sink?: Record<string, unknown>;
+  /** More connection settings for every Kafka plugin of the pipeline (ssl, sasl, ...). */
+  connection?: Record<string, unknown>;
 }
 
 /** The pipeline the specs run; short session and snapshot intervals keep crash recovery quick. */
 export function kafkaPipeline(o: KafkaPipelineOptions): Record<string, unknown> {
-  const connection = { brokers: [o.brokers], connectionTimeoutMs: 1_000 };
+  const connection = { brokers: [o.brokers], connectionTimeoutMs: 1_000, ...o.connection };
   return {
     name: 'kafka-spec',
     source: { use: 'kafka', with: { ...connection, topics: [o.input], groupId: o.groupId, sessionTimeoutMs: 6_000, heartbeatIntervalMs: 500, commitIntervalMs: 200 } },
