@@ -10,8 +10,10 @@
 # background (the default) the pid goes to DIR/broker.pid and the log to DIR/broker.log; stop it
 # with scripts/kafka/stop.sh [--data-dir DIR]. The data dir is formatted once; a later start
 # reuses it, so topics and messages survive a restart. --secure-port adds a SASL_SSL listener
-# (TLS + SASL PLAIN) beside the plaintext one, as managed Kafka services offer: DIR/broker.pem holds
-# the broker's unencrypted PKCS#8 key and certificate chain, DIR/plain-users one "user:password" a line.
+# (TLS + SASL PLAIN or SCRAM-SHA-256/512) beside the plaintext one, as managed Kafka services offer:
+# DIR/broker.pem holds the broker's unencrypted PKCS#8 key and certificate chain, DIR/plain-users one
+# "user:password" a line (SCRAM credentials are added when the data dir is formatted; no "," "]"
+# or "=" in those passwords).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -93,10 +95,15 @@ log.cleaner.threads=1
 log.cleaner.dedupe.buffer.size=16777216
 EOF
 
+scram_users=()
 if [ -n "$secure_port" ]; then
   jaas="org.apache.kafka.common.security.plain.PlainLoginModule required"
   while IFS=: read -r user password || [ -n "$user" ]; do
-    if [ -n "$user" ]; then jaas="$jaas user_$user=\"$password\""; fi
+    if [ -n "$user" ]; then
+      jaas="$jaas user_$user=\"$password\""
+      # The same users for SCRAM, stored in the cluster metadata when the data dir is formatted.
+      scram_users+=(--add-scram "SCRAM-SHA-256=[name=$user,password=$password]" --add-scram "SCRAM-SHA-512=[name=$user,password=$password]")
+    fi
   done <"$secure_dir/plain-users"
   # The secure listener is for clients only; the controller and inter-broker traffic stay plaintext.
   sed -i \
@@ -107,8 +114,10 @@ if [ -n "$secure_port" ]; then
   cat >>"$props" <<EOF
 ssl.keystore.type=PEM
 ssl.keystore.location=$secure_dir/broker.pem
-sasl.enabled.mechanisms=PLAIN
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
 listener.name.sasl_ssl.plain.sasl.jaas.config=$jaas;
+listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 EOF
 fi
 
@@ -142,7 +151,7 @@ if [ ! -f "$data_dir/logs/meta.properties" ]; then
     cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
   done
   java "${java_opts[@]}" -cp "$classpath" kafka.tools.StorageTool format \
-    --cluster-id "$cluster_id" --config "$props" --ignore-formatted >"$data_dir/format.log" 2>&1 \
+    --cluster-id "$cluster_id" --config "$props" --ignore-formatted "${scram_users[@]}" >"$data_dir/format.log" 2>&1 \
     || fail "formatting $data_dir failed: $(tail -n 5 "$data_dir/format.log")"
 fi
 

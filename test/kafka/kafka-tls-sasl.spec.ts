@@ -1,5 +1,5 @@
 /**
- * The Kafka plugins over TLS with SASL PLAIN, as managed Kafka services run them, against a real
+ * The Kafka plugins over TLS with SASL (PLAIN, SCRAM), as managed Kafka services run them, against a real
  * broker of this spec's own with a SASL_SSL listener (scripts/kafka/start.sh --secure-port) and a
  * certificate authority made here with openssl.
  */
@@ -53,10 +53,10 @@ function topics(name: string) {
 }
 
 describe('kafka plugins over SASL_SSL', () => {
-  it('reads images and writes labels over TLS with SASL PLAIN, the password coming from the environment and never logged', async () => {
-    const t = topics('tls');
+  it.each(['plain', 'scram-sha-512'] as const)('reads images and writes labels over TLS with SASL %s, the password coming from the environment and never logged', async (mechanism) => {
+    const t = topics(`tls-${mechanism}`);
     await createTopics(plain, [t.input, t.labels, t.deadLetters], 2);
-    const messages = await pngMessages('tls-', 40);
+    const messages = await pngMessages(`${mechanism}-`, 40);
     // The producer side goes through the secure listener too.
     const secureClient = new kafkajs.Kafka({
       clientId: 'tls-spec-producer',
@@ -70,7 +70,7 @@ describe('kafka plugins over SASL_SSL', () => {
     process.env.TEMI_SPEC_KAFKA_PASSWORD = PASSWORD;
     const dir = await tempDir('kafka-tls-');
     const running = await startPipeline(
-      securePipeline(t, dir, { ssl: { caFile: join(certs, 'ca.pem') }, sasl: { mechanism: 'plain', username: USER, password: '${env:TEMI_SPEC_KAFKA_PASSWORD}' }, clientId: 'tls-spec' }),
+      securePipeline(t, dir, { ssl: { caFile: join(certs, 'ca.pem') }, sasl: { mechanism, username: USER, password: '${env:TEMI_SPEC_KAFKA_PASSWORD}' }, clientId: 'tls-spec' }),
       dir,
     );
     const labels = await readUntil(plain, t.labels, hasAll(messages.map((m) => m.key)));
