@@ -4,7 +4,7 @@
 # script. The TypeScript test harness (test/support/kafka-broker.ts) runs it with --foreground.
 #
 #   scripts/kafka/start.sh [--port N] [--controller-port N] [--data-dir DIR] [--foreground]
-#                          [--secure-port N --secure-dir DIR]
+#                          [--secure-port N --secure-dir DIR [--mtls-port N]]
 #
 # Defaults suit a developer: 127.0.0.1:9092, data in .kafka/dev (kept between runs). In the
 # background (the default) the pid goes to DIR/broker.pid and the log to DIR/broker.log; stop it
@@ -13,7 +13,8 @@
 # (TLS + SASL PLAIN or SCRAM-SHA-256/512) beside the plaintext one, as managed Kafka services offer:
 # DIR/broker.pem holds the broker's unencrypted PKCS#8 key and certificate chain, DIR/plain-users one
 # "user:password" a line (SCRAM credentials are added when the data dir is formatted; no "," "]"
-# or "=" in those passwords).
+# or "=" in those passwords). --mtls-port adds an SSL listener that requires a client certificate
+# signed by the CA in DIR/ca.pem (mutual TLS, no SASL).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -25,6 +26,7 @@ data_dir="$ROOT/.kafka/dev"
 foreground=0
 secure_port=""
 secure_dir=""
+mtls_port=""
 
 fail() { echo "kafka start: $*" >&2; exit 1; }
 
@@ -36,7 +38,8 @@ while [ $# -gt 0 ]; do
     --foreground) foreground=1; shift ;;
     --secure-port) secure_port="${2:?--secure-port needs a number}"; shift 2 ;;
     --secure-dir) secure_dir="${2:?--secure-dir needs a path}"; shift 2 ;;
-    -h|--help) sed -n '2,15p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    --mtls-port) mtls_port="${2:?--mtls-port needs a number}"; shift 2 ;;
+    -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) fail "unknown argument '$1' (see --help)" ;;
   esac
 done
@@ -47,6 +50,10 @@ if [ -n "$secure_port" ] || [ -n "$secure_dir" ]; then
   secure_dir="$(cd "$secure_dir" && pwd)"
   [ -f "$secure_dir/broker.pem" ] || fail "$secure_dir/broker.pem (key and certificate chain, PEM) is missing"
   [ -f "$secure_dir/plain-users" ] || fail "$secure_dir/plain-users (user:password lines) is missing"
+fi
+if [ -n "$mtls_port" ]; then
+  [ -n "$secure_dir" ] || fail "--mtls-port needs --secure-port and --secure-dir"
+  [ -f "$secure_dir/ca.pem" ] || fail "$secure_dir/ca.pem (the CA that signs client certificates) is missing"
 fi
 
 ls "$LIBS"/kafka_2.13-*.jar >/dev/null 2>&1 \
@@ -118,6 +125,18 @@ sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
 listener.name.sasl_ssl.plain.sasl.jaas.config=$jaas;
 listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+EOF
+fi
+if [ -n "$mtls_port" ]; then
+  sed -i \
+    -e "s|^listeners=.*|&,SSL://127.0.0.1:$mtls_port|" \
+    -e "s|^advertised.listeners=.*|&,SSL://127.0.0.1:$mtls_port|" \
+    -e "s|^listener.security.protocol.map=.*|&,SSL:SSL|" \
+    "$props"
+  cat >>"$props" <<EOF
+listener.name.ssl.ssl.client.auth=required
+listener.name.ssl.ssl.truststore.type=PEM
+listener.name.ssl.ssl.truststore.location=$secure_dir/ca.pem
 EOF
 fi
 

@@ -1,7 +1,7 @@
 /**
- * The Kafka plugins over TLS with SASL (PLAIN, SCRAM), as managed Kafka services run them, against a real
- * broker of this spec's own with a SASL_SSL listener (scripts/kafka/start.sh --secure-port) and a
- * certificate authority made here with openssl.
+ * The Kafka plugins over TLS with SASL (PLAIN, SCRAM) and over mutual TLS, as managed Kafka
+ * services run them, against a real broker of this spec's own with SASL_SSL and SSL listeners
+ * (scripts/kafka/start.sh --secure-port, --mtls-port) and a certificate authority made here with openssl.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -31,12 +31,15 @@ function makeCertificates(dir: string): void {
   const key = openssl('pkcs8', '-topk8', '-nocrypt', '-in', 'broker-key.pem').toString();
   writeFileSync(join(dir, 'broker.pem'), key + readFileSync(join(dir, 'broker-cert.pem'), 'utf8') + readFileSync(join(dir, 'ca.pem'), 'utf8'));
   writeFileSync(join(dir, 'plain-users'), `${USER}:${PASSWORD}\n`);
+  // A client certificate from the same CA, for the mutual-TLS listener.
+  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'client-key.pem', '-out', 'client.csr', '-subj', '/CN=temi-stream pipeline');
+  openssl('x509', '-req', '-in', 'client.csr', '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-out', 'client-cert.pem', '-days', '2');
 }
 
 beforeAll(async () => {
   certs = await tempDir('kafka-certs-');
   makeCertificates(certs);
-  broker = await startKafkaBroker({ secure: { dir: certs } });
+  broker = await startKafkaBroker({ secure: { dir: certs, mutualTls: true } });
   plain = quietKafka(broker.brokers);
 });
 
@@ -44,8 +47,8 @@ afterAll(async () => {
   await broker?.destroy();
 });
 
-function securePipeline(t: ReturnType<typeof topics>, dir: string, connection: Record<string, unknown>) {
-  return kafkaPipeline({ brokers: broker.secureBrokers!, ...t, stateDir: dir, connection });
+function securePipeline(t: ReturnType<typeof topics>, dir: string, connection: Record<string, unknown>, brokers = broker.secureBrokers!) {
+  return kafkaPipeline({ brokers, ...t, stateDir: dir, connection });
 }
 
 function topics(name: string) {
@@ -99,5 +102,30 @@ describe('kafka plugins over SASL_SSL', () => {
     const failure = await running.finished.then(() => undefined, (error: unknown) => error);
     expect(String(failure)).toMatch(/TS_ERR_STAGE_START_FAILED: \$\.(source|sink|deadLetter): plugin "kafka/);
     expect(String(failure)).toMatch(/certificate/i);
+  });
+});
+
+describe('kafka plugins over mutual TLS', () => {
+  it('reads images and writes labels with a client certificate (certFile, keyFile) the broker requires', async () => {
+    const t = topics('mtls');
+    await createTopics(plain, [t.input, t.labels, t.deadLetters]);
+    const messages = await pngMessages('mtls-', 30);
+    await produce(plain, t.input, messages);
+    const dir = await tempDir('kafka-mtls-');
+    const ssl = { caFile: join(certs, 'ca.pem'), certFile: join(certs, 'client-cert.pem'), keyFile: join(certs, 'client-key.pem') };
+    const running = await startPipeline(securePipeline(t, dir, { ssl }, broker.mutualTlsBrokers!), dir);
+    const labels = await readUntil(plain, t.labels, hasAll(messages.map((m) => m.key)));
+    await running.stop();
+    expect(new Set(labels.map((m) => m.key)).size).toBe(30);
+  });
+
+  it('fails to start, naming the plugin, when the broker requires a client certificate and none is given', async () => {
+    const t = topics('mtls-nocert');
+    await createTopics(plain, [t.input, t.labels, t.deadLetters]);
+    const dir = await tempDir('kafka-mtls-');
+    const running = await startPipeline(securePipeline(t, dir, { ssl: { caFile: join(certs, 'ca.pem') }, retries: 1 }, broker.mutualTlsBrokers!), dir);
+    const failure = await running.finished.then(() => undefined, (error: unknown) => error);
+    expect(String(failure)).toMatch(/TS_ERR_STAGE_START_FAILED: \$\.(source|sink|deadLetter): plugin "kafka/);
+    expect(String(failure)).toMatch(/bad certificate/);
   });
 });

@@ -50,10 +50,11 @@ export interface KafkaBrokerOptions {
   /** Directory with the Kafka jars; $KAFKA_LIBS_DIR, else .kafka/libs (filled by `npm run setup:kafka`). */
   libsDir?: string;
   /**
-   * Also listen with SASL_SSL (TLS + SASL PLAIN) on a free port: `dir` holds broker.pem and
-   * plain-users, as scripts/kafka/start.sh --secure-dir describes.
+   * Also listen with SASL_SSL (TLS + SASL PLAIN/SCRAM) on a free port: `dir` holds broker.pem and
+   * plain-users, as scripts/kafka/start.sh --secure-dir describes; with `mutualTls`, also with SSL
+   * requiring a client certificate signed by `dir`/ca.pem.
    */
-  secure?: { dir: string };
+  secure?: { dir: string; mutualTls?: boolean };
 }
 
 export interface KafkaBroker {
@@ -61,6 +62,8 @@ export interface KafkaBroker {
   readonly brokers: string;
   /** The SASL_SSL listener's address when started with `secure`. */
   readonly secureBrokers?: string;
+  /** The mutual-TLS listener's address when started with `secure.mutualTls`. */
+  readonly mutualTlsBrokers?: string;
   readonly port: number;
   readonly controllerPort: number;
   readonly dataDir: string;
@@ -91,7 +94,12 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
 
   let port = options.port ?? (await findFreePort());
   let controllerPort = options.controllerPort ?? (await findFreePort([port]));
-  const secure = options.secure ? { dir: options.secure.dir, port: await findFreePort([port, controllerPort]) } : undefined;
+  let secure: LaunchSettings['secure'];
+  if (options.secure) {
+    const securePort = await findFreePort([port, controllerPort]);
+    const mtlsPort = options.secure.mutualTls ? await findFreePort([port, controllerPort, securePort]) : undefined;
+    secure = { dir: options.secure.dir, port: securePort, mtlsPort };
+  }
   const portsChosenHere = options.port === undefined && options.controllerPort === undefined;
 
   let child: RunningBroker | undefined;
@@ -124,6 +132,7 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
   const broker: KafkaBroker = {
     brokers,
     ...(secure ? { secureBrokers: `127.0.0.1:${secure.port}` } : {}),
+    ...(secure?.mtlsPort ? { mutualTlsBrokers: `127.0.0.1:${secure.mtlsPort}` } : {}),
     port,
     controllerPort,
     dataDir,
@@ -159,7 +168,7 @@ interface LaunchSettings {
   logFile: string;
   libsDir: string;
   startTimeoutMs: number;
-  secure?: { dir: string; port: number };
+  secure?: { dir: string; port: number; mtlsPort?: number };
 }
 
 interface RunningBroker {
@@ -185,6 +194,7 @@ async function launch(settings: LaunchSettings): Promise<RunningBroker> {
         '--controller-port', String(settings.controllerPort),
         '--data-dir', settings.dataDir,
         ...(settings.secure ? ['--secure-port', String(settings.secure.port), '--secure-dir', settings.secure.dir] : []),
+        ...(settings.secure?.mtlsPort ? ['--mtls-port', String(settings.secure.mtlsPort)] : []),
       ],
       { stdio: ['ignore', logFd, logFd], env: { ...process.env, KAFKA_LIBS_DIR: settings.libsDir } },
     );
