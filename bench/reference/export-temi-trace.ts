@@ -12,12 +12,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SeededRandom } from '../../src/clustering/random.ts';
+import { SeededRandom, roundSeed } from '../../src/clustering/random.ts';
 import { headDimensions } from '../../src/clustering/temi/head-layout.ts';
 import { initialHeadValues } from '../../src/clustering/temi/head-init.ts';
 import { PairSampler } from '../../src/clustering/temi/pair-sampler.ts';
 import { resolveTemiConfig } from '../../src/clustering/temi/temi-config.ts';
-import { roundSeed } from '../../src/clustering/temi/temi-trainer.ts';
 import { locateFashionMnist } from '../../src/datasets/fashion-mnist.ts';
 import { readIdxPair } from '../../src/datasets/idx-reader.ts';
 import { buildNeighbourTable } from '../../src/index/neighbour-table.ts';

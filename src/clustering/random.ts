@@ -52,3 +52,8 @@ export class SeededRandom {
     return out;
   }
 }
+
+/** A distinct, reproducible seed for each training round, so a restored trainer replays the same draws. */
+export function roundSeed(seed: number, round: number): number {
+  return (Math.imul(round + 1, 0x9e3779b1) ^ seed) >>> 0;
+}

@@ -11,7 +11,7 @@
  */
 import { TemiError } from '../../runtime/errors.ts';
 import type { ClusterTrainer, TrainingSet, TrainRoundOptions, TrainRoundResult } from '../contracts.ts';
-import { SeededRandom } from '../random.ts';
+import { SeededRandom, roundSeed } from '../random.ts';
 import { roundEpochs } from '../round-epochs.ts';
 import { kmeansPlusPlus } from './kmeans-plus-plus.ts';
 import { KMeansModel, normaliseRows, type KMeansMetric } from './kmeans-model.ts';
@@ -97,7 +97,7 @@ export class StreamingKMeansTrainer implements ClusterTrainer {
     const k = this.numClusters;
     this.checkWindow(data);
     const epochs = roundEpochs(options, Math.ceil(count / this.batchSize), 'kmeans');
-    const random = new SeededRandom((this.seed ^ Math.imul((this.state?.rounds ?? 0) + 1, 0x9e3779b1)) >>> 0);
+    const random = new SeededRandom(roundSeed(this.seed, this.state?.rounds ?? 0));
     const rows = Float32Array.from(data.embeddings);
     if (this.metric === 'cosine') normaliseRows(rows, count, dim);
     const rowNorms = squaredRowNorms(rows, count, dim);

@@ -1,7 +1,7 @@
 import { TemiError } from '../../runtime/errors.ts';
 import { tf } from '../../tf/tf.ts';
 import type { ClusterTrainer, TrainingSet, TrainRoundOptions, TrainRoundResult } from '../contracts.ts';
-import { SeededRandom } from '../random.ts';
+import { SeededRandom, roundSeed } from '../random.ts';
 import { roundEpochs } from '../round-epochs.ts';
 import { ADAMW_DEFAULTS, AdamW } from './adamw.ts';
 import { type HeadDimensions, PARAMETER_NAMES, type ParameterName, headDimensions, parameterSpecs } from './head-layout.ts';
@@ -242,11 +242,6 @@ export class TemiTrainer implements ClusterTrainer {
 function disposeCore(core: TrainerCore): void {
   core.network.dispose();
   core.optimiser.dispose();
-}
-
-/** A distinct, reproducible stream per round, so a restored trainer replays the same draws. */
-export function roundSeed(seed: number, round: number): number {
-  return (Math.imul(round + 1, 0x9e3779b1) ^ seed) >>> 0;
 }
 
 function mean(values: ArrayLike<number>): number {
