@@ -64,7 +64,8 @@ describe('temi-stream run as a process', () => {
     };
     await writeFile(join(dir, 'p.json'), JSON.stringify(pipeline));
     const cli = startCli(['run', join(dir, 'p.json')]);
-    await until(() => cli.err().includes('pipeline running'), 'pipeline running');
+    // The premise: records are stuck in the sink. A stop before any reached it would drain at once.
+    await until(() => cli.err().includes('stuck-sink: first write received'), 'a write stuck in the sink');
     cli.child.kill('SIGTERM');
     await until(() => cli.err().includes('stopping gracefully'), 'first signal acknowledged');
     cli.child.kill('SIGTERM');
