@@ -14,13 +14,18 @@
  *   as the offline run: 30 epochs x 10k = 10 epochs x (2k+4k+6k+8k+10k)), raised to at least
  *   `--stream-min-steps` optimiser steps per round.
  *   Reported: cumulative ACC/NMI/ARI of the labels as emitted, and the final model on all records.
+ * And temi on the PyTorch reference's own draws (temi-torch-draws): bench/reference/temi_torch_quality.py
+ *   writes the initial heads and every step's rows that its run with the same seed trains from
+ *   (--export-only: seconds, no training), and the tfjs trainer replays them. TEMI.md's figure is
+ *   that PyTorch run at seed 0, so this row shows the implementation against the reference with the
+ *   seed-to-seed spread (several ACC points for one 30-epoch run) taken out.
  *
  * Options (flags or env BENCH_<NAME>, e.g. BENCH_LIMIT=2000):
  *   --limit N          first N records of the split (10000)
  *   --epochs N         offline epochs (30)        --heads N        temi/scan heads (16)
  *   --batch N          batch size (256)           --lr X           base learning rate (1e-4)
  *   --k N              neighbours mined (50)      --kmeans-init N  k-means restarts (10)
- *   --methods LIST     temi,scan,tsp,kmeans,temi-stream (all)
+ *   --methods LIST     temi,temi-torch-draws,scan,tsp,kmeans,temi-stream (all)
  *   --stream-every N   records per streaming round (2000)   --stream-epochs N   (equal budget)
  *   --stream-min-steps N   each streaming round trains at least N steps (1000; 0: epochs only),
  *                      the train stage's `minSteps`: the first rounds see 2k-4k records, a few
@@ -41,7 +46,8 @@
  * 0.546/0.616/0.427 at seed 0, and not on raw pixels/255: 0.483/0.515/0.350), and on pixels/255.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { alignClusters } from '../src/clustering/align-clusters.ts';
@@ -50,16 +56,18 @@ import { fitKMeans } from '../src/clustering/kmeans/fit-kmeans.ts';
 import { adjustedRandIndex, clusteringAccuracy, normalizedMutualInfo } from '../src/clustering/metrics/index.ts';
 import { createScanTrainer } from '../src/clustering/scan/scan-trainer.ts';
 import { TemiTrainer } from '../src/clustering/temi/index.ts';
+import type { TemiDraws } from '../src/clustering/temi/temi-draws.ts';
 import { createTspTrainer } from '../src/clustering/tsp/tsp-trainer.ts';
 import { DEBIAN_FASHION_MNIST_DIR, locateFashionMnist } from '../src/datasets/fashion-mnist.ts';
 import { readIdxPair } from '../src/datasets/idx-reader.ts';
 import { buildNeighbourTable } from '../src/index/neighbour-table.ts';
 import { type BackendName, describeSelection, selectBackend } from '../src/tf/backends.ts';
 import { tf } from '../src/tf/tf.ts';
-import { SYSTEM_PYTHON } from './bench-support.ts';
+import { SYSTEM_PYTHON, runReference, torchUnavailable } from './bench-support.ts';
+import { readTemiTrace, recordedDraws } from './reference/temi-trace.ts';
 
 const CLUSTERS = 10;
-const METHODS = ['temi', 'scan', 'tsp', 'kmeans', 'temi-stream'] as const;
+const METHODS = ['temi', 'temi-torch-draws', 'scan', 'tsp', 'kmeans', 'temi-stream'] as const;
 type Method = (typeof METHODS)[number];
 
 interface Settings {
@@ -182,10 +190,10 @@ function knnLabelAgreement(table: NeighbourTable, labels: Int32Array, k: number)
   return same / total;
 }
 
-function createTrainer(method: 'temi' | 'scan' | 'tsp', s: Settings): ClusterTrainer {
+function createTrainer(method: 'temi' | 'scan' | 'tsp', s: Settings, draws?: TemiDraws): ClusterTrainer {
   switch (method) {
     case 'temi':
-      return new TemiTrainer({ heads: s.heads, clusters: CLUSTERS, batchSize: s.batch, learningRate: s.lr, seed: s.seed });
+      return new TemiTrainer({ heads: s.heads, clusters: CLUSTERS, batchSize: s.batch, learningRate: s.lr, seed: s.seed }, draws);
     case 'scan':
       return createScanTrainer({ heads: s.heads, numClusters: CLUSTERS, batchSize: s.batch, learningRate: s.lr, seed: s.seed });
     case 'tsp':
@@ -199,8 +207,8 @@ function progress(label: string, started: number): (report: { epoch: number; mea
   };
 }
 
-async function offline(method: 'temi' | 'scan' | 'tsp', data: TrainingSet, labels: Int32Array, s: Settings): Promise<Row> {
-  const trainer = createTrainer(method, s);
+async function offline(method: 'temi' | 'scan' | 'tsp', data: TrainingSet, labels: Int32Array, s: Settings, draws?: TemiDraws): Promise<Row> {
+  const trainer = createTrainer(method, s, draws);
   const started = performance.now();
   try {
     const result = await trainer.trainRound(data, { epochs: s.epochs, onEpoch: progress(method, started) });
@@ -244,6 +252,25 @@ async function offlineOverSeeds(seeds: number[], data: TrainingSet, labels: Int3
       reference: REFERENCE.temi,
     },
   ];
+}
+
+/**
+ * Offline temi from the PyTorch reference's own draws for this seed: its initial heads and every
+ * step's rows, written by temi_torch_quality.py (which hard-codes batch 256 and lr 1e-4 on
+ * pixels/255), replayed by the tfjs trainer.
+ */
+async function offlineOnTorchDraws(data: TrainingSet, labels: Int32Array, s: Settings): Promise<Row | string> {
+  const unavailable = torchUnavailable();
+  if (unavailable) return `skipped: ${unavailable}`;
+  if (s.batch !== 256 || s.lr !== 1e-4 || s.features !== 'raw') return 'skipped: the PyTorch reference trains with batch 256 and lr 1e-4 on pixels/255 only';
+  const directory = mkdtempSync(join(tmpdir(), 'temi-torch-draws-'));
+  try {
+    runReference('temi_torch_quality.py', ['--seed', String(s.seed), '--epochs', String(s.epochs), '--heads', String(s.heads), '--k', String(s.k), '--limit', String(s.limit), '--export-trace', directory, '--export-only']);
+    const row = await offline('temi', data, labels, s, recordedDraws(readTemiTrace(directory)));
+    return { ...row, name: `temi (PyTorch seed ${s.seed} draws)`, note: `${row.note}; the reference's initial heads and batches, replayed by the tfjs trainer` };
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
 }
 
 type Geometry = 'unit rows' | 'pixels/255';
@@ -428,6 +455,14 @@ async function main(): Promise<void> {
     }
     else if (method === 'temi-stream') rows.push(...(await streaming('temi', data, labels, s)));
     else if (method === 'temi' && s.seeds) rows.push(...(await offlineOverSeeds(s.seeds, data, labels, s)));
+    else if (method === 'temi-torch-draws') {
+      const row = await offlineOnTorchDraws(data, labels, s);
+      if (typeof row === 'string') {
+        console.log(`temi on PyTorch's draws: ${row}`);
+        continue;
+      }
+      rows.push(row);
+    }
     else rows.push(await offline(method, data, labels, s));
     const last = rows[rows.length - 1];
     process.stderr.write(`  ${last.name}: ACC ${last.scores.acc.toFixed(3)} in ${last.seconds.toFixed(1)} s\n`);

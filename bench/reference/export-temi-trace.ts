@@ -9,8 +9,6 @@
  * Then:  /usr/bin/python3 bench/reference/temi_torch_quality.py --trace DIR
  * and:   npx tsx bench/quality.bench.ts --methods temi --seed <same> --no-reference  (tfjs side)
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SeededRandom, roundSeed } from '../../src/clustering/random.ts';
 import { headDimensions } from '../../src/clustering/temi/head-layout.ts';
@@ -20,6 +18,7 @@ import { resolveTemiConfig } from '../../src/clustering/temi/temi-config.ts';
 import { locateFashionMnist } from '../../src/datasets/fashion-mnist.ts';
 import { readIdxPair } from '../../src/datasets/idx-reader.ts';
 import { buildNeighbourTable } from '../../src/index/neighbour-table.ts';
+import { writeTemiTrace } from './temi-trace.ts';
 
 const { values } = parseArgs({ options: { out: { type: 'string' }, seed: { type: 'string', default: '0' }, epochs: { type: 'string', default: '30' } } });
 if (!values.out) throw new Error('--out DIR is required');
@@ -43,17 +42,16 @@ const steps = sampler.stepsPerEpoch(config.batchSize);
 const rows = new Int32Array(epochs * steps * 2 * config.batchSize);
 let offset = 0;
 for (let e = 0; e < epochs; e++) {
-  for (const batch of sampler.epochBatches(config.batchSize, random)) {
-    const pairRows = sampler.pairRows(batch, random);
+  for (const pairRows of sampler.epochSteps(config.batchSize, random)) {
     rows.set(pairRows, offset);
     offset += pairRows.length;
   }
 }
 
-mkdirSync(values.out, { recursive: true });
-const write = (name: string, array: Float32Array | Int32Array): void => writeFileSync(join(values.out!, name), new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
-for (const [name, value] of Object.entries(initial)) write(`${name}.f32`, value);
-write('rows.i32', rows);
-write('neighbours.i32', Int32Array.from(neighbours.indices));
-writeFileSync(join(values.out, 'manifest.json'), JSON.stringify({ ...dims, k: neighbours.k, epochs, stepsPerEpoch: steps, batch: config.batchSize, seed }, null, 1));
+writeTemiTrace(values.out, {
+  manifest: { ...dims, k: neighbours.k, epochs, stepsPerEpoch: steps, batch: config.batchSize, seed, count, source: 'tfjs' },
+  initial,
+  rows,
+  neighbours: { k: neighbours.k, indices: Int32Array.from(neighbours.indices) },
+});
 console.log(`wrote ${values.out}: ${epochs} epochs x ${steps} steps, init of ${dims.heads} heads, kNN k=${neighbours.k}`);

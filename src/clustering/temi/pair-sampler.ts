@@ -1,6 +1,7 @@
 import { TemiError } from '../../runtime/errors.ts';
 import type { NeighbourTable } from '../contracts.ts';
 import type { SeededRandom } from '../random.ts';
+import type { PairSchedule } from './temi-draws.ts';
 
 /**
  * Anchor batches and their neighbours for one round: every epoch visits the anchors in a fresh
@@ -8,7 +9,7 @@ import type { SeededRandom } from '../random.ts';
  * Entries outside [0, count) are padding (an index may return fewer than k hits) and are skipped;
  * rows with no usable neighbour never serve as anchors.
  */
-export class PairSampler {
+export class PairSampler implements PairSchedule {
   private readonly anchors: Int32Array;
   private readonly usable: Int32Array;
   private readonly compacted: Int32Array;
@@ -60,6 +61,11 @@ export class PairSampler {
       batches.push(batch);
     }
     return batches;
+  }
+
+  /** Every step of one epoch: its anchor batch, then one fresh neighbour of each anchor, step by step. */
+  epochSteps(batchSize: number, random: SeededRandom): Int32Array[] {
+    return this.epochBatches(batchSize, random).map((batch) => this.pairRows(batch, random));
   }
 
   /** Row indices of the 2B rows one step sees: the anchors, then one fresh neighbour of each. */

@@ -6,10 +6,10 @@ import { roundEpochs } from '../round-epochs.ts';
 import { ADAMW_DEFAULTS, AdamW } from './adamw.ts';
 import { type HeadDimensions, PARAMETER_NAMES, type ParameterName, headDimensions, parameterSpecs } from './head-layout.ts';
 import { headLogits } from './head-forward.ts';
-import { initialHeadValues } from './head-init.ts';
 import { HeadNetwork, VariableCheckpoint } from './head-network.ts';
-import { PairSampler } from './pair-sampler.ts';
+import { SEEDED_DRAWS } from './seeded-draws.ts';
 import { type TemiConfig, resolveTemiConfig } from './temi-config.ts';
+import type { TemiDraws } from './temi-draws.ts';
 import { teacherTargets, temiHeadLosses } from './temi-loss.ts';
 import { TEMI_TRAINER_NAME, TemiModel } from './temi-model.ts';
 import { type Standardization, fitStandardization, standardize } from './standardization.ts';
@@ -44,7 +44,8 @@ export class TemiTrainer implements ClusterTrainer {
   private core: TrainerCore | undefined;
   private progress: Progress = { epochs: 0, rounds: 0, steps: 0 };
 
-  constructor(config: Partial<TemiConfig> = {}) {
+  /** `draws`: where initial heads and training pairs come from; the seeded defaults unless replaying recorded draws. */
+  constructor(config: Partial<TemiConfig> = {}, private readonly draws: TemiDraws = SEEDED_DRAWS) {
     this.config = resolveTemiConfig(config);
   }
 
@@ -60,8 +61,8 @@ export class TemiTrainer implements ClusterTrainer {
   async trainRound(data: TrainingSet, options: TrainRoundOptions): Promise<TrainRoundResult> {
     this.validate(data);
     const started = performance.now();
-    const sampler = new PairSampler(data.neighbours, data.count);
-    const epochs = roundEpochs(options, sampler.stepsPerEpoch(this.config.batchSize), 'temi');
+    const pairs = this.draws.pairs(data.neighbours, data.count);
+    const epochs = roundEpochs(options, pairs.stepsPerEpoch(this.config.batchSize), 'temi');
     const core = this.core ?? this.createCore(data);
     const random = new SeededRandom(roundSeed(this.config.seed, this.progress.rounds));
     const checkpoint = new VariableCheckpoint([...core.network.variables(), ...core.optimiser.momentVariables()]);
@@ -71,21 +72,21 @@ export class TemiTrainer implements ClusterTrainer {
       let lastEpochLosses = new Float64Array(this.config.heads);
       let samples = 0;
       for (let epoch = 1; epoch <= epochs; epoch++) {
-        const batches = sampler.epochBatches(this.config.batchSize, random);
+        const steps = pairs.epochSteps(this.config.batchSize, random);
         const sums = new Float64Array(this.config.heads);
-        for (let s = 0; s < batches.length; s++) {
+        for (let s = 0; s < steps.length; s++) {
           if (options.signal?.aborted) {
             throw new TemiError('TS_ERR_TRAIN_ABORTED', 'the training round was aborted', { where: 'temi', cause: options.signal.reason });
           }
-          const learningRate = this.learningRate(s / batches.length);
-          const losses = this.step(core, inputs, sampler.pairRows(batches[s], random), learningRate);
+          const learningRate = this.learningRate(s / steps.length);
+          const losses = this.step(core, inputs, steps[s], learningRate);
           for (let h = 0; h < losses.length; h++) sums[h] += losses[h];
-          samples += batches[s].length;
+          samples += steps[s].length / 2;
           this.progress.steps += 1;
           await yieldToEventLoop();
         }
         this.progress.epochs += 1;
-        lastEpochLosses = sums.map((sum) => sum / batches.length);
+        lastEpochLosses = sums.map((sum) => sum / steps.length);
         options.onEpoch?.({ epoch, meanLoss: mean(lastEpochLosses) });
       }
       this.progress.rounds += 1;
@@ -178,7 +179,7 @@ export class TemiTrainer implements ClusterTrainer {
 
   private createCore(data: TrainingSet): TrainerCore {
     const dims = headDimensions(this.config, data.dim);
-    const initial = initialHeadValues(dims, new SeededRandom(this.config.seed));
+    const initial = this.draws.initialHeads(dims, new SeededRandom(this.config.seed));
     const standardization = this.config.standardize ? fitStandardization(data.embeddings, data.count, data.dim) : undefined;
     return this.assembleCore(dims, initial, standardization);
   }
