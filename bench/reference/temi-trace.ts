@@ -66,13 +66,12 @@ export function recordedDraws(trace: TemiTrace): TemiDraws {
   const m = trace.manifest;
   const stepRows = 2 * m.batch;
   let epochsReplayed = 0;
-  const mismatch = (what: string, expected: number, found: number): Error =>
-    new Error(`the trace was recorded with ${what} ${expected}, this trainer has ${found}`);
+  const mismatch = (what: string, expected: number, found: number): Error => new Error(`the trace was recorded with ${what} ${expected}, found ${found}`);
   const schedule: PairSchedule = {
     stepsPerEpoch: () => m.stepsPerEpoch,
     epochSteps: (batchSize) => {
       if (batchSize !== m.batch) throw mismatch('batch size', m.batch, batchSize);
-      if (epochsReplayed >= m.epochs) throw new Error(`the trace holds ${m.epochs} epochs; a ${epochsReplayed + 1}th was asked for`);
+      if (epochsReplayed >= m.epochs) throw new Error(`the trace holds ${m.epochs} epochs, and epoch ${epochsReplayed + 1} was asked for`);
       const first = epochsReplayed * m.stepsPerEpoch;
       epochsReplayed += 1;
       return Array.from({ length: m.stepsPerEpoch }, (_, s) => trace.rows.subarray((first + s) * stepRows, (first + s + 1) * stepRows));
