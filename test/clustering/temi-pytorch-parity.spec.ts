@@ -5,19 +5,17 @@
  * Same inputs, so any difference is the implementation's: the loss, the optimiser, the warm-up,
  * the last-layer freeze, the teacher EMA, the best-head choice or the serving path.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runReference } from '../../bench/bench-support.ts';
 import { readTemiTrace, recordedDraws } from '../../bench/reference/temi-trace.ts';
 import { TemiTrainer } from '../../src/clustering/temi/index.ts';
 import { locateFashionMnist } from '../../src/datasets/fashion-mnist.ts';
 import { readIdxPair } from '../../src/datasets/idx-reader.ts';
 import { loadBackend } from '../../src/tf/backends.ts';
 
-const PYTHON = '/usr/bin/python3';
-const SCRIPT = new URL('../../bench/reference/temi_torch_quality.py', import.meta.url).pathname;
 /** 4 steps an epoch; 8 epochs take the run through the 5-epoch warm-up and past the last-layer freeze. */
 const RECORDS = 1024;
 const HEADS = 2;
@@ -34,11 +32,9 @@ describe('TEMI trainer vs the PyTorch reference on the same draws', () => {
   let embeddings: Float32Array;
 
   beforeAll(async () => {
-    const out = execFileSync(
-      PYTHON,
-      [SCRIPT, '--threads', '2', '--limit', String(RECORDS), '--heads', String(HEADS), '--epochs', String(EPOCHS), '--export-trace', directory, '--predictions', join(directory, 'pred.i32')],
-      { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '2' } },
-    );
+    const out = runReference('temi_torch_quality.py', [
+      '--limit', String(RECORDS), '--heads', String(HEADS), '--epochs', String(EPOCHS), '--export-trace', directory, '--predictions', join(directory, 'pred.i32'),
+    ]);
     torch = JSON.parse(out.trim().split('\n').pop()!) as TorchRun;
     const bytes = readFileSync(join(directory, 'pred.i32'));
     torchClusters = new Int32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
