@@ -11,7 +11,7 @@ Usage: /usr/bin/python3 bench/reference/temi_torch_quality.py [--epochs 30] [--t
                        trainer's initial parameters and its exact step-by-step row indices
        [--export-trace DIR]   write this run's own draws (initial student parameters, every
                        step's row indices, the kNN table) in the same format, for the tfjs
-                       trainer to replay (bench:quality's "temi (PyTorch draws)" row)
+                       trainer to replay (bench:quality's "temi (PyTorch seed N draws)" row)
        [--export-only]   with --export-trace: write the draws and exit without training
        [--predictions FILE]   write the served head's cluster per record (int32)
 Prints progress per epoch, then one JSON line with ACC/NMI/ARI, clusters used, samples/s and the
