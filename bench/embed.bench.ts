@@ -17,7 +17,7 @@ import { MOBILENET_V2_MACS } from '../src/embedding/nsfwjs-models.ts';
 import { PYTORCH_THREADS, option, runReference, torchUnavailable } from './bench-support.ts';
 import { TfEmbedder } from '../src/embedding/tf-embedder.ts';
 import type { DecodedPixels } from '../src/runtime/contracts/record.ts';
-import { SeededRandom } from '../src/clustering/random.ts';
+import { SeededRandom } from '../src/numeric/seeded-random.ts';
 import { BACKEND_PREFERENCE, loadBackend, type BackendName } from '../src/tf/backends.ts';
 import { tf } from '../src/tf/tf.ts';
 

@@ -1,10 +1,10 @@
 // Throughput figures for the vector index (not a test: prints numbers, asserts nothing).
 //   node --import tsx bench/index.bench.ts
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { buildNeighbourTable } from '../src/index/neighbour-table.ts';
-import { VectorIndex, type VectorIndexConfig } from '../src/index/vector-index.ts';
-import { fashionMnistImages } from '../test/index/support/fashion-mnist.ts';
-import { gaussianRows, sequentialKeys } from '../test/index/support/vectors.ts';
+import { buildNeighbourTable } from '../src/vector-index/neighbour-table.ts';
+import { VectorIndex, type VectorIndexConfig } from '../src/vector-index/vector-index.ts';
+import { fashionMnistImages } from '../test/vector-index/support/fashion-mnist.ts';
+import { gaussianRows, sequentialKeys } from '../test/vector-index/support/vectors.ts';
 
 const seconds = (start: number): number => (performance.now() - start) / 1000;
 

@@ -61,7 +61,7 @@ import type { TemiDraws } from '../src/clustering/temi/temi-draws.ts';
 import { createTspTrainer } from '../src/clustering/tsp/tsp-trainer.ts';
 import { DEBIAN_FASHION_MNIST_DIR, locateFashionMnist } from '../src/datasets/fashion-mnist.ts';
 import { readIdxPair } from '../src/datasets/idx-reader.ts';
-import { buildNeighbourTable } from '../src/index/neighbour-table.ts';
+import { buildNeighbourTable } from '../src/vector-index/neighbour-table.ts';
 import { type BackendName, describeSelection, selectBackend } from '../src/tf/backends.ts';
 import { tf } from '../src/tf/tf.ts';
 import { SYSTEM_PYTHON, runReference, torchUnavailable } from './bench-support.ts';

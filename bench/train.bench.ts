@@ -18,7 +18,7 @@
 import { tf } from '../src/tf/tf.ts';
 import { PYTORCH_THREADS, option, runReference, torchUnavailable } from './bench-support.ts';
 import type { TrainingSet } from '../src/clustering/contracts.ts';
-import { SeededRandom } from '../src/clustering/random.ts';
+import { SeededRandom } from '../src/numeric/seeded-random.ts';
 import { TemiTrainer, temiTrainingFlops } from '../src/clustering/temi/index.ts';
 import { type BackendName, loadBackend } from '../src/tf/backends.ts';
 import { monitorEventLoopDelay } from 'node:perf_hooks';

@@ -10,14 +10,14 @@
  * and:   npx tsx bench/quality.bench.ts --methods temi --seed <same> --no-reference  (tfjs side)
  */
 import { parseArgs } from 'node:util';
-import { SeededRandom, roundSeed } from '../../src/clustering/random.ts';
+import { SeededRandom, roundSeed } from '../../src/numeric/seeded-random.ts';
 import { headDimensions } from '../../src/clustering/temi/head-layout.ts';
 import { initialHeadValues } from '../../src/clustering/temi/head-init.ts';
 import { PairSampler } from '../../src/clustering/temi/pair-sampler.ts';
 import { resolveTemiConfig } from '../../src/clustering/temi/temi-config.ts';
 import { locateFashionMnist } from '../../src/datasets/fashion-mnist.ts';
 import { readIdxPair } from '../../src/datasets/idx-reader.ts';
-import { buildNeighbourTable } from '../../src/index/neighbour-table.ts';
+import { buildNeighbourTable } from '../../src/vector-index/neighbour-table.ts';
 import { writeTemiTrace } from './temi-trace.ts';
 
 const { values } = parseArgs({ options: { out: { type: 'string' }, seed: { type: 'string', default: '0' }, epochs: { type: 'string', default: '30' } } });

@@ -8,7 +8,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { SeededRandom } from '../../src/clustering/random.ts';
+import { SeededRandom } from '../../src/numeric/seeded-random.ts';
 
 interface ShapeClass {
   readonly name: string;

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { builtinPlugins } from '../plugins/builtin-plugins.ts';
-import { pipelineJsonSchema } from '../runtime/schema/pipeline-json-schema.ts';
+import { pipelineJsonSchema } from '../runtime/pipeline/pipeline-json-schema.ts';
 import { EXIT, println, type CliIO } from './io.ts';
 
 export const schemaHelp = `Usage: temi-stream schema [--out <file>] [--stdout]

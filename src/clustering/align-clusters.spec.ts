@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { alignClusters } from './align-clusters.ts';
-import { SeededRandom } from './random.ts';
+import { SeededRandom } from '../numeric/seeded-random.ts';
 
 function rename(labels: Int32Array, permutation: Int32Array): Int32Array {
   return labels.map((c) => permutation[c]);

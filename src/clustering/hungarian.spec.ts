@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { solveLinearAssignment } from './hungarian.ts';
-import { SeededRandom } from './random.ts';
+import { SeededRandom } from '../numeric/seeded-random.ts';
 
 /** Best total over every injective map of the smaller side into the larger one. */
 function bruteForceBest(values: number[], rows: number, cols: number, maximise: boolean): number {

@@ -8,7 +8,7 @@ import { pixelsEmbedStagePlugin } from '../stages/embed/pixels-embed.plugin.ts';
 import { filesSourcePlugin } from '../stages/files/files-source.plugin.ts';
 import { assignStagePlugin } from '../stages/assign/assign-stage.plugin.ts';
 import { evaluateStagePlugin } from '../stages/evaluate/evaluate-stage.plugin.ts';
-import { indexStagePlugin } from '../stages/index/index-stage.plugin.ts';
+import { indexStagePlugin } from '../stages/vector-index/index-stage.plugin.ts';
 import { trainStagePlugin } from '../stages/train/train-stage.plugin.ts';
 import { kafkaDeadLetterSinkPlugin, kafkaSinkPlugin, kafkaSourcePlugin } from '../stages/kafka/index.ts';
 import { discardSinkPlugin, embeddingDecodeStagePlugin, embeddingsPublishStagePlugin, modelFollowStagePlugin, modelPublishStagePlugin } from '../stages/scale-out/index.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SeededRandom } from '../../src/clustering/random.ts';
+import { SeededRandom } from '../../src/numeric/seeded-random.ts';
 import { fitPca } from '../../src/embedding/pixels/pca.ts';
 import { PixelsEmbedder } from '../../src/embedding/pixels/pixels-embedder.ts';
 import { symmetricEigen } from '../../src/embedding/pixels/symmetric-eigen.ts';

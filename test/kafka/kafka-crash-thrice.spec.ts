@@ -7,7 +7,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { VectorIndex } from '../../src/index/vector-index.ts';
+import { VectorIndex } from '../../src/vector-index/vector-index.ts';
 import { recordIdOf } from '../../src/runtime/records/record-id.ts';
 import { tempDir } from '../support/pipeline-harness.ts';
 import { createTopics, hasAll, kafkaPipeline, keysOf, pngMessages, produce, quietKafka, readUntil, unique, startPipelineProcess } from './support/kafka-test-kit.ts';

@@ -1,4 +1,4 @@
-import { SeededRandom } from '../../src/clustering/random.ts';
+import { SeededRandom } from '../../src/numeric/seeded-random.ts';
 import type { TrainingSet } from '../../src/clustering/contracts.ts';
 
 /** A small training window for trainer specs: 3 well-separated clusters in 16 dimensions. */

@@ -2,7 +2,7 @@
  * A small dense network with fixed, seeded weights and inputs, evaluated on whatever backend is
  * active: the same numbers on every backend are what lets a model trained on one run on another.
  */
-import { SeededRandom } from '../../src/clustering/random.ts';
+import { SeededRandom } from '../../src/numeric/seeded-random.ts';
 import { tf } from '../../src/tf/tf.ts';
 
 const LAYER_SIZES = [64, 96, 48, 10];

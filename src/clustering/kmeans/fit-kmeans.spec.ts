@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { clusteringAccuracy } from '../metrics/index.ts';
-import { SeededRandom } from '../random.ts';
+import { SeededRandom } from '../../numeric/seeded-random.ts';
 import { fitKMeans, meanFeatureVariance, runLloyd } from './fit-kmeans.ts';
 import { kmeansPlusPlus } from './kmeans-plus-plus.ts';
 import { squaredRowNorms } from './nearest-centre.ts';

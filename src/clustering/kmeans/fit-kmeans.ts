@@ -5,7 +5,7 @@
  * initialise their heads from k-means centres.
  */
 import { TemiError } from '../../runtime/errors.ts';
-import { SeededRandom } from '../random.ts';
+import { SeededRandom } from '../../numeric/seeded-random.ts';
 import { ClusterSums } from './cluster-sums.ts';
 import { kmeansPlusPlus } from './kmeans-plus-plus.ts';
 import { rowDot, squaredDistance, squaredRowNorms, type Vectors } from './nearest-centre.ts';

@@ -4,7 +4,7 @@
  * proportional to the squared distance to the nearest centre chosen so far, "best" meaning the
  * candidate that lowers the total potential most.
  */
-import type { SeededRandom } from '../random.ts';
+import type { SeededRandom } from '../../numeric/seeded-random.ts';
 import { squaredDistance, type Vectors } from './nearest-centre.ts';
 
 export function kmeansPlusPlus(data: Vectors, count: number, dim: number, k: number, rowNorms: Float64Array, random: SeededRandom): Float64Array {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { KMeansModel } from './kmeans-model.ts';
 import { clusteringAccuracy } from '../metrics/index.ts';
-import { SeededRandom } from '../random.ts';
+import { SeededRandom } from '../../numeric/seeded-random.ts';
 import type { TrainingSet } from '../contracts.ts';
 import { StreamingKMeansTrainer } from './streaming-kmeans-trainer.ts';
 

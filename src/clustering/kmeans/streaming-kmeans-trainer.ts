@@ -11,7 +11,7 @@
  */
 import { TemiError } from '../../runtime/errors.ts';
 import type { ClusterTrainer, TrainingSet, TrainRoundOptions, TrainRoundResult } from '../contracts.ts';
-import { SeededRandom, roundSeed } from '../random.ts';
+import { SeededRandom, roundSeed } from '../../numeric/seeded-random.ts';
 import { roundEpochs } from '../round-epochs.ts';
 import { kmeansPlusPlus } from './kmeans-plus-plus.ts';
 import { KMeansModel, normaliseRows, type KMeansMetric } from './kmeans-model.ts';

@@ -1,5 +1,5 @@
 import type { ClusterTrainer, TrainRoundOptions, TrainRoundResult, TrainingSet } from '../contracts.ts';
-import { SeededRandom } from '../random.ts';
+import { SeededRandom } from '../../numeric/seeded-random.ts';
 import { roundEpochs } from '../round-epochs.ts';
 import { TemiError } from '../../runtime/errors.ts';
 import { tf } from '../../tf/tf.ts';
@@ -7,7 +7,7 @@ import { Adam, type AdamState } from './adam.ts';
 import { decodeFloat32, encodeFloat32 } from '../float-codec.ts';
 import { LinearClusterModel } from './linear-cluster-model.ts';
 import { LinearHeads } from './linear-heads.ts';
-import type { PairSampler } from './pair-sampler.ts';
+import type { PairDrawer } from './pair-drawer.ts';
 import { scanHeadLosses } from './scan-loss.ts';
 
 export interface LinearHeadTrainingOptions {
@@ -24,7 +24,7 @@ export interface LinearHeadTrainingOptions {
 export interface LinearHeadMethod {
   readonly name: string;
   initialHeads(data: TrainingSet, options: LinearHeadTrainingOptions, random: SeededRandom): Promise<{ weights: Float32Array; bias: Float32Array }>;
-  pairSampler(data: TrainingSet): PairSampler;
+  pairDrawer(data: TrainingSet): PairDrawer;
 }
 
 interface SerializedTrainerState {
@@ -141,7 +141,7 @@ export class LinearHeadTrainer implements ClusterTrainer {
 
   private async runEpochs(data: TrainingSet, options: TrainRoundOptions, random: SeededRandom): Promise<Omit<TrainRoundResult, 'seconds'>> {
     const heads = this.heads!;
-    const sampler = this.method.pairSampler(data);
+    const sampler = this.method.pairDrawer(data);
     const batchSize = Math.min(this.options.batchSize, data.count);
     // the reference drops the last partial batch (drop_last=True)
     const steps = Math.floor(data.count / batchSize);

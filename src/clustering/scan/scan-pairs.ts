@@ -1,12 +1,12 @@
 import type { NeighbourTable } from '../contracts.ts';
-import type { SeededRandom } from '../random.ts';
-import { type PairDraw, type PairSampler, validNeighbours } from './pair-sampler.ts';
+import type { SeededRandom } from '../../numeric/seeded-random.ts';
+import { type PairDraw, type PairDrawer, validNeighbours } from './pair-drawer.ts';
 
 /**
  * SCAN's NeighborsDataset: the neighbour of anchor i is drawn uniformly, on every visit, from
  * {i} plus its top-k neighbours (the reference mines k+1 neighbours with the anchor first).
  */
-export class ScanPairSampler implements PairSampler {
+export class ScanPairDrawer implements PairDrawer {
   constructor(private readonly table: NeighbourTable, private readonly topK: number) {}
 
   draw(anchors: Int32Array, random: SeededRandom): PairDraw {

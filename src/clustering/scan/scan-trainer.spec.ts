@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { tf } from '../../tf/tf.ts';
 import { clusteringAccuracy } from '../metrics/index.ts';
-import { SeededRandom } from '../random.ts';
-import { gaussianBlobs } from './blobs.fixture.ts';
-import { ScanPairSampler } from './scan-pairs.ts';
+import { SeededRandom } from '../../numeric/seeded-random.ts';
+import { gaussianBlobs } from '../../../test/support/blobs.ts';
+import { ScanPairDrawer } from './scan-pairs.ts';
 import { createScanTrainer } from './scan-trainer.ts';
 
 describe('SCAN trainer', () => {
@@ -23,7 +23,7 @@ describe('SCAN trainer', () => {
 
   it('draws each neighbour from the anchor itself plus its top-k, nothing else', async () => {
     const { data } = await gaussianBlobs(2, 30, 4, 2, 6, 0.6, 10);
-    const sampler = new ScanPairSampler(data.neighbours, 5);
+    const sampler = new ScanPairDrawer(data.neighbours, 5);
     const random = new SeededRandom(1);
     const anchors = Int32Array.from({ length: 2000 }, (_, i) => i % data.count);
     const { neighbours } = sampler.draw(anchors, random);

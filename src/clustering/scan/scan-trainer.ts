@@ -1,9 +1,9 @@
 import type { TrainingSet } from '../contracts.ts';
-import type { SeededRandom } from '../random.ts';
+import type { SeededRandom } from '../../numeric/seeded-random.ts';
 import { TemiError } from '../../runtime/errors.ts';
 import { type LinearHeadMethod, LinearHeadTrainer, type LinearHeadTrainingOptions } from './linear-head-trainer.ts';
 import { uniformLinearInit } from './linear-heads.ts';
-import { ScanPairSampler } from './scan-pairs.ts';
+import { ScanPairDrawer } from './scan-pairs.ts';
 
 export interface ScanOptions extends LinearHeadTrainingOptions {
   /** Neighbours per anchor the pair is drawn from (plus the anchor itself). */
@@ -36,7 +36,7 @@ export function createScanTrainer(options: Partial<ScanOptions> = {}): LinearHea
     name: 'scan',
     initialHeads: async (data: TrainingSet, o: LinearHeadTrainingOptions, random: SeededRandom) =>
       uniformLinearInit(data.dim, o.heads * o.numClusters, () => random.next()),
-    pairSampler: (data: TrainingSet) => new ScanPairSampler(data.neighbours, resolved.topK),
+    pairDrawer: (data: TrainingSet) => new ScanPairDrawer(data.neighbours, resolved.topK),
   };
   return new LinearHeadTrainer(method, resolved);
 }

@@ -1,4 +1,4 @@
-import type { SeededRandom } from '../random.ts';
+import type { SeededRandom } from '../../numeric/seeded-random.ts';
 import { type HeadDimensions, type ParameterName, parameterSpecs, sizeOf } from './head-layout.ts';
 
 const HIDDEN_WEIGHT_STD = 0.02;

@@ -1,6 +1,6 @@
 import { TemiError } from '../../runtime/errors.ts';
 import type { NeighbourTable } from '../contracts.ts';
-import type { SeededRandom } from '../random.ts';
+import type { SeededRandom } from '../../numeric/seeded-random.ts';
 import type { PairSchedule } from './temi-draws.ts';
 
 /**

@@ -1,5 +1,5 @@
 import type { NeighbourTable } from '../contracts.ts';
-import type { SeededRandom } from '../random.ts';
+import type { SeededRandom } from '../../numeric/seeded-random.ts';
 import type { HeadDimensions, ParameterName } from './head-layout.ts';
 
 /** The training pairs of one round: for each step, 2B row indices (the anchors, then one neighbour of each). */

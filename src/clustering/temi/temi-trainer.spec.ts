@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isTemiError } from '../../runtime/errors.ts';
 import { tf } from '../../tf/tf.ts';
-import { SeededRandom } from '../random.ts';
+import { SeededRandom } from '../../numeric/seeded-random.ts';
 import { BLOB_CLUSTERS, BLOB_DIM, blobs } from '../../../test/support/blob-window.ts';
 import { decodeFloat32 } from '../float-codec.ts';
 import { headDimensions, parameterSpecs, sizeOf } from './head-layout.ts';

@@ -1,7 +1,7 @@
 import { TemiError } from '../../runtime/errors.ts';
 import { tf } from '../../tf/tf.ts';
 import type { ClusterTrainer, TrainingSet, TrainRoundOptions, TrainRoundResult } from '../contracts.ts';
-import { SeededRandom, roundSeed } from '../random.ts';
+import { SeededRandom, roundSeed } from '../../numeric/seeded-random.ts';
 import { roundEpochs } from '../round-epochs.ts';
 import { ADAMW_DEFAULTS, AdamW } from './adamw.ts';
 import { type HeadDimensions, PARAMETER_NAMES, type ParameterName, headDimensions, parameterSpecs } from './head-layout.ts';

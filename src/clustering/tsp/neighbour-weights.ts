@@ -1,5 +1,5 @@
 import type { TrainingSet } from '../contracts.ts';
-import { validNeighbours } from '../scan/pair-sampler.ts';
+import { validNeighbours } from '../scan/pair-drawer.ts';
 
 /**
  * TSP's neighbour weights w_ij = exp(-||x_i - x_j||^2 / (2 sigma_i^2)) for the first `topK`

@@ -1,6 +1,6 @@
 import type { TrainingSet } from '../contracts.ts';
-import type { SeededRandom } from '../random.ts';
-import { type PairDraw, type PairSampler, validNeighbours } from '../scan/pair-sampler.ts';
+import type { SeededRandom } from '../../numeric/seeded-random.ts';
+import { type PairDraw, type PairDrawer, validNeighbours } from '../scan/pair-drawer.ts';
 import { gaussianNeighbourWeights } from './neighbour-weights.ts';
 
 /**
@@ -9,7 +9,7 @@ import { gaussianNeighbourWeights } from './neighbour-weights.ts';
  * the pair carries its Gaussian weight w_ij into the loss, where the consistency term becomes the
  * weighted mean -sum_b w_b log<p(x_b), p(x'_b)> / sum_b w_b.
  */
-export class TspPairSampler implements PairSampler {
+export class TspPairDrawer implements PairDrawer {
   private readonly weights: Float32Array;
   private readonly width: number;
 

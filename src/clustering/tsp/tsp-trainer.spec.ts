@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { tf } from '../../tf/tf.ts';
 import type { TrainingSet } from '../contracts.ts';
 import { clusteringAccuracy } from '../metrics/index.ts';
-import { SeededRandom } from '../random.ts';
-import { gaussianBlobs } from '../scan/blobs.fixture.ts';
+import { SeededRandom } from '../../numeric/seeded-random.ts';
+import { gaussianBlobs } from '../../../test/support/blobs.ts';
 import { kmeansHeadInit } from './kmeans-head-init.ts';
 import { gaussianNeighbourWeights } from './neighbour-weights.ts';
-import { TspPairSampler } from './tsp-pairs.ts';
+import { TspPairDrawer } from './tsp-pairs.ts';
 import { createTspTrainer } from './tsp-trainer.ts';
 
 // row 0 has neighbours 1..4 at cosines 0.9, 0.8, 0.5, 0.2; rows 1..4 list row 0 first
@@ -38,7 +38,7 @@ describe('TSP neighbour weights', () => {
   it('pairs every anchor with one of its top-K neighbours (never itself) and that pair\'s weight', () => {
     const data = tinyTable(true);
     const weights = gaussianNeighbourWeights(data, 3, 3);
-    const draw = new TspPairSampler(data, 3, 3).draw(Int32Array.from(new Array(200).fill(0)), new SeededRandom(2));
+    const draw = new TspPairDrawer(data, 3, 3).draw(Int32Array.from(new Array(200).fill(0)), new SeededRandom(2));
     draw.neighbours.forEach((j, b) => {
       expect([1, 2, 3]).toContain(j);
       expect(draw.weights![b]).toBeCloseTo(weights[j - 1], 6);

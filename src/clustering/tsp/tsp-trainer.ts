@@ -3,7 +3,7 @@ import { type LinearHeadMethod, LinearHeadTrainer, type LinearHeadTrainingOption
 import { checkLinearHeadOptions } from '../scan/scan-trainer.ts';
 import { TemiError } from '../../runtime/errors.ts';
 import { kmeansHeadInit } from './kmeans-head-init.ts';
-import { TspPairSampler } from './tsp-pairs.ts';
+import { TspPairDrawer } from './tsp-pairs.ts';
 
 export interface TspOptions extends LinearHeadTrainingOptions {
   /** Neighbours per anchor the pair is drawn from (K). */
@@ -53,7 +53,7 @@ export function createTspTrainer(options: Partial<TspOptions> = {}): LinearHeadT
       }
       return kmeansHeadInit(data, o.heads, o.numClusters, { nInit: resolved.kmeansInit, maxIter: resolved.kmeansMaxIter, seed: o.seed });
     },
-    pairSampler: (data: TrainingSet) => new TspPairSampler(data, resolved.topK, resolved.sigmaRank),
+    pairDrawer: (data: TrainingSet) => new TspPairDrawer(data, resolved.topK, resolved.sigmaRank),
   };
   return new LinearHeadTrainer(method, resolved);
 }

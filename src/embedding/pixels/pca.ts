@@ -1,4 +1,4 @@
-import { SeededRandom } from '../../clustering/random.ts';
+import { SeededRandom } from '../../numeric/seeded-random.ts';
 import { symmetricEigen } from './symmetric-eigen.ts';
 
 export interface PcaOptions {

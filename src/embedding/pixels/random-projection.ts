@@ -1,4 +1,4 @@
-import { SeededRandom } from '../../clustering/random.ts';
+import { SeededRandom } from '../../numeric/seeded-random.ts';
 
 /**
  * A fixed Gaussian random projection (Johnson-Lindenstrauss): pairwise distances are kept within a

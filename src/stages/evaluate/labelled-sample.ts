@@ -1,4 +1,4 @@
-import { SeededRandom } from '../../clustering/random.ts';
+import { SeededRandom } from '../../numeric/seeded-random.ts';
 
 /** A uniform reservoir (Algorithm R) of labelled embeddings, so the final model can be scored on a bounded sample of an unbounded stream. */
 export class LabelledSample {

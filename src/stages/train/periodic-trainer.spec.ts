@@ -4,7 +4,7 @@ import { killWorkerOf } from '../../../test/support/kill-worker.ts';
 import { tempDir } from '../../../test/support/pipeline-harness.ts';
 import { PersistentModelRegistry } from '../../clustering/registry/model-registry.ts';
 import { WorkerTrainer } from '../../clustering/worker/worker-trainer.ts';
-import { VectorIndex } from '../../index/vector-index.ts';
+import { VectorIndex } from '../../vector-index/vector-index.ts';
 import { FileStateStore } from '../../runtime/services/file-state-store.ts';
 import { createLogger } from '../../runtime/services/pino-logger.ts';
 import { PromMetrics } from '../../runtime/services/prom-metrics.ts';

@@ -1,4 +1,4 @@
-import { SeededRandom } from '../../../src/clustering/random.ts';
+import { SeededRandom } from '../../../src/numeric/seeded-random.ts';
 import type { DecodedPixels } from '../../../src/runtime/contracts/record.ts';
 
 /**

@@ -6,7 +6,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { SeededRandom } from '../../../src/clustering/random.ts';
+import { SeededRandom } from '../../../src/numeric/seeded-random.ts';
 import { registerFileSystemRouter } from '../../../src/tf/file-io-handler.ts';
 import { tf } from '../../../src/tf/tf.ts';
 

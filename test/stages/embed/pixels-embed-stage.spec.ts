@@ -1,6 +1,6 @@
 import { from, lastValueFrom, tap, toArray } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SeededRandom } from '../../../src/clustering/random.ts';
+import { SeededRandom } from '../../../src/numeric/seeded-random.ts';
 import type { DecodedPixels } from '../../../src/runtime/contracts/record.ts';
 import { pixelsEmbedStagePlugin } from '../../../src/stages/embed/pixels-embed.plugin.ts';
 import { stageHarness, type StageHarness } from './support/stage-harness.ts';

@@ -1,4 +1,4 @@
-import type { SeededRandom } from '../random.ts';
+import type { SeededRandom } from '../../numeric/seeded-random.ts';
 
 /** The neighbour drawn for each anchor of a batch and, for weighted objectives, the pair's weight. */
 export interface PairDraw {
@@ -6,7 +6,7 @@ export interface PairDraw {
   readonly weights?: Float32Array;
 }
 
-export interface PairSampler {
+export interface PairDrawer {
   draw(anchors: Int32Array, random: SeededRandom): PairDraw;
 }
 

@@ -1,6 +1,6 @@
-import type { TrainingSet } from '../contracts.ts';
-import { SeededRandom } from '../random.ts';
-import { buildNeighbourTable } from '../../index/neighbour-table.ts';
+import type { TrainingSet } from '../../src/clustering/contracts.ts';
+import { SeededRandom } from '../../src/numeric/seeded-random.ts';
+import { buildNeighbourTable } from '../../src/vector-index/neighbour-table.ts';
 
 /**
  * Well-separated Gaussian blobs for trainer specs: `clusters` centres at distance ~`spread` from

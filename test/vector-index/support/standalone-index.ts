@@ -1,6 +1,6 @@
-// Run as `node --import tsx test/index/support/standalone-index.ts`: proves the index worker
+// Run as `node --import tsx test/vector-index/support/standalone-index.ts`: proves the index worker
 // starts outside vitest too. Prints one JSON line.
-import { VectorIndex } from '../../../src/index/vector-index.ts';
+import { VectorIndex } from '../../../src/vector-index/vector-index.ts';
 import { gaussianRows, sequentialKeys } from './vectors.ts';
 
 const index = await VectorIndex.create({ dimensions: 8, capacity: 100 });

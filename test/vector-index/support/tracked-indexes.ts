@@ -1,5 +1,5 @@
 import { afterEach } from 'vitest';
-import { VectorIndex } from '../../../src/index/vector-index.ts';
+import { VectorIndex } from '../../../src/vector-index/vector-index.ts';
 
 /** Indexes created (or tracked) through this are closed after each test of the calling spec file, workers included. */
 export function trackedIndexes() {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VectorIndex } from '../../src/index/vector-index.ts';
+import { VectorIndex } from '../../src/vector-index/vector-index.ts';
 import { everyNthRow, exactNeighboursOfQueries, exactNeighboursOfRows, sampledRecall } from './support/exact-truth.ts';
 import { gaussianRows, recallAtK, sequentialKeys } from './support/vectors.ts';
 

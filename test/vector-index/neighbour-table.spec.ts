@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildNeighbourTable, mineNeighbourTable } from '../../src/index/neighbour-table.ts';
+import { buildNeighbourTable, mineNeighbourTable } from '../../src/vector-index/neighbour-table.ts';
 import { bruteForceCosine, gaussianRows, recallAtK } from './support/vectors.ts';
 
 describe('buildNeighbourTable', () => {

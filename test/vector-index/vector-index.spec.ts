@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { VectorIndex } from '../../src/index/vector-index.ts';
-import { checkRecordVector } from '../../src/index/vector-checks.ts';
+import { VectorIndex } from '../../src/vector-index/vector-index.ts';
+import { checkRecordVector } from '../../src/vector-index/vector-checks.ts';
 import { trackedIndexes } from './support/tracked-indexes.ts';
 import { gaussianRows, sequentialKeys } from './support/vectors.ts';
 
@@ -49,7 +49,7 @@ describe('VectorIndex off the event loop', () => {
   });
 
   it('starts under plain `node --import tsx` as well as under vitest', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'test/index/support/standalone-index.ts'], {
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'test/vector-index/support/standalone-index.ts'], {
       cwd: process.cwd(),
     });
     expect(JSON.parse(stdout.trim())).toEqual({ size: 50, nearest: '13' });

@@ -1,6 +1,6 @@
 import type { StagePlugin } from '../contracts/plugin.ts';
-import { pipelineSchema } from '../pipeline/pipeline-spec.ts';
-import type { JsonSchema } from './schema.ts';
+import { pipelineSchema } from './pipeline-spec.ts';
+import type { JsonSchema } from '../schema/schema.ts';
 
 /**
  * The JSON Schema editors use for pipeline files: the pipeline shape, with each `use` restricted

@@ -1,6 +1,6 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { exactNeighbours } from '../../../src/index/exact-knn.ts';
-import type { IndexMetric } from '../../../src/index/index-config.ts';
+import { exactNeighbours } from '../../../src/vector-index/exact-knn.ts';
+import type { IndexMetric } from '../../../src/vector-index/index-config.ts';
 
 /**
  * Exact top-k neighbours (self excluded) of the given rows, computed in small blocks with a

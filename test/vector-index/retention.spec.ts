@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { VectorIndex } from '../../src/index/vector-index.ts';
+import { VectorIndex } from '../../src/vector-index/vector-index.ts';
 import { trackedIndexes } from './support/tracked-indexes.ts';
 import { gaussianRows, sequentialKeys } from './support/vectors.ts';
 

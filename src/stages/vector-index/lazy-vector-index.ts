@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { NeighbourIndex } from '../../runtime/contracts/clustering-services.ts';
 import { TemiError } from '../../runtime/errors.ts';
-import { VectorIndex, type VectorIndexConfig } from '../../index/vector-index.ts';
+import { VectorIndex, type VectorIndexConfig } from '../../vector-index/vector-index.ts';
 
 /**
  * The pipeline's vector index, created when the first embedding shows its dimension (the config

@@ -1,4 +1,4 @@
-import { SeededRandom } from '../../../src/clustering/random.ts';
+import { SeededRandom } from '../../../src/numeric/seeded-random.ts';
 
 /** Seeded Gaussian rows (row-major count x dim). */
 export function gaussianRows(count: number, dim: number, seed: number): Float32Array {
