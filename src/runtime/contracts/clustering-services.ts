@@ -2,7 +2,7 @@
  * Services shared by the clustering stages (index -> train -> assign -> evaluate), and by
  * third-party plugins that want to read models or query neighbours.
  */
-import type { ClusterModel, TrainingSet } from '../../clustering/contracts.ts';
+import type { ClusterModel, TrainingSet } from './cluster-model.ts';
 import { serviceRef } from './services.ts';
 
 export interface PublishedModel {

@@ -1,10 +1,5 @@
-import { clusteringServices, type PublishedModel } from '../../runtime/contracts/clustering-services.ts';
-import { definePlugin } from '../../runtime/contracts/plugin.ts';
-import type { StreamRecord } from '../../runtime/contracts/record.ts';
-import { services } from '../../runtime/contracts/services.ts';
-import { TemiError } from '../../runtime/errors.ts';
-import { perBatch } from '../../runtime/operators/per-record.ts';
-import { s } from '../../runtime/schema/schema.ts';
+import { clusteringServices, type PublishedModel, definePlugin, type StreamRecord, services, TemiError, s } from '../../runtime/contracts/index.ts';
+import { perBatch } from '../../runtime/operators/index.ts';
 import { fitBootstrapModel } from './bootstrap-kmeans.ts';
 import { holdUntilFirstModel } from './hold-until-first-model.ts';
 

@@ -1,7 +1,7 @@
 import type { ClusterModel } from '../../clustering/contracts.ts';
 import { fitKMeans } from '../../clustering/kmeans/fit-kmeans.ts';
 import { KMeansModel } from '../../clustering/kmeans/kmeans-model.ts';
-import type { StreamRecord } from '../../runtime/contracts/record.ts';
+import { type StreamRecord } from '../../runtime/contracts/index.ts';
 
 export interface BootstrapFit {
   readonly model: ClusterModel;

@@ -1,6 +1,5 @@
 import { Observable, type OperatorFunction } from 'rxjs';
-import type { ModelRegistry } from '../../runtime/contracts/clustering-services.ts';
-import type { StreamRecord } from '../../runtime/contracts/record.ts';
+import { type ModelRegistry, type StreamRecord } from '../../runtime/contracts/index.ts';
 
 export interface HoldOptions {
   /** After this long without a model, release the held records (unassigned) and stop holding. */

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { TemiError } from '../../runtime/errors.ts';
+import { TemiError } from '../../runtime/contracts/index.ts';
 import type { DecodeSpec } from './decode-spec.ts';
 import { missingEnd, sniffFormat } from './encoded-structure.ts';
 import type { RawPixels } from './raw-pixels.ts';

@@ -1,4 +1,4 @@
-import { TemiError } from '../../runtime/errors.ts';
+import { TemiError } from '../../runtime/contracts/index.ts';
 
 export type Fit = 'cover' | 'contain' | 'fill';
 export type PixelLayout = 'hwc' | 'chw';

@@ -1,9 +1,5 @@
 import { filter, type OperatorFunction } from 'rxjs';
-import { definePlugin } from '../../runtime/contracts/plugin.ts';
-import type { StreamRecord } from '../../runtime/contracts/record.ts';
-import { services } from '../../runtime/contracts/services.ts';
-import { TemiError, errorCode, reasonOf } from '../../runtime/errors.ts';
-import { s } from '../../runtime/schema/schema.ts';
+import { definePlugin, type StreamRecord, services, TemiError, errorCode, reasonOf, s } from '../../runtime/contracts/index.ts';
 import { decodeImage, DECODABLE_FORMATS, reshapeRaw, type DecodableFormat, type DecodeLimits } from './decode-image.ts';
 import { DECODE_PRESETS, resolveDecodeSpec, type DecodePresetName, type DecodeSpec } from './decode-spec.ts';
 import { normalisePixels } from './normalise-pixels.ts';

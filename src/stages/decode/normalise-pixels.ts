@@ -1,4 +1,4 @@
-import type { DecodedPixels } from '../../runtime/contracts/record.ts';
+import { type DecodedPixels } from '../../runtime/contracts/index.ts';
 import type { DecodeSpec, PixelLayout } from './decode-spec.ts';
 import type { RawPixels } from './raw-pixels.ts';
 

@@ -4,7 +4,7 @@
  * `payload.rawPixels`; the decode stage resizes and normalises them exactly as it does decoded
  * JPEG/PNG/WebP bytes, so a model preset is applied in one place only.
  */
-import type { RawPixels } from '../../runtime/contracts/record.ts';
+import { type RawPixels } from '../../runtime/contracts/index.ts';
 
 export type { RawPixels };
 

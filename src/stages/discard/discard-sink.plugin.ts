@@ -2,8 +2,7 @@
  * The sink for roles whose output is a side effect (the trainer's output is the models topic, not
  * one line per record): every record is acknowledged without being written anywhere.
  */
-import { definePlugin } from '../../runtime/contracts/plugin.ts';
-import { s } from '../../runtime/schema/schema.ts';
+import { definePlugin, s } from '../../runtime/contracts/index.ts';
 
 export const discardSinkPlugin = definePlugin({
   name: 'discard',

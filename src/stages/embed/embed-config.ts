@@ -1,5 +1,5 @@
 import { BUILTIN_MODEL_NAMES } from '../../embedding/builtin-models.ts';
-import { s, type Infer } from '../../runtime/schema/schema.ts';
+import { s, type Infer } from '../../runtime/contracts/index.ts';
 import { BACKEND_PREFERENCE } from '../../tf/backends.ts';
 
 export const embedConfigSchema = s.object({

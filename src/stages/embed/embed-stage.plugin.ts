@@ -1,10 +1,7 @@
 import { checkPixels } from '../../embedding/pixel-checks.ts';
 import { TfEmbedder } from '../../embedding/tf-embedder.ts';
-import { definePlugin } from '../../runtime/contracts/plugin.ts';
-import type { StreamRecord } from '../../runtime/contracts/record.ts';
-import { services } from '../../runtime/contracts/services.ts';
-import { perBatch, perRecord } from '../../runtime/operators/per-record.ts';
-import { TemiError } from '../../runtime/errors.ts';
+import { definePlugin, type StreamRecord, services, TemiError } from '../../runtime/contracts/index.ts';
+import { perBatch, perRecord } from '../../runtime/operators/index.ts';
 import { selectBackend } from '../../tf/backends.ts';
 import { tf } from '../../tf/tf.ts';
 import { embedConfigSchema } from './embed-config.ts';

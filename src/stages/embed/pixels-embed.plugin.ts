@@ -1,10 +1,6 @@
 import { PixelsEmbedder, type PixelsEmbedderState } from '../../embedding/pixels/pixels-embedder.ts';
-import { definePlugin } from '../../runtime/contracts/plugin.ts';
-import type { StreamRecord } from '../../runtime/contracts/record.ts';
-import { services } from '../../runtime/contracts/services.ts';
-import { perRecord } from '../../runtime/operators/per-record.ts';
-import { errorCode, reasonOf } from '../../runtime/errors.ts';
-import { s } from '../../runtime/schema/schema.ts';
+import { definePlugin, type StreamRecord, services, errorCode, reasonOf, s } from '../../runtime/contracts/index.ts';
+import { perRecord } from '../../runtime/operators/index.ts';
 import { Observable } from 'rxjs';
 import { fitOnWarmup } from './fit-on-warmup.ts';
 

@@ -1,11 +1,7 @@
 import { tap } from 'rxjs';
 import { neighbourAgreement } from '../../clustering/metrics/index.ts';
-import { clusteringServices, type ModelRegistry, type NeighbourIndex } from '../../runtime/contracts/clustering-services.ts';
-import { definePlugin } from '../../runtime/contracts/plugin.ts';
-import { services, type Logger, type Metrics } from '../../runtime/contracts/services.ts';
+import { clusteringServices, type ModelRegistry, type NeighbourIndex, definePlugin, services, type Logger, type Metrics, reasonOf, s } from '../../runtime/contracts/index.ts';
 import { LabelledSample } from './labelled-sample.ts';
-import { reasonOf } from '../../runtime/errors.ts';
-import { s } from '../../runtime/schema/schema.ts';
 import { JsonlWriter } from '../jsonl/jsonl-writer.ts';
 import { EvaluationState, type EvaluationReport } from './evaluation-state.ts';
 import { labelMetrics, type LabelMetrics } from './label-metrics.ts';

@@ -1,5 +1,5 @@
 import { clusterSizeEntropy, meanConfidence } from '../../clustering/metrics/index.ts';
-import type { StreamRecord } from '../../runtime/contracts/record.ts';
+import { type StreamRecord } from '../../runtime/contracts/index.ts';
 import { GrowableInt32 } from './growable.ts';
 import { labelMetrics, type LabelMetrics } from './label-metrics.ts';
 

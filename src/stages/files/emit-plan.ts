@@ -1,6 +1,5 @@
 import { Observable } from 'rxjs';
-import type { StreamRecord } from '../../runtime/contracts/record.ts';
-import type { DeadLetters, FlowControl, RecordFactory } from '../../runtime/contracts/services.ts';
+import { type StreamRecord, type DeadLetters, type FlowControl, type RecordFactory } from '../../runtime/contracts/index.ts';
 import type { SourcePlan } from './source-plan.ts';
 
 /** Lets `close()` interrupt a source that is waiting for room in the in-flight bound. */

@@ -1,7 +1,5 @@
 import { resolve } from 'node:path';
-import { definePlugin } from '../../runtime/contracts/plugin.ts';
-import { services } from '../../runtime/contracts/services.ts';
-import { s } from '../../runtime/schema/schema.ts';
+import { definePlugin, services, s } from '../../runtime/contracts/index.ts';
 import { CloseSignal, emitPlan } from './emit-plan.ts';
 import { planFolder } from './folder-plan.ts';
 import { planIdx } from './idx-plan.ts';

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { TemiError } from '../../runtime/errors.ts';
+import { TemiError } from '../../runtime/contracts/index.ts';
 import { classIndexOf, classNameOf, type LabelsFrom } from './folder-labels.ts';
 import { listImageFiles, normaliseExtensions, type ImageFile } from './list-image-files.ts';
 import { windowOf, type SourceItem, type SourcePlan } from './source-plan.ts';

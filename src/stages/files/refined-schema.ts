@@ -1,4 +1,4 @@
-import { Schema, type Annotations, type JsonSchema, type ValidationIssue } from '../../runtime/schema/schema.ts';
+import { Schema, type Annotations, type JsonSchema, type ValidationIssue } from '../../runtime/contracts/index.ts';
 
 /** A rule across several keys, which a per-key schema cannot express; it reports its own issues. */
 export type CrossKeyRule = (raw: Record<string, unknown>, path: string, issues: ValidationIssue[]) => void;

@@ -1,6 +1,4 @@
-import type { RecordFactoryInput } from '../../runtime/contracts/services.ts';
-import type { RecordOrigin } from '../../runtime/contracts/record.ts';
-import type { TemiError } from '../../runtime/errors.ts';
+import { type RecordFactoryInput, type RecordOrigin, type TemiError } from '../../runtime/contracts/index.ts';
 
 /** One step of a finite source: a record to emit, or an input it could not read (dead-lettered). */
 export type SourceItem =

@@ -1,7 +1,5 @@
 import { resolve } from 'node:path';
-import { definePlugin } from '../../runtime/contracts/plugin.ts';
-import { services } from '../../runtime/contracts/services.ts';
-import { s } from '../../runtime/schema/schema.ts';
+import { definePlugin, services, s } from '../../runtime/contracts/index.ts';
 import { JsonlWriter } from './jsonl-writer.ts';
 import { recordJson } from './record-json.ts';
 

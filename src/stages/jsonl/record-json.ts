@@ -1,4 +1,4 @@
-import type { StreamRecord } from '../../runtime/contracts/record.ts';
+import { type StreamRecord } from '../../runtime/contracts/index.ts';
 
 /**
  * The JSON line written for a record: identity, assignment, label and origin; never the pixel or

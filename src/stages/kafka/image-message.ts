@@ -9,7 +9,7 @@
  * integer); an envelope's own label wins over the header. A message without a key gets
  * "<topic>/<partition>@<offset>" as its id so every record still has a stable identity.
  */
-import { TemiError } from '../../runtime/errors.ts';
+import { TemiError } from '../../runtime/contracts/index.ts';
 import { parseEnvelope } from '../replay/envelope.ts';
 
 export type ImageMessageFormat = 'auto' | 'raw' | 'envelope';

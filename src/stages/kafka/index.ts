@@ -1,5 +1,5 @@
 /** The Kafka plugins, also loadable as a plugin module (`"plugins": [".../src/stages/kafka/index.ts"]`). */
-import type { StagePlugin } from '../../runtime/contracts/plugin.ts';
+import { type StagePlugin } from '../../runtime/contracts/index.ts';
 import { kafkaDeadLetterSinkPlugin } from './kafka-dead-letter-sink.plugin.ts';
 import { kafkaSinkPlugin } from './kafka-labels-sink.plugin.ts';
 import { kafkaSourcePlugin } from './kafka-source.plugin.ts';

@@ -7,9 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import kafkajs, { type KafkaConfig, type SASLOptions } from 'kafkajs';
-import type { Logger } from '../../runtime/contracts/services.ts';
-import { TemiError } from '../../runtime/errors.ts';
-import { s, type InferShape } from '../../runtime/schema/schema.ts';
+import { type Logger, TemiError, s, type InferShape } from '../../runtime/contracts/index.ts';
 
 const { Kafka, logLevel } = kafkajs;
 export type KafkaClient = InstanceType<typeof Kafka>;

@@ -1,6 +1,4 @@
-import { definePlugin } from '../../runtime/contracts/plugin.ts';
-import { services } from '../../runtime/contracts/services.ts';
-import { s } from '../../runtime/schema/schema.ts';
+import { definePlugin, services, s } from '../../runtime/contracts/index.ts';
 import { DurableProducer } from './kafka-producer.ts';
 import { kafkaConnectionShape } from './kafka-connection.ts';
 import { deadLetterHeaders } from './label-message.ts';

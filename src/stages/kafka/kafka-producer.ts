@@ -3,7 +3,7 @@
  * all in-sync replicas, so a send resolves only once the write is durable and the runtime may ack.
  */
 import type { Message, Producer } from 'kafkajs';
-import type { Logger } from '../../runtime/contracts/services.ts';
+import { type Logger } from '../../runtime/contracts/index.ts';
 import { createKafkaClient, type KafkaConnectionConfig } from './kafka-connection.ts';
 
 export class DurableProducer {

@@ -1,10 +1,6 @@
 import { Observable, type Subscriber } from 'rxjs';
 import type { Consumer, EachBatchPayload } from 'kafkajs';
-import { definePlugin } from '../../runtime/contracts/plugin.ts';
-import type { StreamRecord } from '../../runtime/contracts/record.ts';
-import { services, type FlowControl } from '../../runtime/contracts/services.ts';
-import { errorCode, reasonOf, TemiError } from '../../runtime/errors.ts';
-import { s } from '../../runtime/schema/schema.ts';
+import { definePlugin, type StreamRecord, services, type FlowControl, errorCode, reasonOf, TemiError, s } from '../../runtime/contracts/index.ts';
 import { CommitLedger, type TopicPartitionOffset } from './commit-ledger.ts';
 import { createKafkaClient, kafkaConnectionShape } from './kafka-connection.ts';
 import { messageAddress, messageHeaders, parseImageMessage } from './image-message.ts';

@@ -3,7 +3,7 @@
  * arrived with, value = JSON {id, cluster, confidence, modelVersion, ts, label?}. `cluster`,
  * `confidence` and `modelVersion` are null when no model has assigned the record yet.
  */
-import type { StreamRecord } from '../../runtime/contracts/record.ts';
+import { type StreamRecord } from '../../runtime/contracts/index.ts';
 
 export interface LabelValue {
   readonly id: string;

@@ -1,4 +1,4 @@
-import { reasonOf, TemiError } from '../../runtime/errors.ts';
+import { reasonOf, TemiError } from '../../runtime/contracts/index.ts';
 
 /**
  * A failed subscribe as a coded error naming the topic. kafkajs reports a topic the broker does

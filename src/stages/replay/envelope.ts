@@ -1,4 +1,4 @@
-import { TemiError } from '../../runtime/errors.ts';
+import { TemiError } from '../../runtime/contracts/index.ts';
 
 /** The JSON envelope format shared by Kafka messages and replay files: {id, image (base64), label?, headers?}. */
 export interface ImageEnvelope {

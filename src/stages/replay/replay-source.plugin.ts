@@ -2,10 +2,7 @@ import { createReadStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Observable } from 'rxjs';
-import { definePlugin } from '../../runtime/contracts/plugin.ts';
-import { services } from '../../runtime/contracts/services.ts';
-import { errorCode, reasonOf } from '../../runtime/errors.ts';
-import { s } from '../../runtime/schema/schema.ts';
+import { definePlugin, services, errorCode, reasonOf, s } from '../../runtime/contracts/index.ts';
 import { parseEnvelope } from './envelope.ts';
 
 export const replaySourcePlugin = definePlugin({

@@ -3,11 +3,8 @@
  * payload.bytes = the value) back into payload.embedding. The ground-truth label rides in the
  * `label` header, which the kafka source already put into the record's metadata.
  */
-import { definePlugin } from '../../runtime/contracts/plugin.ts';
-import { services } from '../../runtime/contracts/services.ts';
-import { perRecord } from '../../runtime/operators/per-record.ts';
-import { TemiError } from '../../runtime/errors.ts';
-import { s } from '../../runtime/schema/schema.ts';
+import { definePlugin, services, TemiError, s } from '../../runtime/contracts/index.ts';
+import { perRecord } from '../../runtime/operators/index.ts';
 import { decodeEmbedding } from './embedding-message.ts';
 
 export const embeddingDecodeStagePlugin = definePlugin({

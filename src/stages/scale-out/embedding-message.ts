@@ -7,7 +7,7 @@
  *
  * Little-endian is written explicitly (not the host's order) so a big-endian consumer reads the same numbers.
  */
-import { TemiError } from '../../runtime/errors.ts';
+import { TemiError } from '../../runtime/contracts/index.ts';
 
 export interface EmbeddingMessage {
   readonly key: string;

@@ -4,11 +4,8 @@
  * therefore never labelled (and its input offset never committed) before the trainer can see it.
  */
 import { concatMap, from, mergeMap } from 'rxjs';
-import { definePlugin } from '../../runtime/contracts/plugin.ts';
-import type { StreamRecord } from '../../runtime/contracts/record.ts';
-import { services } from '../../runtime/contracts/services.ts';
-import { batchRecords } from '../../runtime/operators/batch-records.ts';
-import { s } from '../../runtime/schema/schema.ts';
+import { definePlugin, type StreamRecord, services, s } from '../../runtime/contracts/index.ts';
+import { batchRecords } from '../../runtime/operators/index.ts';
 import { createKafkaClient, kafkaConnectionShape } from '../kafka/kafka-connection.ts';
 import { DurableProducer } from '../kafka/kafka-producer.ts';
 import { encodeEmbedding } from './embedding-message.ts';

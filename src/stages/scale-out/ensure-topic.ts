@@ -3,8 +3,7 @@
  * it is (its owner may have tuned it), except that a models topic which is not compacted is
  * reported, because then old versions are deleted by age and a new worker may find nothing.
  */
-import type { Logger } from '../../runtime/contracts/services.ts';
-import { reasonOf, TemiError } from '../../runtime/errors.ts';
+import { type Logger, reasonOf, TemiError } from '../../runtime/contracts/index.ts';
 import type { KafkaClient } from '../kafka/kafka-connection.ts';
 import { waitForTopicLeaders } from '../kafka/topic-leaders.ts';
 

@@ -1,5 +1,5 @@
 /** The scale-out plugins: workers publish embeddings and follow models; a trainer decodes embeddings and publishes models. */
-import type { StagePlugin } from '../../runtime/contracts/plugin.ts';
+import { type StagePlugin } from '../../runtime/contracts/index.ts';
 import { discardSinkPlugin } from '../discard/discard-sink.plugin.ts';
 import { embeddingDecodeStagePlugin } from './embedding-decode.plugin.ts';
 import { embeddingsPublishStagePlugin } from './embeddings-publish.plugin.ts';

@@ -3,10 +3,7 @@
  * version into this process's model registry, so `assign` switches to it between two batches
  * (hot swap, no restart). Records pass through untouched.
  */
-import { clusteringServices } from '../../runtime/contracts/clustering-services.ts';
-import { definePlugin } from '../../runtime/contracts/plugin.ts';
-import { services } from '../../runtime/contracts/services.ts';
-import { s } from '../../runtime/schema/schema.ts';
+import { clusteringServices, definePlugin, services, s } from '../../runtime/contracts/index.ts';
 import { deserializePublished } from '../../clustering/registry/model-registry.ts';
 import { createKafkaClient, kafkaConnectionShape } from '../kafka/kafka-connection.ts';
 import { ensureTopic } from './ensure-topic.ts';

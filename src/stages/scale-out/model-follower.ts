@@ -5,9 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Consumer } from 'kafkajs';
-import type { SerializedPublishedModel } from '../../runtime/contracts/clustering-services.ts';
-import type { Logger } from '../../runtime/contracts/services.ts';
-import { reasonOf, TemiError } from '../../runtime/errors.ts';
+import { type SerializedPublishedModel, type Logger, reasonOf, TemiError } from '../../runtime/contracts/index.ts';
 import type { KafkaClient } from '../kafka/kafka-connection.ts';
 import { MODEL_MESSAGE_MAX_BYTES } from './models-topic.ts';
 

@@ -3,11 +3,7 @@
  * rounds) is written to the compacted models topic under one key, with acks from all replicas.
  * Records pass through untouched; the stage only listens to the registry.
  */
-import { clusteringServices, type PublishedModel } from '../../runtime/contracts/clustering-services.ts';
-import { definePlugin } from '../../runtime/contracts/plugin.ts';
-import { services } from '../../runtime/contracts/services.ts';
-import { reasonOf, TemiError } from '../../runtime/errors.ts';
-import { s } from '../../runtime/schema/schema.ts';
+import { clusteringServices, type PublishedModel, definePlugin, services, reasonOf, TemiError, s } from '../../runtime/contracts/index.ts';
 import { deserializePublished, serializePublished } from '../../clustering/registry/model-registry.ts';
 import { createKafkaClient, kafkaConnectionShape } from '../kafka/kafka-connection.ts';
 import { DurableProducer } from '../kafka/kafka-producer.ts';

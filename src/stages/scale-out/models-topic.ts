@@ -5,7 +5,7 @@
  * create it the same way when it is missing (never through broker auto-creation, which would
  * make a delete-by-age topic).
  */
-import { s } from '../../runtime/schema/schema.ts';
+import { s } from '../../runtime/contracts/index.ts';
 import type { TopicSettings } from './ensure-topic.ts';
 
 /** A serialized TEMI model of 784-d inputs is a few MB of base64; the broker default (1 MB) is too small. */

@@ -1,8 +1,6 @@
 import { alignClusters } from '../../clustering/align-clusters.ts';
 import { TRAINER_LOST, type ClusterModel, type ClusterTrainer } from '../../clustering/contracts.ts';
-import type { ModelRegistry, NeighbourIndex } from '../../runtime/contracts/clustering-services.ts';
-import type { Clock, Logger, Metrics } from '../../runtime/contracts/services.ts';
-import { errorCode, reasonOf } from '../../runtime/errors.ts';
+import { type ModelRegistry, type NeighbourIndex, type Clock, type Logger, type Metrics, errorCode, reasonOf } from '../../runtime/contracts/index.ts';
 import { roundDue, type ScheduleSettings, type ScheduleState } from './training-schedule.ts';
 
 export interface RoundSettings extends ScheduleSettings {

@@ -1,9 +1,6 @@
 import { tap } from 'rxjs';
 import { TRAINER_NAMES, createTrainer } from '../../clustering/trainer-factory.ts';
-import { clusteringServices } from '../../runtime/contracts/clustering-services.ts';
-import { definePlugin } from '../../runtime/contracts/plugin.ts';
-import { services } from '../../runtime/contracts/services.ts';
-import { s } from '../../runtime/schema/schema.ts';
+import { clusteringServices, definePlugin, services, s } from '../../runtime/contracts/index.ts';
 import { BACKEND_PREFERENCE, selectBackend } from '../../tf/backends.ts';
 import { WorkerTrainer } from '../../clustering/worker/worker-trainer.ts';
 import { PeriodicTrainer } from './periodic-trainer.ts';

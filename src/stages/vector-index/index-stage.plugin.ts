@@ -1,9 +1,5 @@
-import { clusteringServices } from '../../runtime/contracts/clustering-services.ts';
-import { definePlugin } from '../../runtime/contracts/plugin.ts';
-import { services } from '../../runtime/contracts/services.ts';
-import { TemiError } from '../../runtime/errors.ts';
-import { perBatch } from '../../runtime/operators/per-record.ts';
-import { s } from '../../runtime/schema/schema.ts';
+import { clusteringServices, definePlugin, services, TemiError, s } from '../../runtime/contracts/index.ts';
+import { perBatch } from '../../runtime/operators/index.ts';
 import { LazyVectorIndex } from './lazy-vector-index.ts';
 
 export const indexStagePlugin = definePlugin({

@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
-import type { NeighbourIndex } from '../../runtime/contracts/clustering-services.ts';
-import { TemiError } from '../../runtime/errors.ts';
+import { type NeighbourIndex, TemiError } from '../../runtime/contracts/index.ts';
 import { VectorIndex, type VectorIndexConfig } from '../../vector-index/vector-index.ts';
 
 /**
