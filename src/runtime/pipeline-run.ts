@@ -1,4 +1,4 @@
-import { concatMap, from, lastValueFrom, tap, defaultIfEmpty, type OperatorFunction } from 'rxjs';
+import { concatMap, from, lastValueFrom, tap, defaultIfEmpty, type Observable, type OperatorFunction } from 'rxjs';
 import type { InstanceOfKind, Lifecycle, PluginKind, SinkInstance, SourceInstance, StageInstance } from './contracts/plugin.ts';
 import type { StreamRecord } from './contracts/record.ts';
 import { services, type Logger } from './contracts/services.ts';
@@ -60,6 +60,7 @@ export class PipelineRun {
   private readonly stopping = new AbortController();
   private readonly created: Created[] = [];
   private source: SourceInstance | undefined;
+  private deadLetters: DeadLetterRouter | undefined;
   private stopRequested = false;
   private metricsPort: number | undefined;
 
@@ -85,9 +86,36 @@ export class PipelineRun {
 
   async execute(): Promise<RunSummary> {
     const started = Date.now();
+    const snapshots = await this.prepareServices();
+    const counts = { emitted: 0, written: 0 };
+    try {
+      const { source, stages, sink } = await this.createInstances();
+      await this.startAll();
+      await snapshots.restore(this.members());
+      this.logger.info('pipeline running', { flow: [this.pipeline.source, ...this.pipeline.stages, this.pipeline.sink].map((s) => s.name).join(' -> '), maxInFlight: this.limiter.maxInFlight, stateDir: this.pipeline.stateDir });
+      await this.stream(source, stages, sink, snapshots, counts);
+      await this.finishInstances(snapshots);
+    } finally {
+      this.shutdown.abort();
+      await this.stopAll();
+      await this.metrics.close();
+    }
+    const summary: RunSummary = {
+      pipeline: this.pipeline.spec.name,
+      records: counts.emitted,
+      written: counts.written,
+      deadLettered: this.deadLetters?.count ?? 0,
+      seconds: (Date.now() - started) / 1000,
+      stopped: this.stopRequested,
+    };
+    this.logger.info('pipeline finished', { records: summary.records, written: summary.written, deadLettered: summary.deadLettered, seconds: summary.seconds, stopped: summary.stopped });
+    return summary;
+  }
+
+  /** The services every run binds before any plugin is created, and the metrics endpoint. */
+  private async prepareServices(): Promise<PipelineSnapshots> {
     const { pipeline } = this;
     const state = new FileStateStore(pipeline.stateDir);
-    const snapshots = new PipelineSnapshots(state, this.logger);
     const records = new DefaultRecordFactory(this.limiter, systemClock);
     this.bindRuntimeServices(state, records);
     const registry = new PersistentModelRegistry(state, systemClock, this.logger);
@@ -97,88 +125,78 @@ export class PipelineRun {
       this.metricsPort = await this.metrics.serve(pipeline.spec.metrics.port, pipeline.spec.metrics.host);
       this.logger.info('metrics endpoint listening', { url: `http://${pipeline.spec.metrics.host}:${this.metricsPort}/metrics` });
     }
+    return new PipelineSnapshots(state, this.logger);
+  }
 
-    let emitted = 0;
-    let written = 0;
-    let deadLetters: DeadLetterRouter | undefined;
+  /** In pipeline order, the dead-letter sink first: a plugin's deps may be provided by one created before it. */
+  private async createInstances(): Promise<{ source: SourceInstance; stages: StageInstance[]; sink: SinkInstance }> {
+    const { pipeline } = this;
+    const deadLetterSink = await this.create<'sink'>(pipeline.deadLetter);
+    this.deadLetters = new DeadLetterRouter(deadLetterSink, systemClock, this.logger, this.metrics);
+    this.container.bind(services.deadLetters, this.deadLetters);
+    const source = await this.create<'source'>(pipeline.source);
+    this.source = source;
+    const stages: StageInstance[] = [];
+    for (const stage of pipeline.stages) stages.push(await this.create<'stage'>(stage));
+    const sink = await this.create<'sink'>(pipeline.sink);
+    return { source, stages, sink };
+  }
+
+  /** Streams every record from the source through the stages into the sink, with progress, sampling and periodic snapshots alongside. */
+  private async stream(source: SourceInstance, stages: StageInstance[], sink: SinkInstance, snapshots: PipelineSnapshots, counts: { emitted: number; written: number }): Promise<void> {
+    const { pipeline } = this;
+    const progress = new ProgressReporter(source.expectedCount, ProgressReporter.modeFor(pipeline.spec.runtime.progress, this.options.progressStream), this.options.progressStream);
+    progress.start();
+    const sampler = this.startSampling();
+    const periodic = setInterval(() => {
+      void snapshots.save(this.members(), this.source).catch((e) => this.logger.error('periodic snapshot failed', { reason: reasonOf(e) }));
+    }, pipeline.spec.state.snapshotIntervalMs);
+    periodic.unref();
     try {
-      const deadLetterSink = await this.create<'sink'>(pipeline.deadLetter);
-      deadLetters = new DeadLetterRouter(deadLetterSink, systemClock, this.logger, this.metrics);
-      this.container.bind(services.deadLetters, deadLetters);
-      const source = await this.create<'source'>(pipeline.source);
-      this.source = source;
-      const stages: StageInstance[] = [];
-      for (const stage of pipeline.stages) stages.push(await this.create<'stage'>(stage));
-      const sink = await this.create<'sink'>(pipeline.sink);
-
-      await this.startAll();
-      await snapshots.restore(this.members());
-      this.logger.info('pipeline running', { flow: [pipeline.source, ...pipeline.stages, pipeline.sink].map((s) => s.name).join(' -> '), maxInFlight: this.limiter.maxInFlight, stateDir: pipeline.stateDir });
-
-      const progress = new ProgressReporter(source.expectedCount, ProgressReporter.modeFor(pipeline.spec.runtime.progress, this.options.progressStream), this.options.progressStream);
-      progress.start();
-      const sampler = this.startSampling();
-      const periodic = setInterval(() => {
-        void snapshots.save(this.members(), this.source).catch((e) => this.logger.error('periodic snapshot failed', { reason: reasonOf(e) }));
-      }, pipeline.spec.state.snapshotIntervalMs);
-      periodic.unref();
-
-      const latency = this.metrics.histogram('temi_record_latency_seconds', 'Time from ingestion to the durable sink write', [], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]);
-      const batchSizes = this.metrics.histogram('temi_sink_batch_size', 'Records per sink write', [], [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]);
-      let staged = source.open(this.limiter).pipe(tap(() => emitted++));
-      pipeline.stages.forEach((stage, i) => {
-        staged = staged.pipe(this.instrumented(stage.name, stages[i].operator));
-      });
-      const stream = staged.pipe(
-        batchRecords<StreamRecord>(sink.batching ?? DEFAULT_SINK_BATCHING),
-        concatMap((batch) =>
-          from(
-            (async () => {
-              await this.writeToSink(sink, batch);
-              const now = Date.now();
-              for (const r of batch) {
-                latency.observe((now - r.metadata.ingestedAt) / 1000);
-                r.ack.ack();
-              }
-              batchSizes.observe(batch.length);
-              written += batch.length;
-              progress.add(batch.length);
-            })(),
-          ),
-        ),
-        defaultIfEmpty(undefined),
-      );
-      try {
-        await lastValueFrom(stream);
-      } finally {
-        clearInterval(periodic);
-        clearInterval(sampler);
-        progress.finish();
-      }
-
-      for (const { stage, instance } of this.created) {
-        await this.hook(stage, 'drain', () => instance.drain?.());
-      }
-      for (const { instance } of this.created) {
-        if ('flush' in instance && typeof (instance as SinkInstance).flush === 'function') await (instance as SinkInstance).flush!();
-      }
-      await this.waitForDrain();
-      await snapshots.save(this.members(), this.source);
+      await lastValueFrom(this.assembleStream(source, stages, sink, counts, (written) => progress.add(written)));
     } finally {
-      this.shutdown.abort();
-      await this.stopAll();
-      await this.metrics.close();
+      clearInterval(periodic);
+      clearInterval(sampler);
+      progress.finish();
     }
-    const summary: RunSummary = {
-      pipeline: pipeline.spec.name,
-      records: emitted,
-      written,
-      deadLettered: deadLetters?.count ?? 0,
-      seconds: (Date.now() - started) / 1000,
-      stopped: this.stopRequested,
+  }
+
+  /** source -> each stage (counted in and out) -> sink batches, acknowledged once written. */
+  private assembleStream(source: SourceInstance, stages: StageInstance[], sink: SinkInstance, counts: { emitted: number; written: number }, onWritten: (n: number) => void): Observable<unknown> {
+    const latency = this.metrics.histogram('temi_record_latency_seconds', 'Time from ingestion to the durable sink write', [], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]);
+    const batchSizes = this.metrics.histogram('temi_sink_batch_size', 'Records per sink write', [], [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]);
+    let staged = source.open(this.limiter).pipe(tap(() => counts.emitted++));
+    this.pipeline.stages.forEach((stage, i) => {
+      staged = staged.pipe(this.instrumented(stage.name, stages[i].operator));
+    });
+    const writeBatch = async (batch: StreamRecord[]) => {
+      await this.writeToSink(sink, batch);
+      const now = Date.now();
+      for (const r of batch) {
+        latency.observe((now - r.metadata.ingestedAt) / 1000);
+        r.ack.ack();
+      }
+      batchSizes.observe(batch.length);
+      counts.written += batch.length;
+      onWritten(batch.length);
     };
-    this.logger.info('pipeline finished', { records: summary.records, written: summary.written, deadLettered: summary.deadLettered, seconds: summary.seconds, stopped: summary.stopped });
-    return summary;
+    return staged.pipe(
+      batchRecords<StreamRecord>(sink.batching ?? DEFAULT_SINK_BATCHING),
+      concatMap((batch) => from(writeBatch(batch))),
+      defaultIfEmpty(undefined),
+    );
+  }
+
+  /** The source has ended: drain every instance, flush sinks, wait for the last acks, then the final snapshot. */
+  private async finishInstances(snapshots: PipelineSnapshots): Promise<void> {
+    for (const { stage, instance } of this.created) {
+      await this.hook(stage, 'drain', () => instance.drain?.());
+    }
+    for (const { instance } of this.created) {
+      if ('flush' in instance && typeof (instance as SinkInstance).flush === 'function') await (instance as SinkInstance).flush!();
+    }
+    await this.waitForDrain();
+    await snapshots.save(this.members(), this.source);
   }
 
   /** Gauges that are read rather than counted: in-flight records, live tensors. */
