@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import kafkajs from 'kafkajs';
 import sharp from 'sharp';
 import { createRegistryWithBuiltins } from '../src/plugins/builtin-plugins.ts';
-import { resolvePipeline } from '../src/runtime/pipeline/resolve-pipeline.ts';
+import { resolvePipeline } from '../src/plugins/resolve-pipeline.ts';
 import { formatIssue } from '../src/runtime/pipeline/format-issue.ts';
 import { PipelineRun } from '../src/runtime/pipeline-run.ts';
 import { startKafkaBroker } from '../test/support/kafka-broker.ts';

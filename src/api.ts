@@ -2,6 +2,6 @@
 export * from './runtime/contracts/index.ts';
 export * from './runtime/operators/index.ts';
 export { PipelineRun, type RunSummary } from './runtime/pipeline-run.ts';
-export { resolvePipeline, resolvePipelineFile, type ResolvedPipeline } from './runtime/pipeline/resolve-pipeline.ts';
+export { resolvePipeline, resolvePipelineFile, type ResolvedPipeline } from './plugins/resolve-pipeline.ts';
 export { PluginRegistry } from './plugins/plugin-registry.ts';
 export { builtinPlugins, createRegistryWithBuiltins } from './plugins/builtin-plugins.ts';

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { createRegistryWithBuiltins } from '../plugins/builtin-plugins.ts';
 import { isTemiError } from '../runtime/errors.ts';
 import { formatIssue } from '../runtime/pipeline/format-issue.ts';
-import { resolvePipelineFile } from '../runtime/pipeline/resolve-pipeline.ts';
+import { resolvePipelineFile } from '../plugins/resolve-pipeline.ts';
 import type { ValidationIssue } from '../runtime/schema/schema.ts';
 import { EXIT, println, type CliIO } from './io.ts';
 

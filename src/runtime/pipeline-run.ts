@@ -6,7 +6,7 @@ import { ServiceContainer } from './container.ts';
 import { TemiError, isTemiError, reasonOf } from './errors.ts';
 import { InFlightLimiter } from './flow/in-flight-limiter.ts';
 import { batchRecords } from './operators/batch-records.ts';
-import type { ResolvedPipeline, ResolvedStage } from './pipeline/resolve-pipeline.ts';
+import type { ResolvedPipeline, ResolvedStage } from './pipeline/resolved-pipeline.ts';
 import { ProgressReporter } from './progress/progress-reporter.ts';
 import { DefaultRecordFactory } from './records/record-factory.ts';
 import { DeadLetterRouter } from './services/dead-letter-router.ts';

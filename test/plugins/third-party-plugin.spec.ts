@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createRegistryWithBuiltins } from '../../src/plugins/builtin-plugins.ts';
 import { PipelineRun } from '../../src/runtime/pipeline-run.ts';
-import { resolvePipelineFile } from '../../src/runtime/pipeline/resolve-pipeline.ts';
+import { resolvePipelineFile } from '../../src/plugins/resolve-pipeline.ts';
 import { TextSink, tempDir } from '../support/pipeline-harness.ts';
 
 describe('third-party plugins', () => {

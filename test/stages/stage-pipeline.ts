@@ -10,7 +10,7 @@ import { Writable } from 'node:stream';
 import type { StagePlugin } from '../../src/runtime/contracts/plugin.ts';
 import { PluginRegistry } from '../../src/plugins/plugin-registry.ts';
 import { formatIssue } from '../../src/runtime/pipeline/format-issue.ts';
-import { resolvePipeline, type ResolveResult } from '../../src/runtime/pipeline/resolve-pipeline.ts';
+import { resolvePipeline, type ResolveResult } from '../../src/plugins/resolve-pipeline.ts';
 import { PipelineRun, type RunSummary } from '../../src/runtime/pipeline-run.ts';
 import { decodeStagePlugin } from '../../src/stages/decode/decode-stage.plugin.ts';
 import { deadLetterSinkPlugin } from '../../src/stages/dead-letter/dead-letter-sink.plugin.ts';

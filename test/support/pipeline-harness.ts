@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createRegistryWithBuiltins } from '../../src/plugins/builtin-plugins.ts';
 import type { StagePlugin } from '../../src/runtime/contracts/plugin.ts';
-import { resolvePipeline, type ResolvedPipeline } from '../../src/runtime/pipeline/resolve-pipeline.ts';
+import { resolvePipeline, type ResolvedPipeline } from '../../src/plugins/resolve-pipeline.ts';
 import { PipelineRun, type RunSummary } from '../../src/runtime/pipeline-run.ts';
 import { formatIssue } from '../../src/runtime/pipeline/format-issue.ts';
 

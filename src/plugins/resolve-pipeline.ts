@@ -1,35 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import type { PluginKind, StagePlugin } from '../contracts/plugin.ts';
-import { TemiError, isTemiError } from '../errors.ts';
-import type { ValidationIssue } from '../schema/schema.ts';
-import { SecretRedactor } from '../services/secret-redactor.ts';
-import type { PluginRegistry } from '../../plugins/plugin-registry.ts';
-import { loadPluginModule } from '../../plugins/load-plugin-module.ts';
-import { substituteEnv } from './env-substitution.ts';
-import { parseJsonFile } from './parse-json.ts';
-import { pipelineSchema, stageRefSchema, type PipelineSpec, type StageRef } from './pipeline-spec.ts';
+import type { PluginKind } from '../runtime/contracts/plugin.ts';
+import { TemiError, isTemiError } from '../runtime/errors.ts';
+import type { ValidationIssue } from '../runtime/schema/schema.ts';
+import { SecretRedactor } from '../runtime/services/secret-redactor.ts';
+import { substituteEnv } from '../runtime/pipeline/env-substitution.ts';
+import { parseJsonFile } from '../runtime/pipeline/parse-json.ts';
+import { pipelineSchema, stageRefSchema, type StageRef } from '../runtime/pipeline/pipeline-spec.ts';
+import type { ResolvedPipeline, ResolvedStage } from '../runtime/pipeline/resolved-pipeline.ts';
+import type { PluginRegistry } from './plugin-registry.ts';
+import { loadPluginModule } from './load-plugin-module.ts';
 
-/** A plugin use with its config validated by the plugin's own schema. */
-export interface ResolvedStage {
-  readonly plugin: StagePlugin;
-  readonly name: string;
-  readonly config: unknown;
-  /** JSON path of this use in the pipeline file, for errors at run time. */
-  readonly path: string;
-}
-
-export interface ResolvedPipeline {
-  readonly file: string;
-  readonly baseDir: string;
-  readonly spec: PipelineSpec;
-  readonly source: ResolvedStage;
-  readonly stages: readonly ResolvedStage[];
-  readonly sink: ResolvedStage;
-  readonly deadLetter: ResolvedStage;
-  readonly stateDir: string;
-  readonly redactor: SecretRedactor;
-}
+export type { ResolvedPipeline, ResolvedStage } from '../runtime/pipeline/resolved-pipeline.ts';
 
 export type ResolveResult = { ok: true; pipeline: ResolvedPipeline } | { ok: false; issues: ValidationIssue[] };
 
