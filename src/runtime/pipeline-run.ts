@@ -23,8 +23,10 @@ export interface RunSummary {
   readonly pipeline: string;
   /** Records the source emitted. */
   readonly records: number;
-  /** Records the sink wrote (and acked). */
+  /** Records the sink wrote (and acked), revised labels not included. */
   readonly written: number;
+  /** Revised labels the sink wrote (a newer model changed a labelled record's cluster; see the assign stage). */
+  readonly revised: number;
   readonly deadLettered: number;
   readonly seconds: number;
   /** True when the run ended because stop() was called (a signal) rather than the source ending. */
@@ -87,7 +89,8 @@ export class PipelineRun {
   async execute(): Promise<RunSummary> {
     const started = Date.now();
     const snapshots = await this.prepareServices();
-    const counts = { emitted: 0, written: 0 };
+    const counts = { emitted: 0, written: 0, revised: 0 };
+    const stageSummaries: Record<string, unknown> = {};
     try {
       const { source, stages, sink } = await this.createInstances();
       await this.startAll();
@@ -95,6 +98,7 @@ export class PipelineRun {
       this.logger.info('pipeline running', { flow: [this.pipeline.source, ...this.pipeline.stages, this.pipeline.sink].map((s) => s.name).join(' -> '), maxInFlight: this.limiter.maxInFlight, stateDir: this.pipeline.stateDir });
       await this.stream(source, stages, sink, snapshots, counts);
       await this.finishInstances(snapshots);
+      for (const { instance } of this.created) Object.assign(stageSummaries, instance.summary?.());
     } finally {
       this.shutdown.abort();
       await this.stopAll();
@@ -104,11 +108,13 @@ export class PipelineRun {
       pipeline: this.pipeline.spec.name,
       records: counts.emitted,
       written: counts.written,
+      revised: counts.revised,
       deadLettered: this.deadLetters?.count ?? 0,
       seconds: (Date.now() - started) / 1000,
       stopped: this.stopRequested,
     };
-    this.logger.info('pipeline finished', { records: summary.records, written: summary.written, deadLettered: summary.deadLettered, seconds: summary.seconds, stopped: summary.stopped });
+    // Stages' summaries (evaluate's final scores) ride on this line, the last one a run writes.
+    this.logger.info('pipeline finished', { ...stageSummaries, records: summary.records, written: summary.written, revised: summary.revised, deadLettered: summary.deadLettered, seconds: summary.seconds, stopped: summary.stopped });
     return summary;
   }
 
@@ -143,7 +149,7 @@ export class PipelineRun {
   }
 
   /** Streams every record from the source through the stages into the sink, with progress, sampling and periodic snapshots alongside. */
-  private async stream(source: SourceInstance, stages: StageInstance[], sink: SinkInstance, snapshots: PipelineSnapshots, counts: { emitted: number; written: number }): Promise<void> {
+  private async stream(source: SourceInstance, stages: StageInstance[], sink: SinkInstance, snapshots: PipelineSnapshots, counts: { emitted: number; written: number; revised: number }): Promise<void> {
     const { pipeline } = this;
     const progress = new ProgressReporter(source.expectedCount, ProgressReporter.modeFor(pipeline.spec.runtime.progress, this.options.progressStream), this.options.progressStream);
     progress.start();
@@ -162,7 +168,7 @@ export class PipelineRun {
   }
 
   /** source -> each stage (counted in and out) -> sink batches, acknowledged once written. */
-  private assembleStream(source: SourceInstance, stages: StageInstance[], sink: SinkInstance, counts: { emitted: number; written: number }, onWritten: (n: number) => void): Observable<unknown> {
+  private assembleStream(source: SourceInstance, stages: StageInstance[], sink: SinkInstance, counts: { emitted: number; written: number; revised: number }, onWritten: (n: number) => void): Observable<unknown> {
     const latency = this.metrics.histogram('temi_record_latency_seconds', 'Time from ingestion to the durable sink write', [], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]);
     const batchSizes = this.metrics.histogram('temi_sink_batch_size', 'Records per sink write', [], [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]);
     let staged = source.open(this.limiter).pipe(tap(() => counts.emitted++));
@@ -172,13 +178,16 @@ export class PipelineRun {
     const writeBatch = async (batch: StreamRecord[]) => {
       await this.writeToSink(sink, batch);
       const now = Date.now();
+      let revisions = 0;
       for (const r of batch) {
         latency.observe((now - r.metadata.ingestedAt) / 1000);
         r.ack.ack();
+        if (r.payload.assignment?.revision) revisions++;
       }
       batchSizes.observe(batch.length);
-      counts.written += batch.length;
-      onWritten(batch.length);
+      counts.written += batch.length - revisions;
+      counts.revised += revisions;
+      onWritten(batch.length - revisions);
     };
     return staged.pipe(
       batchRecords<StreamRecord>(sink.batching ?? DEFAULT_SINK_BATCHING),
@@ -226,11 +235,15 @@ export class PipelineRun {
     c.bind(services.flow, this.limiter);
     c.bind(services.records, records);
     const created = this.created;
+    const run = this;
     c.bind(services.pipeline, {
       name: this.pipeline.spec.name,
       baseDir: this.pipeline.baseDir,
       shutdown: this.shutdown.signal,
       stopping: this.stopping.signal,
+      get expectedRecords() {
+        return run.source?.expectedCount;
+      },
       // Read by sources once everything is created (at start/open), so every hook is known.
       get stateful() {
         return created.some((c) => c.stage.plugin.kind !== 'source' && typeof c.instance.snapshot === 'function');

@@ -23,6 +23,11 @@ export interface Lifecycle {
   restore?(state: unknown): Promise<void> | void;
   /** Release resources (connections, workers, tensors). Always called, also after failures. */
   stop?(): Promise<void> | void;
+  /**
+   * Fields this instance adds to the run's summary (the "pipeline finished" log line, the last
+   * one a run writes), read after drain and flush; e.g. evaluate's final scores.
+   */
+  summary?(): Record<string, unknown> | undefined;
   /** Services this instance offers to plugins created after it (e.g. the index stage offers the vector index). */
   readonly provides?: ReadonlyArray<readonly [ServiceRef<any>, unknown]>;
 }

@@ -43,6 +43,16 @@ export interface ClusterAssignment {
   readonly cluster: number | null;
   readonly confidence: number;
   readonly modelVersion: number | null;
+  /**
+   * Present on a revision: a newer model changed the cluster of a record already labelled
+   * downstream. Same id and key as the first label; what downstream held before is kept here.
+   */
+  readonly revision?: LabelRevision;
+}
+
+export interface LabelRevision {
+  readonly previousCluster: number | null;
+  readonly previousModelVersion: number | null;
 }
 
 export interface RecordOrigin {

@@ -101,6 +101,8 @@ export interface PipelineInfo {
    * long optional work (a training round) should give up so the process exits promptly.
    */
   readonly stopping: AbortSignal;
+  /** Records the source says it will emit (a finite source that knows), for pacing periodic work such as evaluations. */
+  readonly expectedRecords?: number;
   /**
    * True when a stage or sink keeps state in snapshots (index, trainer, evaluation): sources then
    * commit input positions only after the snapshot covering them is durable (see
