@@ -1,7 +1,10 @@
-import { clusteringServices, type PublishedModel, definePlugin, type StreamRecord, services, TemiError, s } from '../../runtime/contracts/index.ts';
+import { clusteringServices, definePlugin, type StreamRecord, services, s } from '../../runtime/contracts/index.ts';
 import { perBatch } from '../../runtime/operators/index.ts';
+import { assignWith } from './assign-with-model.ts';
 import { fitBootstrapModel } from './bootstrap-kmeans.ts';
 import { holdUntilFirstModel } from './hold-until-first-model.ts';
+import { withRevisions } from './label-revisions.ts';
+import { RevisionPacer } from './revision-pacer.ts';
 
 const UNASSIGNED = { cluster: null, confidence: 0, modelVersion: null } as const;
 
@@ -9,7 +12,8 @@ export const assignStagePlugin = definePlugin({
   name: 'assign',
   kind: 'stage',
   description:
-    "Labels each record with {cluster, confidence, modelVersion} from the newest published model (the teacher's best head for temi). Before the first model: emit unassigned, hold records for a while, or bootstrap a k-means model from the first records.",
+    "Labels each record with {cluster, confidence, modelVersion} from the newest published model (the teacher's best head for temi). Before the first model: emit unassigned, hold records for a while, or bootstrap a k-means model from the first records. When a newer model changes the cluster of a record still in its window, emits a revision (same id and key, the new modelVersion, assignment.revision with the previous cluster and version); at the end of a finite source, one last pass with the final model.",
+
   configSchema: s.object({
     beforeFirstModel: s.enum(['unassigned', 'wait', 'bootstrap'] as const, {
       default: 'unassigned',
@@ -23,8 +27,30 @@ export const assignStagePlugin = definePlugin({
     seed: s.integer({ default: 0, description: 'Seed of the bootstrap k-means.' }),
     batchSize: s.integer({ min: 1, default: 256 }),
     maxWaitMs: s.integer({ min: 0, default: 20 }),
+    revisions: s.object(
+      {
+        enabled: s.boolean({ default: true, description: 'When a newer model is published, re-assign the records in the window and emit a revision for each whose cluster changed.' }),
+        window: s.integer({ min: 0, default: 20_000, description: 'Most recent labelled records kept for revision (their embeddings stay in memory); match the index capacity. 0 keeps none.' }),
+        maxPerSecond: s.number({ exclusiveMin: 0, default: 2000, description: 'Revisions emitted per second at most while records stream (the final pass is not paced).' }),
+        batchSize: s.integer({ min: 1, default: 256, description: 'Records re-assigned (and revisions emitted) per step.' }),
+        finalPass: s.boolean({ default: true, description: 'When a finite source ends, re-assign the window with the final model (after the train stage\'s final round) before the stream completes; skipped when stopped by a signal.' }),
+      },
+      {
+        default: { enabled: true, window: 20_000, maxPerSecond: 2000, batchSize: 256, finalPass: true },
+        description: 'Label revisions: downstream keeps the latest label per id (a compacted Kafka topic, `temi-stream labels <file> --latest`).',
+      },
+    ),
   }),
-  deps: { registry: clusteringServices.modelRegistry, deadLetters: services.deadLetters, metrics: services.metrics, logger: services.logger },
+  deps: {
+    registry: clusteringServices.modelRegistry,
+    deadLetters: services.deadLetters,
+    metrics: services.metrics,
+    logger: services.logger,
+    records: services.records,
+    flow: services.flow,
+    clock: services.clock,
+    pipeline: services.pipeline,
+  },
   create({ config, deps, instanceName }) {
     const confidence = deps.metrics.histogram('temi_assign_confidence', 'Confidence of emitted assignments', [], [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99]);
     const label = (records: StreamRecord[]): StreamRecord[] => {
@@ -50,26 +76,22 @@ export const assignStagePlugin = definePlugin({
       logger.info('bootstrap k-means model published', { version: published.version, rows: fit.rows, clusters: config.bootstrapClusters });
       return true;
     };
-    if (config.beforeFirstModel === 'unassigned') return { operator: labelling };
+    const revisions = withRevisions(
+      { live: config.revisions.enabled, finalPass: config.revisions.finalPass, window: config.revisions.window, batchSize: config.revisions.batchSize },
+      {
+        registry: deps.registry,
+        records: deps.records,
+        flow: deps.flow,
+        logger,
+        stopping: deps.pipeline.stopping,
+        pacer: new RevisionPacer(config.revisions.maxPerSecond, () => deps.clock.now(), (ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+        revised: deps.metrics.counter('temi_label_revisions_total', 'Revised labels emitted (a newer model changed the cluster of a record already labelled)'),
+      },
+    );
+    if (config.beforeFirstModel === 'unassigned') return { operator: (input) => input.pipe(labelling, revisions) };
     const bootstrap = config.beforeFirstModel === 'bootstrap' ? { records: config.bootstrapRecords, publish: publishBootstrap } : undefined;
     return {
-      operator: (input) => holdUntilFirstModel({ timeoutMs: config.waitTimeoutMs, maxHeld: config.waitRecords, bootstrap }, deps.registry)(input).pipe(labelling),
+      operator: (input) => holdUntilFirstModel({ timeoutMs: config.waitTimeoutMs, maxHeld: config.waitRecords, bootstrap }, deps.registry)(input).pipe(labelling, revisions),
     };
   },
 });
-
-function assignWith(published: PublishedModel, records: StreamRecord[]): void {
-  const dim = published.model.dim;
-  const matrix = new Float32Array(records.length * dim);
-  records.forEach((r, i) => {
-    const e = r.payload.embedding;
-    if (!e) throw new TemiError('TS_ERR_ASSIGN_NO_EMBEDDING', 'record has no embedding (put an embed stage before assign)', { where: r.key });
-    if (e.length !== dim) throw new TemiError('TS_ERR_ASSIGN_DIMENSION', `embedding has ${e.length} dimensions, model version ${published.version} expects ${dim}`, { where: r.key });
-    matrix.set(e, i * dim);
-  });
-  const { cluster, confidence } = published.model.assign(matrix, records.length);
-  records.forEach((r, i) => {
-    if (!Number.isFinite(confidence[i])) throw new TemiError('TS_ERR_ASSIGN_NON_FINITE', 'the model produced a non-finite confidence (NaN/Inf in the embedding?)', { where: r.key });
-    r.payload.assignment = { cluster: cluster[i], confidence: confidence[i], modelVersion: published.version };
-  });
-}
