@@ -1,4 +1,6 @@
 import type { StagePlugin } from '../runtime/contracts/plugin.ts';
+import type { ServiceFactory } from '../runtime/contracts/service-factory.ts';
+import { modelRegistryFactory } from '../clustering/registry/model-registry-factory.ts';
 import { deadLetterSinkPlugin } from '../stages/dead-letter/dead-letter-sink.plugin.ts';
 import { jsonlSinkPlugin } from '../stages/jsonl/jsonl-sink.plugin.ts';
 import { replaySourcePlugin } from '../stages/replay/replay-source.plugin.ts';
@@ -39,8 +41,14 @@ export function builtinPlugins(): StagePlugin[] {
   ] as StagePlugin[];
 }
 
+/** Services the built-in plugins share that only some pipelines need; each is created on first request. */
+export function builtinServiceFactories(): ServiceFactory<unknown, any>[] {
+  return [modelRegistryFactory] as ServiceFactory<unknown, any>[];
+}
+
 export function createRegistryWithBuiltins(): PluginRegistry {
   const registry = new PluginRegistry();
   for (const plugin of builtinPlugins()) registry.register(plugin, 'built-in');
+  for (const factory of builtinServiceFactories()) registry.provideService(factory, 'built-in');
   return registry;
 }

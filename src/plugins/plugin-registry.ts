@@ -1,4 +1,5 @@
 import type { PluginKind, StagePlugin } from '../runtime/contracts/plugin.ts';
+import type { ServiceFactory } from '../runtime/contracts/service-factory.ts';
 import { TemiError } from '../runtime/errors.ts';
 import { closestMatch } from '../runtime/schema/closest-match.ts';
 import { checkPluginContract } from './check-plugin-contract.ts';
@@ -9,9 +10,14 @@ interface Entry {
   readonly origin: string;
 }
 
-/** Every plugin a pipeline can `use`, built-in or loaded; names are unique across both. */
+/**
+ * Every plugin a pipeline can `use`, built-in or loaded; names are unique across both. Also the
+ * factories of services that the set's plugins share but only some pipelines need (the model
+ * registry): a run gets them and creates each on first request.
+ */
 export class PluginRegistry {
   private readonly entries = new Map<string, Entry>();
+  private readonly factories = new Map<symbol, { readonly factory: ServiceFactory<unknown, any>; readonly origin: string }>();
 
   register(plugin: unknown, origin: string): StagePlugin {
     const checked = checkPluginContract(plugin, origin);
@@ -25,6 +31,19 @@ export class PluginRegistry {
     }
     this.entries.set(checked.name, { plugin: checked, origin });
     return checked;
+  }
+
+  /** Adds the factory of a shared service; one per service across the set. */
+  provideService(factory: ServiceFactory<any, any>, origin: string): void {
+    const existing = this.factories.get(factory.service.id);
+    if (existing) {
+      throw new TemiError('TS_ERR_SERVICE_FACTORY_COLLISION', `the service "${factory.service.description}" from ${origin} already has a factory from ${existing.origin}; keep one of them`, { where: origin });
+    }
+    this.factories.set(factory.service.id, { factory, origin });
+  }
+
+  serviceFactories(): ServiceFactory<unknown, any>[] {
+    return [...this.factories.values()].map((e) => e.factory);
   }
 
   get(name: string): StagePlugin | undefined {

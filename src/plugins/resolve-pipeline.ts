@@ -80,6 +80,7 @@ export async function resolvePipeline(raw: unknown, options: { file: string; reg
       deadLetter,
       stateDir: resolve(baseDir, spec.state.dir ?? `./state/${spec.name || basename(file, '.json')}`),
       redactor,
+      serviceFactories: registry.serviceFactories(),
     },
   };
 }

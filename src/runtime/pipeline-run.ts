@@ -2,7 +2,7 @@ import { concatMap, from, lastValueFrom, tap, defaultIfEmpty, type Observable, t
 import type { InstanceOfKind, Lifecycle, PluginKind, SinkInstance, SourceInstance, StageInstance } from './contracts/plugin.ts';
 import type { StreamRecord } from './contracts/record.ts';
 import { services, type Logger } from './contracts/services.ts';
-import { ServiceContainer } from './container.ts';
+import { ServiceContainer, type ServiceOwner } from './container.ts';
 import { TemiError, isTemiError, reasonOf } from './errors.ts';
 import { InFlightLimiter } from './flow/in-flight-limiter.ts';
 import { batchRecords } from './operators/batch-records.ts';
@@ -14,10 +14,7 @@ import { FileStateStore } from './services/file-state-store.ts';
 import { createLogger } from './services/pino-logger.ts';
 import { PromMetrics } from './services/prom-metrics.ts';
 import { systemClock } from './services/system-clock.ts';
-import { tf } from '../tf/tf.ts';
 import { PipelineSnapshots } from './state/pipeline-snapshots.ts';
-import { clusteringServices } from './contracts/clustering-services.ts';
-import { PersistentModelRegistry } from '../clustering/registry/model-registry.ts';
 
 export interface RunSummary {
   readonly pipeline: string;
@@ -124,9 +121,7 @@ export class PipelineRun {
     const state = new FileStateStore(pipeline.stateDir);
     const records = new DefaultRecordFactory(this.limiter, systemClock);
     this.bindRuntimeServices(state, records);
-    const registry = new PersistentModelRegistry(state, systemClock, this.logger);
-    await registry.load();
-    this.container.bind(clusteringServices.modelRegistry, registry);
+    for (const factory of pipeline.serviceFactories) this.container.provide(factory);
     if (pipeline.spec.metrics.port !== undefined) {
       this.metricsPort = await this.metrics.serve(pipeline.spec.metrics.port, pipeline.spec.metrics.host);
       this.logger.info('metrics endpoint listening', { url: `http://${pipeline.spec.metrics.host}:${this.metricsPort}/metrics` });
@@ -208,14 +203,10 @@ export class PipelineRun {
     await snapshots.save(this.members(), this.source);
   }
 
-  /** Gauges that are read rather than counted: in-flight records, live tensors. */
+  /** The in-flight gauge is read rather than counted. (Plugins that use TensorFlow sample their own tensor gauge.) */
   private startSampling(): NodeJS.Timeout {
     const inFlight = this.metrics.gauge('temi_in_flight_records', 'Records between source and final ack');
-    const tensors = this.metrics.gauge('temi_tensors_alive', 'TensorFlow.js tensors alive in this process');
-    const sample = () => {
-      inFlight.set(this.limiter.inFlight);
-      tensors.set(tf.memory().numTensors);
-    };
+    const sample = () => inFlight.set(this.limiter.inFlight);
     sample();
     const timer = setInterval(sample, 1000);
     timer.unref();
@@ -252,7 +243,7 @@ export class PipelineRun {
   }
 
   private async create<K extends PluginKind>(stage: ResolvedStage): Promise<InstanceOfKind[K]> {
-    const deps = this.container.resolveDeps(stage.plugin.deps, stage.plugin.name, stage.path);
+    const deps = await this.container.resolveDeps(stage.plugin.deps, stage.plugin.name, stage.path);
     let instance: InstanceOfKind[K];
     try {
       instance = (await stage.plugin.create({ deps, config: stage.config, instanceName: stage.name })) as InstanceOfKind[K];
@@ -260,7 +251,8 @@ export class PipelineRun {
       throw startFailure(stage, error);
     }
     this.created.push({ stage, instance });
-    for (const [ref, value] of instance.provides ?? []) this.container.bind(ref, value);
+    const owner: ServiceOwner = { plugin: stage.plugin.name, instance: stage.name, where: stage.path };
+    for (const [ref, value] of instance.provides ?? []) this.container.bind(ref, value, owner);
     return instance;
   }
 

@@ -6,6 +6,7 @@ export type { ModelRegistry, PublishedModel, SerializedPublishedModel, Neighbour
 export { clusteringServices } from './clustering-services.ts';
 export type { Logger, LogFields, Metrics, Counter, Gauge, Histogram, Clock, DeadLetters, StateStore, FlowControl, RecordFactory, RecordFactoryInput, PipelineInfo, ServiceRef } from './services.ts';
 export { services, serviceRef } from './services.ts';
+export { serviceFactory, type ServiceFactory, type ServiceFactoryDefinition } from './service-factory.ts';
 export { definePlugin } from './plugin.ts';
 export { s, Schema, type Infer, type InferShape, type Annotations, type ValidationIssue, type JsonSchema } from '../schema/schema.ts';
 export { TemiError, isTemiError, reasonOf, errorCode } from '../errors.ts';

@@ -3,16 +3,22 @@
  * inversify container, so plugins never reach for globals and tests can bind real alternatives.
  */
 import type { DeadLetter, StreamRecord } from './record.ts';
+import type { ServiceFactoryDefinition } from './service-factory.ts';
 
 export interface ServiceRef<T> {
   readonly id: symbol;
   readonly description: string;
   /** Phantom field carrying the service type. */
   readonly __type?: T;
+  /**
+   * Creates the service on first request when neither the run, a plugin nor the plugin set
+   * provides it. Only a ref whose factory needs nothing above the ref's own layer can carry one.
+   */
+  readonly defaultFactory?: ServiceFactoryDefinition<T, any>;
 }
 
-export function serviceRef<T>(name: string): ServiceRef<T> {
-  return { id: Symbol.for(`temi-stream.service.${name}`), description: name };
+export function serviceRef<T>(name: string, options: { readonly defaultFactory?: ServiceFactoryDefinition<T, any> } = {}): ServiceRef<T> {
+  return { id: Symbol.for(`temi-stream.service.${name}`), description: name, ...(options.defaultFactory ? { defaultFactory: options.defaultFactory } : {}) };
 }
 
 export type LogFields = Record<string, unknown>;

@@ -1,4 +1,5 @@
 import type { StagePlugin } from '../contracts/plugin.ts';
+import type { ServiceFactory } from '../contracts/service-factory.ts';
 import type { SecretRedactor } from '../services/secret-redactor.ts';
 import type { PipelineSpec } from './pipeline-spec.ts';
 
@@ -27,4 +28,6 @@ export interface ResolvedPipeline {
   readonly deadLetter: ResolvedStage;
   readonly stateDir: string;
   readonly redactor: SecretRedactor;
+  /** Factories of services the plugin set shares, created only if a plugin of this pipeline asks. */
+  readonly serviceFactories: readonly ServiceFactory<unknown, any>[];
 }

@@ -3,6 +3,7 @@ import { TfEmbedder } from '../../embedding/tf-embedder.ts';
 import { definePlugin, type StreamRecord, services, TemiError } from '../../runtime/contracts/index.ts';
 import { perBatch, perRecord } from '../../runtime/operators/index.ts';
 import { selectBackend } from '../../tf/backends.ts';
+import { trackTensors } from '../../tf/tensor-gauge.ts';
 import { tf } from '../../tf/tf.ts';
 import { embedConfigSchema } from './embed-config.ts';
 
@@ -20,6 +21,7 @@ export const embedStagePlugin = definePlugin({
     const embedded = deps.metrics.counter('temi_embed_images_total', 'Images embedded', ['stage', 'backend']);
     let embedder: TfEmbedder | undefined;
     let backend = 'none';
+    let releaseTensors: (() => void) | undefined;
 
     const ready = (): TfEmbedder => {
       if (!embedder) throw new TemiError('TS_ERR_EMBED_NOT_STARTED', 'the embed stage received records before start() loaded its model');
@@ -44,6 +46,7 @@ export const embedStagePlugin = definePlugin({
         const selection = await selectBackend(config.backend, (line) => log.info(line));
         backend = selection.backend;
         log.info('embed backend chosen', { backend, skipped: selection.skipped });
+        releaseTensors = trackTensors(deps.metrics);
         const tensorsBefore = tf.memory().numTensors;
         embedder = await TfEmbedder.open(config.model, { baseDir: deps.pipeline.baseDir, l2normalize: config.l2normalize, where: 'with.model' });
         log.info('embed model loaded', { ...embedder.geometry, dim: embedder.dim, weightTensors: tf.memory().numTensors - tensorsBefore, batchSize: config.batchSize });
@@ -61,6 +64,7 @@ export const embedStagePlugin = definePlugin({
       stop() {
         embedder?.dispose();
         embedder = undefined;
+        releaseTensors?.();
       },
     };
   },

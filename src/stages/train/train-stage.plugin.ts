@@ -2,6 +2,7 @@ import { tap } from 'rxjs';
 import { TRAINER_NAMES, createTrainer } from '../../clustering/trainer-factory.ts';
 import { clusteringServices, definePlugin, services, s } from '../../runtime/contracts/index.ts';
 import { BACKEND_PREFERENCE, selectBackend } from '../../tf/backends.ts';
+import { trackTensors } from '../../tf/tensor-gauge.ts';
 import { WorkerTrainer } from '../../clustering/worker/worker-trainer.ts';
 import { PeriodicTrainer } from './periodic-trainer.ts';
 
@@ -57,16 +58,21 @@ export const trainStagePlugin = definePlugin({
       deps.metrics,
       deps.pipeline.stopping,
     );
+    let releaseTensors: (() => void) | undefined;
     return {
       async start() {
         const selection = await selectBackend(config.backend, (line) => logger.info(line));
         deps.metrics.gauge('temi_backend_info', 'TensorFlow.js backend in use (1 for the active one)', ['backend']).set(1, { backend: selection.backend });
+        releaseTensors = trackTensors(deps.metrics);
       },
       operator: tap(() => periodic.observe(1)),
       drain: () => periodic.drain(config.finalRound),
       snapshot: () => periodic.snapshot(),
       restore: (state) => periodic.restore(state),
-      stop: () => trainer.dispose(),
+      stop: () => {
+        releaseTensors?.();
+        return trainer.dispose();
+      },
     };
   },
 });
