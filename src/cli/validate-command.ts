@@ -13,6 +13,7 @@ Checks pipeline files without running them: JSON syntax, the pipeline shape, plu
 
 Options:
   --json   print [{ file, valid, issues: [{ code, path, message, expected, found }] }]
+           (at most 50 issues per file are listed; issueCount gives the total when more)
 Exit codes: 0 all valid, 2 at least one invalid.`;
 
 export interface FileVerdict {
@@ -46,12 +47,25 @@ export async function validateCommand(args: string[], io: CliIO): Promise<number
   const verdicts: FileVerdict[] = [];
   for (const file of positionals) verdicts.push(await validateFile(file, io.env));
   if (values.json) {
-    println(io.stdout, JSON.stringify(verdicts, null, 2));
+    println(io.stdout, JSON.stringify(verdicts.map(cappedVerdict), null, 2));
   } else {
     for (const v of verdicts) {
       if (v.valid) println(io.stdout, `${v.file}: valid (${v.summary})`);
-      else for (const issue of v.issues) println(io.stdout, `${v.file}: ${formatIssue(issue)}`);
+      else for (const line of issueLines(v)) println(io.stdout, `${v.file}: ${line}`);
     }
   }
   return verdicts.every((v) => v.valid) ? EXIT.ok : EXIT.invalid;
+}
+
+/** Issues listed per file: a file with a million duplicate ids must not print a million lines. */
+export const MAX_LISTED_ISSUES = 50;
+
+function issueLines(v: FileVerdict): string[] {
+  const lines = v.issues.slice(0, MAX_LISTED_ISSUES).map(formatIssue);
+  if (v.issues.length > MAX_LISTED_ISSUES) lines.push(`... and ${v.issues.length - MAX_LISTED_ISSUES} more issues (${v.issues.length} in all; the first ${MAX_LISTED_ISSUES} are listed)`);
+  return lines;
+}
+
+function cappedVerdict(v: FileVerdict): FileVerdict & { issueCount?: number } {
+  return v.issues.length > MAX_LISTED_ISSUES ? { ...v, issues: v.issues.slice(0, MAX_LISTED_ISSUES), issueCount: v.issues.length } : v;
 }

@@ -30,17 +30,18 @@ export async function loadPluginModule(specifier: string, baseDir: string, where
     throw new TemiError('TS_ERR_PLUGIN_NOT_FOUND', `cannot find plugin module "${specifier}" (${isPath ? 'paths are relative to the pipeline file' : 'is the package installed?'})`, { where, cause: error });
   }
   const file = fileURLToPath(url);
+  const named = file === specifier ? `"${specifier}"` : `"${specifier}" (${file})`;
   let mod: PluginModule;
   try {
     mod = await importGuarded(url, options.timeoutMs ?? PLUGIN_LOAD_TIMEOUT_MS);
   } catch (error) {
     if (error instanceof ExitDuringImport) {
-      throw new TemiError('TS_ERR_PLUGIN_LOAD', `plugin module "${specifier}" (${file}) called process.exit(${error.exitCode ?? ''}) while loading; a plugin must not end the process`, { where });
+      throw new TemiError('TS_ERR_PLUGIN_LOAD', `plugin module ${named} called process.exit(${error.exitCode ?? ''}) while loading; a plugin must not end the process`, { where });
     }
     if (error instanceof ImportTimeout) {
       throw new TemiError(
         'TS_ERR_PLUGIN_LOAD_TIMEOUT',
-        `plugin module "${specifier}" (${file}) did not finish loading within ${formatSeconds(error.timeoutMs)} (a top-level await that never settles?)`,
+        `plugin module ${named} did not finish loading within ${formatSeconds(error.timeoutMs)} (a top-level await that never settles?)`,
         { where },
       );
     }

@@ -292,7 +292,8 @@ export class ObjectSchema<S extends Shape> extends Schema<InferShape<S>> {
     const input = value as Record<string, unknown>;
     const known = Object.keys(this.shape);
     for (const key of Object.keys(input)) {
-      if (key in this.shape || this.extraKeys.includes(key)) continue;
+      // Own keys only: `in` would also accept "__proto__", "constructor" and the rest of Object.prototype.
+      if (Object.hasOwn(this.shape, key) || this.extraKeys.includes(key)) continue;
       const near = closestMatch(key, known);
       issues.push({
         code: 'TS_ERR_CONFIG_UNKNOWN_KEY',
@@ -367,6 +368,11 @@ class RecordSchema<T> extends Schema<Record<string, T>> {
     const before = issues.length;
     const out: Record<string, T> = {};
     for (const [k, v] of Object.entries(value)) {
+      if (k === '__proto__') {
+        // Assigning it would replace the prototype of the value handed to the plugin.
+        issues.push({ code: 'TS_ERR_CONFIG_UNKNOWN_KEY', path: memberPath(path, k), expected: 'any key but "__proto__"', found: '"__proto__"', message: 'key "__proto__" is not allowed' });
+        continue;
+      }
       const checked = this.values.checkAt(v, memberPath(path, k), issues);
       if (checked !== undefined) out[k] = checked;
     }
