@@ -18,7 +18,7 @@ import { PipelineSnapshots } from './state/pipeline-snapshots.ts';
 
 export interface RunSummary {
   readonly pipeline: string;
-  /** Records the source emitted. */
+  /** Records the source took in: those it emitted and those it dead-lettered itself (unreadable inputs). */
   readonly records: number;
   /** Records the sink wrote (and acked), revised labels not included. */
   readonly written: number;
@@ -103,7 +103,8 @@ export class PipelineRun {
     }
     const summary: RunSummary = {
       pipeline: this.pipeline.spec.name,
-      records: counts.emitted,
+      // Inputs the source could not read were taken in too, and went straight to dead letters.
+      records: counts.emitted + (this.deadLetters?.countFrom(this.pipeline.source.name) ?? 0),
       written: counts.written,
       revised: counts.revised,
       deadLettered: this.deadLetters?.count ?? 0,
@@ -226,14 +227,14 @@ export class PipelineRun {
     c.bind(services.flow, this.limiter);
     c.bind(services.records, records);
     const created = this.created;
-    const run = this;
+    const source = () => this.source;
     c.bind(services.pipeline, {
       name: this.pipeline.spec.name,
       baseDir: this.pipeline.baseDir,
       shutdown: this.shutdown.signal,
       stopping: this.stopping.signal,
       get expectedRecords() {
-        return run.source?.expectedCount;
+        return source()?.expectedCount;
       },
       // Read by sources once everything is created (at start/open), so every hook is known.
       get stateful() {

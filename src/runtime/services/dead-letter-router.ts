@@ -9,6 +9,7 @@ import type { SinkInstance } from '../contracts/plugin.ts';
  */
 export class DeadLetterRouter implements DeadLetters {
   private sent = 0;
+  private readonly sentBy = new Map<string, number>();
   private queue: Promise<void> = Promise.resolve();
 
   constructor(
@@ -26,11 +27,17 @@ export class DeadLetterRouter implements DeadLetters {
     return this.sent;
   }
 
+  /** Letters written for one instance (a source's unreadable inputs count as records it took in). */
+  countFrom(stage: string): number {
+    return this.sentBy.get(stage) ?? 0;
+  }
+
   send(letter: Omit<DeadLetter, 'at'>): Promise<void> {
     const full: DeadLetter = { ...letter, at: this.clock.now() };
     const written = this.queue.then(async () => {
       await this.sink.write([letterAsRecord(full)]);
       this.sent++;
+      this.sentBy.set(letter.stage, (this.sentBy.get(letter.stage) ?? 0) + 1);
       this.counter.inc({ stage: letter.stage, code: letter.code });
       this.logger.warn('record dead-lettered', { stage: letter.stage, code: letter.code, key: letter.record.key, reason: letter.reason });
       letter.record.ack.ack();

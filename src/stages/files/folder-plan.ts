@@ -71,10 +71,11 @@ async function* readInOrder(files: readonly ImageFile[], firstPosition: number, 
   }
 }
 
-/** Never rejects: a file that vanished or is not readable becomes a dead letter, not a failed run. */
+/** Never rejects: a file that vanished, is not readable or is no file at all becomes a dead letter, not a failed run. */
 async function readOne(file: ImageFile, position: number): Promise<ReadResult> {
+  if (file.problem) return { file, position, error: file.problem };
   try {
-    const buffer = await readFile(file.absolutePath);
+    const buffer = await readFile(file.readPath);
     return { file, position, bytes: new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength) };
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code ?? (cause as Error).message;
