@@ -1,5 +1,5 @@
-import type { Dirent } from 'node:fs';
-import { readdir, stat, type Stats } from 'node:fs/promises';
+import type { Dirent, Stats } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { TemiError } from '../../runtime/contracts/index.ts';
 
