@@ -1,4 +1,4 @@
-import { tap } from 'rxjs';
+import { Observable } from 'rxjs';
 import { TRAINER_NAMES, createTrainer } from '../../clustering/trainer-factory.ts';
 import { clusteringServices, definePlugin, services, s } from '../../runtime/contracts/index.ts';
 import { BACKEND_PREFERENCE, selectBackend } from '../../tf/backends.ts';
@@ -65,8 +65,30 @@ export const trainStagePlugin = definePlugin({
         deps.metrics.gauge('temi_backend_info', 'TensorFlow.js backend in use (1 for the active one)', ['backend']).set(1, { backend: selection.backend });
         releaseTensors = trackTensors(deps.metrics);
       },
-      operator: tap(() => periodic.observe(1)),
-      drain: () => periodic.drain(config.finalRound),
+      // The final round runs when the input completes and before this stage's output does, so
+      // the stages after it (assign's final revision pass) see the final model before the end.
+      operator: (input) =>
+        new Observable((subscriber) =>
+          input.subscribe({
+            next(record) {
+              try {
+                periodic.observe(1);
+              } catch (error) {
+                subscriber.error(error);
+                return;
+              }
+              subscriber.next(record);
+            },
+            error: (e) => subscriber.error(e),
+            complete() {
+              periodic.drain(config.finalRound).then(
+                () => subscriber.complete(),
+                (e: unknown) => subscriber.error(e),
+              );
+            },
+          }),
+        ),
+      drain: () => periodic.drain(false),
       snapshot: () => periodic.snapshot(),
       restore: (state) => periodic.restore(state),
       stop: () => {
