@@ -120,6 +120,7 @@ export class PipelineRun {
   private async prepareServices(): Promise<PipelineSnapshots> {
     const { pipeline } = this;
     const state = new FileStateStore(pipeline.stateDir);
+    await state.prepare();
     const records = new DefaultRecordFactory(this.limiter, systemClock);
     this.bindRuntimeServices(state, records);
     for (const factory of pipeline.serviceFactories) this.container.provide(factory);
