@@ -1,26 +1,56 @@
 /**
  * `npm run demo`: the main job on the embedded default, no broker needed. Streams Debian's
- * Fashion-MNIST test split when it is installed; otherwise renders a small labelled shapes
- * dataset and streams that. Either way: decode -> pixels embed -> index -> TEMI -> assign ->
- * evaluate -> jsonl, with progress and final metrics on stderr and labels in out/.
+ * Fashion-MNIST test split, installing it with apt when it is missing and this is root;
+ * otherwise (or with DEMO_DATA=shapes / --data shapes) renders a small labelled shapes dataset
+ * and streams that. Either way: decode -> pixels embed -> index -> train -> assign -> evaluate
+ * -> jsonl, with progress on stderr, then the scores, the wall time and an HTML report.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
 import { main } from '../src/cli/main.ts';
-import { renderShapes } from './datasets/render-shapes.ts';
+import { DEMO_USAGE, ensureFashionMnist, requestedData, type DemoData } from './demo/choose-dataset.ts';
+import { demoSummary } from './demo/demo-summary.ts';
+import { ensureShapes } from './demo/ensure-shapes.ts';
+import { scoreLabelsFile } from './demo/score-labels.ts';
 
-const FASHION = '/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz';
+const PIPELINES: Record<DemoData, string> = { 'fashion-mnist': 'pipelines/fashion-mnist.json', shapes: 'pipelines/shapes.json' };
 
-let pipeline = 'pipelines/fashion-mnist.json';
-if (!existsSync(FASHION)) {
-  pipeline = 'pipelines/shapes.json';
-  if (!existsSync('.cache/shapes')) {
-    console.error('Fashion-MNIST is not installed (npm run setup:datasets); rendering the shapes dataset into .cache/shapes');
-    await renderShapes('.cache/shapes', 500);
-  }
+const choice = requestedData(process.argv.slice(2), process.env);
+if (!choice) {
+  console.error(DEMO_USAGE);
+  process.exit(2);
 }
+let data: DemoData = choice === 'shapes' ? 'shapes' : 'fashion-mnist';
+if (data === 'fashion-mnist' && !ensureFashionMnist()) {
+  if (choice === 'fashion-mnist') {
+    console.error('demo: Fashion-MNIST was asked for (--data fashion-mnist) and is not installed; see above for how to install it.');
+    process.exit(1);
+  }
+  console.error('demo: falling back to the rendered shapes dataset (npm run demo -- --data shapes does this directly)');
+  data = 'shapes';
+}
+
+const pipeline = PIPELINES[data];
+const spec = JSON.parse(readFileSync(pipeline, 'utf8')) as { state: { dir: string }; sink: { with: { path: string } }; source: { with: { folder?: string } } };
+const here = dirname(resolve(pipeline));
+const stateDir = resolve(here, spec.state.dir);
+const labelsPath = resolve(here, spec.sink.with.path);
+if (data === 'shapes') await ensureShapes(resolve(here, spec.source.with.folder!));
+
 // The demo is a fresh run each time: a kept state directory would restore the last model and
 // index (as a service restart should) and make runs incomparable.
-const stateDir = pipeline === 'pipelines/fashion-mnist.json' ? 'state/fashion-mnist' : 'state/shapes';
 rmSync(stateDir, { recursive: true, force: true });
-console.error(`running ${pipeline} (fresh state in ${stateDir})`);
-process.exitCode = await main(['run', pipeline]);
+console.error(`demo: running ${pipeline} (fresh state in ${relative('.', stateDir)})`);
+const exitCode = await main(['run', pipeline]);
+
+const finalFile = resolve(stateDir, 'evaluation-final.json');
+const evaluation = existsSync(finalFile) ? (JSON.parse(readFileSync(finalFile, 'utf8')) as Record<string, unknown>) : undefined;
+let reportPath: string | undefined;
+if (exitCode === 0) {
+  const out = resolve(stateDir, 'report.html');
+  if ((await main(['report', stateDir, '--pipeline', pipeline, '--out', out])) === 0) reportPath = out;
+}
+const labels = existsSync(labelsPath) ? await scoreLabelsFile(labelsPath) : undefined;
+const seconds = performance.now() / 1000; // since the process started
+console.error(`\n${demoSummary({ data, seconds, exitCode, evaluation, labels, reportPath, labelsPath: relative('.', labelsPath) })}`);
+process.exitCode = exitCode;
