@@ -3,12 +3,14 @@ import type { ClusterModel, SerializedClusterModel } from './contracts.ts';
 import { deserializeKMeansModel } from './kmeans/index.ts';
 import { LinearClusterModel } from './scan/index.ts';
 import { deserializeTemiModel } from './temi/index.ts';
+import { deserializePrototypeModel } from './window/index.ts';
 
 const DECODERS: Record<string, (s: SerializedClusterModel) => ClusterModel> = {
   temi: deserializeTemiModel,
   kmeans: deserializeKMeansModel,
   scan: (s) => LinearClusterModel.deserialize(s),
   tsp: (s) => LinearClusterModel.deserialize(s),
+  prototypes: deserializePrototypeModel,
 };
 
 /** Rebuilds a servable model from its serialized form, whichever trainer produced it. */

@@ -1,0 +1,4 @@
+export { knnAgreement } from './knn-agreement.ts';
+export { PrototypeModel, deserializePrototypeModel } from './prototype-model.ts';
+export { clusterWindow, prototypesFor, WINDOW_DEFAULTS, type WindowClustering, type WindowClusteringOptions } from './window-clustering.ts';
+export { chooseRoundModel, windowKMeans, type RoundCandidate, type RoundChoice, type RoundChoiceOptions } from './round-choice.ts';

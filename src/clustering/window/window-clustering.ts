@@ -1,0 +1,97 @@
+import type { TrainingSet } from '../contracts.ts';
+import { fitKMeans } from '../kmeans/fit-kmeans.ts';
+import { normaliseRows } from '../kmeans/kmeans-model.ts';
+import { SeededRandom } from '../../numeric/seeded-random.ts';
+import { balancedKMeans } from './balanced-kmeans.ts';
+import { knnAgreement } from './knn-agreement.ts';
+import { PrototypeModel } from './prototype-model.ts';
+import { refineByNeighbours } from './refine-labels.ts';
+import { leadingRows, spectralEmbedding } from './spectral-embedding.ts';
+
+export interface WindowClusteringOptions {
+  readonly clusters: number;
+  readonly seed: number;
+  /** Graph neighbours per row (10: the purest part of the mined table). */
+  readonly graphK?: number;
+  /** Spectral dimensions tried; the kNN agreement picks one. */
+  readonly dims?: readonly number[];
+  /** Subspace iterations of the eigen-solver. */
+  readonly iterations?: number;
+  /** Prototypes per cluster in the served model. */
+  readonly perCluster?: number;
+  /** Self-labelling refinement: keep confident labels, relabel the rest from their neighbours, prototypes from the confident part. */
+  readonly refine?: boolean;
+  /** Neighbours the agreement score counts. */
+  readonly agreementK?: number;
+}
+
+export interface WindowClustering {
+  readonly labels: Int32Array;
+  readonly confidence: Float32Array;
+  /** Which spectral dimension won, and every tried one's kNN agreement. */
+  readonly dims: number;
+  readonly scores: Readonly<Record<string, number>>;
+  readonly model: PrototypeModel;
+}
+
+export const WINDOW_DEFAULTS = { graphK: 10, dims: [10, 20], iterations: 120, perCluster: 16, refine: false, agreementK: 10 } as const;
+const BALANCE_TEMPERATURE = 0.05;
+const CONFIDENT_SHARE = 0.5;
+
+/**
+ * Clusters a round's window from its kNN graph instead of from the pixels alone: a spectral
+ * embedding of the mined neighbour table, balanced spherical k-means on it (one candidate per
+ * embedding size, the kNN agreement keeps the best), then a prototype model that serves those
+ * labels to new records. Measured on Fashion-MNIST's train split (10k): plain k-means on unit
+ * rows 0.53 ACC, this 0.60-0.62 (docs/BENCHMARKS.md).
+ */
+export function clusterWindow(data: TrainingSet, options: WindowClusteringOptions): WindowClustering {
+  const o = { ...WINDOW_DEFAULTS, ...options };
+  const { count, clusters } = { count: data.count, clusters: o.clusters };
+  const scores: Record<string, number> = {};
+  let best: { labels: Int32Array; confidence: Float32Array; dims: number; score: number } | undefined;
+  const spectrum = spectralEmbedding(data.neighbours, count, { graphK: o.graphK, dims: Math.max(...o.dims), iterations: o.iterations }, new SeededRandom(o.seed));
+  for (const dims of o.dims) {
+    const embedded = leadingRows(spectrum, count, dims);
+    const width = embedded.length / count;
+    const { labels, confidence } = balancedKMeans(embedded, count, width, clusters, { temperature: BALANCE_TEMPERATURE, iterations: 30, nInit: 3, seed: o.seed });
+    const score = knnAgreement(labels, data.neighbours, o.agreementK, clusters);
+    scores[`spectral-${dims}`] = score;
+    if (!best || score > best.score) best = { labels, confidence, dims, score };
+  }
+  const winner = best!;
+  let { labels } = winner;
+  let keep: Uint8Array | undefined;
+  if (o.refine) {
+    ({ labels, keep } = refineByNeighbours(labels, winner.confidence, data.neighbours, clusters, { keepShare: CONFIDENT_SHARE, k: o.agreementK }));
+    scores.refined = knnAgreement(labels, data.neighbours, o.agreementK, clusters);
+  }
+  const model = prototypesFor(data, labels, clusters, o.perCluster, o.seed, keep);
+  return { labels, confidence: winner.confidence, dims: winner.dims, scores, model };
+}
+
+/** k-means inside each cluster (unit rows); the centres carry the cluster's id. Rows outside `keep` are left out when it is given. */
+export function prototypesFor(data: TrainingSet, labels: Int32Array, clusters: number, perCluster: number, seed: number, keep?: Uint8Array): PrototypeModel {
+  const { dim } = data;
+  const unit = Float32Array.from(data.embeddings);
+  normaliseRows(unit, data.count, dim);
+  const parts: Float32Array[] = [];
+  const owners: number[] = [];
+  for (let c = 0; c < clusters; c++) {
+    const members: number[] = [];
+    for (let i = 0; i < data.count; i++) if (labels[i] === c && (!keep || keep[i])) members.push(i);
+    if (members.length === 0) continue;
+    const rows = new Float32Array(members.length * dim);
+    members.forEach((i, r) => rows.set(unit.subarray(i * dim, (i + 1) * dim), r * dim));
+    const centres = members.length <= perCluster ? rows : fitKMeans(rows, members.length, dim, perCluster, { nInit: 1, maxIter: 8, seed: seed + c }).centres;
+    parts.push(centres);
+    for (let p = 0; p < centres.length / dim; p++) owners.push(c);
+  }
+  const prototypes = new Float32Array(owners.length * dim);
+  let offset = 0;
+  for (const part of parts) {
+    prototypes.set(part, offset);
+    offset += part.length;
+  }
+  return new PrototypeModel(clusters, dim, prototypes, Int32Array.from(owners), BALANCE_TEMPERATURE);
+}
