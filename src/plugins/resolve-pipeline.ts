@@ -5,11 +5,12 @@ import { TemiError, isTemiError } from '../runtime/errors.ts';
 import type { ValidationIssue } from '../runtime/schema/schema.ts';
 import { SecretRedactor } from '../runtime/services/secret-redactor.ts';
 import { substituteEnv } from '../runtime/pipeline/env-substitution.ts';
-import { parseJsonFile } from '../runtime/pipeline/parse-json.ts';
+import { parsePipelineJson } from '../runtime/pipeline/parse-json.ts';
 import { pipelineSchema, stageRefSchema, type StageRef } from '../runtime/pipeline/pipeline-spec.ts';
 import type { ResolvedPipeline, ResolvedStage } from '../runtime/pipeline/resolved-pipeline.ts';
 import type { PluginRegistry } from './plugin-registry.ts';
 import { loadPluginModule } from './load-plugin-module.ts';
+import { checkStageOrder } from './check-stage-order.ts';
 
 export type { ResolvedPipeline, ResolvedStage } from '../runtime/pipeline/resolved-pipeline.ts';
 
@@ -31,14 +32,16 @@ export async function resolvePipelineFile(file: string, registry: PluginRegistry
   } catch (error) {
     throw new TemiError('TS_ERR_PIPELINE_READ', `cannot read pipeline file: ${(error as Error).message}`, { where: file, cause: error });
   }
-  return resolvePipeline(parseJsonFile(text, file), { file: absolute, registry, env });
+  const parsed = parsePipelineJson(text, file);
+  return resolvePipeline(parsed.value, { file: absolute, registry, env, issues: parsed.issues });
 }
 
-export async function resolvePipeline(raw: unknown, options: { file: string; registry: PluginRegistry; env?: NodeJS.ProcessEnv }): Promise<ResolveResult> {
+/** `issues`: found before resolution (duplicate keys while parsing), reported with the rest. */
+export async function resolvePipeline(raw: unknown, options: { file: string; registry: PluginRegistry; env?: NodeJS.ProcessEnv; issues?: readonly ValidationIssue[] }): Promise<ResolveResult> {
   const { file, registry } = options;
   const baseDir = dirname(file);
   const redactor = new SecretRedactor();
-  const issues: ValidationIssue[] = [];
+  const issues: ValidationIssue[] = [...(options.issues ?? [])];
   const substituted = substituteEnv(raw, options.env ?? process.env, redactor, issues);
   const { value: spec } = pipelineSchema.validate(substituted, '$', issues);
   // Keep going on a partly invalid file: plugin names and their configs are checked wherever the
@@ -66,6 +69,7 @@ export async function resolvePipeline(raw: unknown, options: { file: string; reg
   const stages = Array.isArray(input.stages) ? input.stages.map((ref, i) => use(ref, `$.stages[${i}]`, 'stage')) : [];
   const sink = use(input.sink, '$.sink', 'sink');
   const deadLetter = use(input.deadLetter ?? DEFAULT_DEAD_LETTER, '$.deadLetter', 'sink');
+  issues.push(...checkStageOrder({ deadLetter, source, stages, sink, maxInFlight: spec?.runtime.maxInFlight }, registry));
   if (!spec || issues.length || !source || !sink || !deadLetter || stages.some((s) => !s)) return { ok: false, issues: sortedByPath(issues) };
 
   return {

@@ -1,6 +1,7 @@
 /** The public contract third-party plugins depend on. Nothing here imports an implementation. */
 export type * from './record.ts';
 export type * from './plugin.ts';
+export type * from './pipeline-flow.ts';
 export type * from './cluster-model.ts';
 export type { ModelRegistry, PublishedModel, SerializedPublishedModel, NeighbourIndex } from './clustering-services.ts';
 export { clusteringServices } from './clustering-services.ts';

@@ -7,6 +7,7 @@ import type { Observable, OperatorFunction } from 'rxjs';
 import type { Schema } from '../schema/schema.ts';
 import type { StreamRecord } from './record.ts';
 import type { FlowControl, ServiceRef } from './services.ts';
+import type { PipelineCheck, PluginNeeds, PluginProvides } from './pipeline-flow.ts';
 
 export type PluginKind = 'source' | 'stage' | 'sink';
 
@@ -85,6 +86,12 @@ export interface StagePlugin<K extends PluginKind = PluginKind, C = any, D exten
   readonly configSchema: Schema<C>;
   readonly deps: D;
   create(context: PluginContext<D, C>): InstanceOfKind[K] | Promise<InstanceOfKind[K]>;
+  /** Payload fields it reads from earlier uses (checked by `validate`, see pipeline-flow.ts). */
+  readonly needs?: PluginNeeds;
+  /** Payload fields and services it gives later uses. */
+  readonly provides?: PluginProvides;
+  /** Rules across uses (e.g. train's k below the index's capacity), run by `validate`. */
+  readonly checkPipeline?: PipelineCheck<C>;
 }
 
 /** Identity function that gives plugin authors full type inference on config and deps. */

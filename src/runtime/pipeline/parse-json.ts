@@ -42,13 +42,6 @@ export function parsePipelineJson(text: string, file: string): ParsedJson {
   return { value, issues };
 }
 
-/** Kept for callers that only want the value: duplicate keys are then an error, not an issue. */
-export function parseJsonFile(text: string, file: string): unknown {
-  const { value, issues } = parsePipelineJson(text, file);
-  if (issues.length > 0) throw new TemiError(issues[0].code, issues[0].message, { where: issues[0].path });
-  return value;
-}
-
 function locate(text: string, offset: number, file: string): string {
   const { line, column } = position(text, offset);
   return `${file}:${line}:${column}`;

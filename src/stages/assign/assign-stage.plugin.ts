@@ -5,6 +5,7 @@ import { fitBootstrapModel } from './bootstrap-kmeans.ts';
 import { holdUntilFirstModel } from './hold-until-first-model.ts';
 import { withRevisions } from './label-revisions.ts';
 import { RevisionPacer } from './revision-pacer.ts';
+import { checkAssignPipeline } from './assign-pipeline-check.ts';
 
 const UNASSIGNED = { cluster: null, confidence: 0, modelVersion: null } as const;
 
@@ -41,6 +42,9 @@ export const assignStagePlugin = definePlugin({
       },
     ),
   }),
+  needs: { payload: ['embedding'] },
+  provides: { payload: ['assignment'] },
+  checkPipeline: checkAssignPipeline,
   deps: {
     registry: clusteringServices.modelRegistry,
     deadLetters: services.deadLetters,

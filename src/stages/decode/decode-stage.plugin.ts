@@ -38,6 +38,8 @@ export const decodeStagePlugin = definePlugin({
   description:
     'Decodes payload.bytes (JPEG/PNG/WebP, via sharp) or takes payload.rawPixels (IDX rows), resizes, converts to grayscale or RGB and normalises per model preset into payload.pixels (Float32). Empty, damaged, unrecognised and over-sized images go to dead letters (TS_ERR_DECODE_*).',
   configSchema: decodeConfigSchema,
+  needs: { payload: ['bytes', 'rawPixels'] },
+  provides: { payload: ['pixels'] },
   deps: { deadLetters: services.deadLetters, metrics: services.metrics, logger: services.logger },
   create({ config, deps, instanceName }) {
     const spec = resolveDecodeSpec(config);

@@ -13,6 +13,8 @@ export const embedStagePlugin = definePlugin({
   description:
     'Runs a TensorFlow.js image model (LayersModel, GraphModel, SavedModel on native TensorFlow, or the built-in MobileNetV2) on batches of decoded images and sets payload.embedding; records without usable pixels are dead-lettered.',
   configSchema: embedConfigSchema,
+  needs: { payload: ['pixels'] },
+  provides: { payload: ['embedding'] },
   deps: { logger: services.logger, metrics: services.metrics, pipeline: services.pipeline, deadLetters: services.deadLetters },
   create({ config, deps, instanceName }) {
     const log = deps.logger.child({ stage: instanceName });

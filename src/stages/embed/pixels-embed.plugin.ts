@@ -21,6 +21,8 @@ export const pixelsEmbedStagePlugin = definePlugin({
   kind: 'stage',
   description: 'Embeds decoded images without a model: flattened pixels, optionally reduced by a seeded random projection or by PCA fitted on a warm-up sample. For small grayscale datasets such as Fashion-MNIST.',
   configSchema: pixelsEmbedConfigSchema,
+  needs: { payload: ['pixels'] },
+  provides: { payload: ['embedding'] },
   deps: { logger: services.logger, deadLetters: services.deadLetters, flow: services.flow },
   create({ config, deps, instanceName }) {
     const log = deps.logger.child({ stage: instanceName });

@@ -51,6 +51,7 @@ export const filesSourcePlugin = definePlugin({
   description:
     'Reads a finite set of images: a folder of JPEG/PNG/WebP files (payload.bytes, key = relative path, optional labels from folder names), or an MNIST-family IDX/IDX.gz pair (payload.rawPixels, key = <file>#<row>, labels in metadata.label). Completes when every record is emitted.',
   configSchema: filesConfigSchema,
+  provides: { payload: ['bytes', 'rawPixels'] },
   deps: { pipeline: services.pipeline, records: services.records, deadLetters: services.deadLetters, logger: services.logger },
   create({ config, deps, instanceName }) {
     const closing = new CloseSignal();

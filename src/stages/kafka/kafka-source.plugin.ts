@@ -28,6 +28,7 @@ export const kafkaSourcePlugin = definePlugin({
   description:
     'Consumes images from Kafka topics in a consumer group: raw JPEG/PNG/WebP values keyed by image id, or JSON envelopes. Pauses the consumer when the in-flight bound is reached, commits only acknowledged offsets (at-least-once), dead-letters empty or malformed messages.',
   configSchema: kafkaSourceConfigSchema,
+  provides: { payload: ['bytes'] },
   deps: { pipeline: services.pipeline, records: services.records, deadLetters: services.deadLetters, logger: services.logger, metrics: services.metrics },
   create({ config, deps, instanceName }) {
     const logger = deps.logger.child({ stage: instanceName });

@@ -13,6 +13,7 @@ export const replaySourcePlugin = definePlugin({
     path: s.string({ minLength: 1, description: 'JSON-lines file, relative to the pipeline file.' }),
     ratePerSecond: s.optional(s.number({ exclusiveMin: 0, description: 'Emit at most this many records per second (latency measurements); unpaced when absent.' })),
   }),
+  provides: { payload: ['bytes'] },
   deps: { pipeline: services.pipeline, records: services.records, deadLetters: services.deadLetters },
   create({ config, deps, instanceName }) {
     const file = resolve(deps.pipeline.baseDir, config.path);

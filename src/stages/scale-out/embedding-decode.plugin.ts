@@ -15,6 +15,8 @@ export const embeddingDecodeStagePlugin = definePlugin({
   configSchema: s.object({
     dim: s.optional(s.integer({ min: 1, description: 'Expected dimension; records of another size are dead-lettered (any size when absent).' })),
   }),
+  needs: { payload: ['bytes'] },
+  provides: { payload: ['embedding'] },
   deps: { deadLetters: services.deadLetters },
   create({ config, deps, instanceName }) {
     return {

@@ -23,6 +23,7 @@ export const embeddingsPublishStagePlugin = definePlugin({
     batchSize: s.integer({ min: 1, default: 256, description: 'Embeddings per produce request.' }),
     maxWaitMs: s.integer({ min: 0, default: 20, description: 'Longest a partial batch waits before it is sent.' }),
   }),
+  provides: {},
   deps: { pipeline: services.pipeline, logger: services.logger, deadLetters: services.deadLetters, metrics: services.metrics },
   create({ config, deps, instanceName }) {
     const logger = deps.logger.child({ stage: instanceName });

@@ -24,6 +24,7 @@ export const modelFollowStagePlugin = definePlugin({
       description: 'At start, wait this long at most for the versions already in the topic, so records are assigned with the newest model from the first batch on.',
     }),
   }),
+  provides: {},
   deps: { pipeline: services.pipeline, logger: services.logger, registry: clusteringServices.modelRegistry, metrics: services.metrics },
   create({ config, deps, instanceName }) {
     const logger = deps.logger.child({ stage: instanceName });

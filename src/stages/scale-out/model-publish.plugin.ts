@@ -21,6 +21,7 @@ export const modelPublishStagePlugin = definePlugin({
     ...modelsTopicShape,
     resumeTimeoutMs: s.integer({ min: 0, default: 30_000, description: 'At start, how long to read the versions already in the topic (0: do not read them).' }),
   }),
+  provides: {},
   deps: { pipeline: services.pipeline, logger: services.logger, registry: clusteringServices.modelRegistry, metrics: services.metrics },
   create({ config, deps, instanceName }) {
     const logger = deps.logger.child({ stage: instanceName });

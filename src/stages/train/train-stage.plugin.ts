@@ -5,6 +5,7 @@ import { BACKEND_PREFERENCE, selectBackend } from '../../tf/backends.ts';
 import { trackTensors } from '../../tf/tensor-gauge.ts';
 import { WorkerTrainer } from '../../clustering/worker/worker-trainer.ts';
 import { PeriodicTrainer } from './periodic-trainer.ts';
+import { checkTrainPipeline } from './train-pipeline-check.ts';
 
 export const trainStagePlugin = definePlugin({
   name: 'train',
@@ -40,6 +41,8 @@ export const trainStagePlugin = definePlugin({
     finalRound: s.boolean({ default: true, description: 'When a finite source ends, train once more on records that arrived since the last round (skipped when stopped by a signal).' }),
     options: s.record(s.any(), { default: {}, description: "Trainer-specific options, e.g. temi's beta or kmeans' decayFactor." }),
   }),
+  provides: {},
+  checkPipeline: checkTrainPipeline,
   deps: { pipeline: services.pipeline, index: clusteringServices.vectorIndex, registry: clusteringServices.modelRegistry, clock: services.clock, logger: services.logger, metrics: services.metrics },
   async create({ config, deps, instanceName }) {
     const settings = { clusters: config.clusters, seed: config.seed, batchSize: config.batchSize, learningRate: config.learningRate, heads: config.heads, options: config.options };

@@ -18,6 +18,8 @@ export const indexStagePlugin = definePlugin({
     batchSize: s.integer({ min: 1, default: 256, description: 'Vectors per add call.' }),
     maxWaitMs: s.integer({ min: 0, default: 50 }),
   }),
+  needs: { payload: ['embedding'] },
+  provides: { services: [clusteringServices.vectorIndex] },
   deps: { deadLetters: services.deadLetters, state: services.state, metrics: services.metrics },
   create({ config, deps, instanceName }) {
     const index = new LazyVectorIndex(
