@@ -1,4 +1,5 @@
 import { EXIT, println, processIO, type CliIO } from './io.ts';
+import { labelsCommand } from './labels-command.ts';
 import { pluginsCommand } from './plugins-command.ts';
 import { reportCommand } from './report-command.ts';
 import { runCommand } from './run-command.ts';
@@ -11,6 +12,7 @@ const commands: Record<string, (args: string[], io: CliIO) => Promise<number>> =
   plugins: pluginsCommand,
   schema: schemaCommand,
   report: reportCommand,
+  labels: labelsCommand,
 };
 
 export const mainHelp = `temi-stream: continuous clustering of image streams
@@ -23,6 +25,7 @@ Commands:
   plugins [name]               list plugins, or document one plugin's options
   schema [--out file]          write the pipeline JSON Schema (pipelines/pipeline.schema.json)
   report <state-dir>           write an HTML report of a run (clusters, metrics, confusion)
+  labels <labels.jsonl>        count a labels file; --latest prints the latest label per record
 
 Run \`temi-stream <command> --help\` for a command's options.
 Exit codes: 0 ok, 1 runtime failure, 2 invalid pipeline or usage.`;

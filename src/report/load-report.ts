@@ -2,6 +2,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { readLatestLabels } from './latest-labels.ts';
 import { FASHION_MNIST_CLASS_NAMES } from '../datasets/index.ts';
 import { TemiError } from '../runtime/errors.ts';
 import type { MetricPoint, ReportData } from './report-data.ts';
@@ -32,7 +33,8 @@ export async function loadReport(inputs: ReportInputs): Promise<ReportData> {
   if (labelsFile) {
     if (!existsSync(labelsFile)) throw new TemiError('TS_ERR_REPORT_NO_LABELS', `labels file ${labelsFile} does not exist`, { where: labelsFile });
     const acc = new LabelsAccumulator(inputs.samplesPerCluster ?? 12);
-    for await (const line of readLines(labelsFile)) acc.add(line);
+    // Revised labels are appended as lines of their own: the report shows each record's latest.
+    for await (const { line } of readLatestLabels<LabelLine>(labelsFile)) acc.add(line);
     const anyFile = (await firstOriginFile(labelsFile)) ?? '';
     labels = acc.summary(/fashion/i.test(anyFile) ? FASHION_MNIST_CLASS_NAMES : []);
     thumbnails = await renderThumbnails(labels.clusters.flatMap((c) => c.samples));
@@ -57,8 +59,10 @@ async function readHistory(file: string): Promise<MetricPoint[]> {
   if (!existsSync(file)) return [];
   const points: MetricPoint[] = [];
   for await (const line of readLines(file)) {
-    const p = line as unknown as MetricPoint;
-    if (typeof p.records === 'number') points.push(p);
+    const p = line as unknown as MetricPoint & { cumulative?: Record<string, number>; rolling?: Record<string, number> };
+    if (typeof p.records !== 'number') continue;
+    // Lines written before revisions existed scored the labels as emitted, at the top level.
+    points.push(p.firstEmitted || p.delivered ? p : { records: p.records, at: p.at, firstEmitted: { cumulative: p.cumulative, rolling: p.rolling } });
   }
   return points;
 }

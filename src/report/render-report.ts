@@ -1,4 +1,4 @@
-import type { Confusion, MetricPoint, ReportData } from './report-data.ts';
+import type { Confusion, MetricPoint, ReportData, ScorePair } from './report-data.ts';
 import { barChart, escapeXml, lineChart, type Series } from './svg-charts.ts';
 
 /** Section ids, stable so tests and links can find them. */
@@ -28,13 +28,19 @@ function section(id: string, title: string, content: string): string {
 }
 
 function summary(data: ReportData): string {
-  const final = data.final as { records?: number; modelVersion?: number; cumulative?: Record<string, number>; finalModel?: Record<string, number> } | undefined;
+  const final = data.final as
+    | { records?: number; revised?: number; modelVersion?: number; cumulative?: Record<string, number>; firstEmitted?: ScorePair; delivered?: ScorePair; finalModel?: Record<string, number> }
+    | undefined;
   const rows: [string, string][] = [['state dir', data.stateDir]];
   if (data.labelsFile) rows.push(['labels file', data.labelsFile]);
-  if (data.labels) rows.push(['labelled records', `${data.labels.records} (${data.labels.unassigned} unassigned)`], ['clusters used', String(data.labels.clusters.length)]);
-  if (final?.records != null) rows.push(['records evaluated', String(final.records)]);
+  if (data.labels) {
+    rows.push(['labelled records', `${data.labels.records} (${data.labels.unassigned} unassigned, ${data.labels.revised} hold a revised label)`], ['clusters used', String(data.labels.clusters.length)]);
+  }
+  if (final?.records != null) rows.push(['records evaluated', `${final.records}${final.revised != null ? ` (${final.revised} revisions)` : ''}`]);
   if (final?.modelVersion != null) rows.push(['model version', String(final.modelVersion)]);
-  if (final?.cumulative) rows.push(['cumulative', formatMetrics(final.cumulative)]);
+  const firstEmitted = final?.firstEmitted?.cumulative ?? final?.cumulative;
+  if (firstEmitted) rows.push(['first emitted (cumulative)', formatMetrics(firstEmitted)]);
+  if (final?.delivered?.cumulative) rows.push(['delivered (cumulative)', formatMetrics(final.delivered.cumulative)]);
   if (final?.finalModel) rows.push(['final model', formatMetrics(final.finalModel)]);
   return section('summary', 'Summary', `<dl>${rows.map(([k, v]) => `<dt>${escapeXml(k)}</dt><dd>${escapeXml(v)}</dd>`).join('')}</dl>`);
 }
@@ -62,17 +68,28 @@ function clusterSizes(data: ReportData): string {
   return section('cluster-sizes', 'Cluster sizes', barChart(data.labels.clusters.map((c) => ({ label: String(c.cluster), value: c.size })), { id: 'cluster-sizes-chart' }));
 }
 
+/** The two kinds of labels a run is scored on: delivered solid, first emitted dashed. */
+const LABEL_KINDS = [
+  { key: 'delivered', name: 'delivered', dashed: false },
+  { key: 'firstEmitted', name: 'first', dashed: true },
+] as const;
+
 function metrics(history: readonly MetricPoint[]): string {
-  const withLabels = history.filter((p) => p.cumulative && typeof p.cumulative.acc === 'number');
+  const scored = (p: MetricPoint) => typeof p.firstEmitted?.cumulative?.acc === 'number' || typeof p.delivered?.cumulative?.acc === 'number';
+  const withLabels = history.filter(scored);
   if (withLabels.length === 0) return section('metrics', 'Metrics over time', '<p class="note">No labelled evaluations recorded (evaluation.jsonl).</p>');
-  const series = (kind: 'cumulative' | 'rolling', dashed: boolean): Series[] => METRICS.map((m) => ({
-    name: `${m.name} ${kind}`,
-    colour: m.colour,
-    dashed,
-    points: withLabels.filter((p) => typeof p[kind]?.[m.key] === 'number').map((p) => [p.records, p[kind]?.[m.key] as number] as const),
-  }));
+  const series = (scope: keyof ScorePair): Series[] =>
+    LABEL_KINDS.flatMap((kind) =>
+      METRICS.map((m) => ({
+        name: `${m.name} ${kind.name}`,
+        colour: m.colour,
+        dashed: kind.dashed,
+        points: withLabels.filter((p) => typeof p[kind.key]?.[scope]?.[m.key] === 'number').map((p) => [p.records, p[kind.key]![scope]![m.key]] as const),
+      })),
+    );
+  const note = '<p class="note">Solid: delivered labels (the latest label per record, revisions included). Dashed: labels as first emitted.</p>';
   return section('metrics', 'Metrics over time',
-    `<h3>Cumulative</h3>${lineChart(series('cumulative', false), { id: 'metrics-cumulative', yMax: 1 })}<h3>Rolling window</h3>${lineChart(series('rolling', true), { id: 'metrics-rolling', yMax: 1 })}`);
+    `${note}<h3>Cumulative</h3>${lineChart(series('cumulative'), { id: 'metrics-cumulative', yMax: 1 })}<h3>Rolling window</h3>${lineChart(series('rolling'), { id: 'metrics-rolling', yMax: 1 })}`);
 }
 
 function confusion(data: ReportData): string {

@@ -1,10 +1,19 @@
 /** What a report shows, gathered from a state dir and a labels file; pure data, no HTML. */
 
+/** ACC/NMI/ARI/AMI over every labelled record so far and over the evaluate stage's rolling window. */
+export interface ScorePair {
+  readonly cumulative?: Readonly<Record<string, number>>;
+  readonly rolling?: Readonly<Record<string, number>>;
+}
+
+/** One line of evaluation.jsonl. */
 export interface MetricPoint {
   readonly records: number;
   readonly at: number;
-  readonly cumulative?: Readonly<Record<string, number>>;
-  readonly rolling?: Readonly<Record<string, number>>;
+  /** The first label each record got. */
+  readonly firstEmitted?: ScorePair;
+  /** The latest label per record, revisions included. */
+  readonly delivered?: ScorePair;
 }
 
 export interface ClusterSample {
@@ -32,6 +41,8 @@ export interface Confusion {
 
 export interface LabelsSummary {
   readonly records: number;
+  /** Records whose latest label is a revision. */
+  readonly revised: number;
   readonly unassigned: number;
   readonly clusters: readonly ClusterSummary[];
   readonly confusion?: Confusion;

@@ -9,17 +9,20 @@ export interface LabelLine {
   readonly cluster?: number | null;
   readonly confidence?: number;
   readonly label?: number;
+  readonly modelVersion?: number | null;
+  readonly revision?: boolean;
   readonly origin?: { readonly file?: string; readonly position?: number };
 }
 
 /**
- * Folds label lines into cluster sizes, the most confident samples per cluster and the
+ * Folds label lines (one per record: the latest, see readLatestLabels) into cluster sizes, the most confident samples per cluster and the
  * clusters x classes confusion; one pass, memory bounded by clusters x samples, so a 1M-line
  * file is fine.
  */
 export class LabelsAccumulator {
   private records = 0;
   private unassigned = 0;
+  private revised = 0;
   private readonly sizes = new Map<number, number>();
   private readonly samples = new Map<number, ClusterSample[]>();
   private readonly counts = new Map<number, Map<number, number>>();
@@ -29,6 +32,7 @@ export class LabelsAccumulator {
 
   add(line: LabelLine): void {
     this.records++;
+    if (line.revision === true) this.revised++;
     const cluster = line.cluster;
     if (typeof cluster !== 'number' || !Number.isInteger(cluster)) {
       this.unassigned++;
@@ -58,7 +62,7 @@ export class LabelsAccumulator {
     const classNames = new Map<number, string>();
     knownClassNames.forEach((name, i) => classNames.set(i, name));
     for (const [label, name] of this.folderClassNames) if (!classNames.has(label)) classNames.set(label, name);
-    return { records: this.records, unassigned: this.unassigned, clusters, confusion: this.confusion(clusters.map((c) => c.cluster)), classNames };
+    return { records: this.records, revised: this.revised, unassigned: this.unassigned, clusters, confusion: this.confusion(clusters.map((c) => c.cluster)), classNames };
   }
 
   private keepIfConfident(cluster: number, sample: ClusterSample): void {

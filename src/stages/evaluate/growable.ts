@@ -12,6 +12,12 @@ export class GrowableInt32 {
     this.data[this.size++] = v;
   }
 
+  /** Overwrites an existing entry. */
+  set(index: number, v: number): void {
+    if (index < 0 || index >= this.size) throw new RangeError(`index ${index} outside 0..${this.size - 1}`);
+    this.data[index] = v;
+  }
+
   get length(): number {
     return this.size;
   }
