@@ -1,7 +1,7 @@
 import { concatMap, from, lastValueFrom, tap, defaultIfEmpty, type Observable, type OperatorFunction } from 'rxjs';
 import type { InstanceOfKind, Lifecycle, PluginKind, SinkInstance, SourceInstance, StageInstance } from './contracts/plugin.ts';
 import type { StreamRecord } from './contracts/record.ts';
-import { services, type Logger } from './contracts/services.ts';
+import { services, type Logger, type ProgressCounter } from './contracts/services.ts';
 import { ServiceContainer, type ServiceOwner } from './container.ts';
 import { TemiError, isTemiError, reasonOf } from './errors.ts';
 import { InFlightLimiter } from './flow/in-flight-limiter.ts';
@@ -54,6 +54,8 @@ export class PipelineRun {
   readonly logger: Logger;
   readonly metrics = new PromMetrics({ defaultMetrics: true });
   readonly limiter: InFlightLimiter;
+  private readonly progress: ProgressReporter;
+  private readonly ingested: ProgressCounter;
   private readonly container = new ServiceContainer();
   private readonly shutdown = new AbortController();
   private readonly stopping = new AbortController();
@@ -65,6 +67,9 @@ export class PipelineRun {
 
   constructor(readonly pipeline: ResolvedPipeline, private readonly options: PipelineRunOptions = {}) {
     const runtime = pipeline.spec.runtime;
+    this.progress = new ProgressReporter(ProgressReporter.modeFor(runtime.progress, options.progressStream), options.progressStream);
+    // Registered before any plugin's entries, so the line starts with what the source let in.
+    this.ingested = this.progress.counter('ingested');
     this.logger = createLogger(runtime.logLevel, pipeline.redactor, options.logStream).child({ pipeline: pipeline.spec.name });
     this.limiter = new InFlightLimiter(runtime.maxInFlight);
   }
@@ -148,15 +153,15 @@ export class PipelineRun {
   /** Streams every record from the source through the stages into the sink, with progress, sampling and periodic snapshots alongside. */
   private async stream(source: SourceInstance, stages: StageInstance[], sink: SinkInstance, snapshots: PipelineSnapshots, counts: { emitted: number; written: number; revised: number }): Promise<void> {
     const { pipeline } = this;
-    const progress = new ProgressReporter(source.expectedCount, ProgressReporter.modeFor(pipeline.spec.runtime.progress, this.options.progressStream), this.options.progressStream);
-    progress.start();
+    const { progress } = this;
+    progress.start(source.expectedCount);
     const sampler = this.startSampling();
     const periodic = setInterval(() => {
       void snapshots.save(this.members(), this.source).catch((e) => this.logger.error('periodic snapshot failed', { reason: reasonOf(e) }));
     }, pipeline.spec.state.snapshotIntervalMs);
     periodic.unref();
     try {
-      await lastValueFrom(this.assembleStream(source, stages, sink, counts, (written) => progress.add(written)));
+      await lastValueFrom(this.assembleStream(source, stages, sink, counts, (written, revised) => progress.add(written, revised)));
     } finally {
       clearInterval(periodic);
       clearInterval(sampler);
@@ -165,10 +170,15 @@ export class PipelineRun {
   }
 
   /** source -> each stage (counted in and out) -> sink batches, acknowledged once written. */
-  private assembleStream(source: SourceInstance, stages: StageInstance[], sink: SinkInstance, counts: { emitted: number; written: number; revised: number }, onWritten: (n: number) => void): Observable<unknown> {
+  private assembleStream(source: SourceInstance, stages: StageInstance[], sink: SinkInstance, counts: { emitted: number; written: number; revised: number }, onWritten: (n: number, revised: number) => void): Observable<unknown> {
     const latency = this.metrics.histogram('temi_record_latency_seconds', 'Time from ingestion to the durable sink write', [], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]);
     const batchSizes = this.metrics.histogram('temi_sink_batch_size', 'Records per sink write', [], [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]);
-    let staged = source.open(this.limiter).pipe(tap(() => counts.emitted++));
+    let staged = source.open(this.limiter).pipe(
+      tap(() => {
+        counts.emitted++;
+        this.ingested.add();
+      }),
+    );
     this.pipeline.stages.forEach((stage, i) => {
       staged = staged.pipe(this.instrumented(stage.name, stages[i].operator));
     });
@@ -184,7 +194,7 @@ export class PipelineRun {
       batchSizes.observe(batch.length);
       counts.written += batch.length - revisions;
       counts.revised += revisions;
-      onWritten(batch.length - revisions);
+      onWritten(batch.length - revisions, revisions);
     };
     return staged.pipe(
       batchRecords<StreamRecord>(sink.batching ?? DEFAULT_SINK_BATCHING),
@@ -227,6 +237,7 @@ export class PipelineRun {
     c.bind(services.state, state);
     c.bind(services.flow, this.limiter);
     c.bind(services.records, records);
+    c.bind(services.progress, this.progress);
     const created = this.created;
     const source = () => this.source;
     c.bind(services.pipeline, {

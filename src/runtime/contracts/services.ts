@@ -117,6 +117,25 @@ export interface PipelineInfo {
   readonly stateful: boolean;
 }
 
+export interface ProgressCounter {
+  add(n?: number): void;
+}
+export interface ProgressStatus {
+  /** undefined hides the status. */
+  set(text: string | undefined): void;
+}
+
+/**
+ * The progress line's entries besides what the sink wrote: a stage registers its own in create()
+ * (so they appear in pipeline order) and reports into them as it goes, e.g. the index "indexed",
+ * the trainer "train: round 2 step 140/300", assign "labelled". Registering a name twice returns
+ * the same entry. Cheap enough to call per batch; drawing is the runtime's business.
+ */
+export interface Progress {
+  counter(name: string): ProgressCounter;
+  status(name: string): ProgressStatus;
+}
+
 export const services = {
   logger: serviceRef<Logger>('logger'),
   metrics: serviceRef<Metrics>('metrics'),
@@ -126,4 +145,5 @@ export const services = {
   flow: serviceRef<FlowControl>('flow'),
   records: serviceRef<RecordFactory>('records'),
   pipeline: serviceRef<PipelineInfo>('pipeline'),
+  progress: serviceRef<Progress>('progress'),
 } as const;

@@ -1,15 +1,24 @@
+import type { Progress, ProgressCounter, ProgressStatus } from '../contracts/services.ts';
+
+type Entry = { kind: 'counter'; name: string; value: number } | { kind: 'status'; name: string; text: string | undefined };
+
 /**
- * Progress for finite sources: a redrawn bar with rate and ETA on a terminal, plain periodic lines
- * otherwise (CI logs, pipes), so nobody stares at a silent process.
+ * Progress for finite and endless sources: a line redrawn in place on a terminal, plain periodic
+ * lines otherwise (CI logs, pipes), so nobody stares at a silent process. Besides the records
+ * the sink wrote (and revised) it shows what stages report through the `progress` service, in
+ * the order they registered (pipeline order): records indexed, the training round's step,
+ * records labelled.
  */
-export class ProgressReporter {
-  private done = 0;
-  private readonly started = Date.now();
+export class ProgressReporter implements Progress {
+  private written = 0;
+  private revised = 0;
+  private total: number | undefined;
+  private readonly entries = new Map<string, Entry>();
+  private started = Date.now();
   private lastDraw = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly total: number | undefined,
     private readonly mode: 'bar' | 'lines' | 'off',
     private readonly out: NodeJS.WriteStream | NodeJS.WritableStream = process.stderr,
     private readonly intervalMs = mode === 'bar' ? 200 : 5000,
@@ -20,14 +29,37 @@ export class ProgressReporter {
     return (stream as NodeJS.WriteStream).isTTY ? 'bar' : 'lines';
   }
 
-  start(): void {
+  counter(name: string): ProgressCounter {
+    const entry = this.entry(name, () => ({ kind: 'counter', name, value: 0 }));
+    return {
+      add: (n = 1) => {
+        if (entry.kind === 'counter') entry.value += n;
+      },
+    };
+  }
+
+  status(name: string): ProgressStatus {
+    const entry = this.entry(name, () => ({ kind: 'status', name, text: undefined }));
+    return {
+      set: (text) => {
+        if (entry.kind === 'status') entry.text = text;
+      },
+    };
+  }
+
+  /** Starts the clock and the redraws; `total` is what a finite source said it will emit. */
+  start(total?: number): void {
+    this.total = total;
+    this.started = Date.now();
     if (this.mode === 'off') return;
     this.timer = setInterval(() => this.draw(false), this.intervalMs);
     this.timer.unref();
   }
 
-  add(n = 1): void {
-    this.done += n;
+  /** Records the sink wrote: `n` first labels and `revisions` revised ones. */
+  add(n = 1, revisions = 0): void {
+    this.written += n;
+    this.revised += revisions;
   }
 
   finish(): void {
@@ -37,25 +69,38 @@ export class ProgressReporter {
 
   line(): string {
     const seconds = (Date.now() - this.started) / 1000;
-    const rate = seconds > 0 ? this.done / seconds : 0;
-    const parts = [`${this.done}${this.total ? `/${this.total}` : ''} records`, `${rate.toFixed(1)}/s`];
-    if (this.total && rate > 0) {
-      const pct = Math.min(100, (100 * this.done) / this.total);
-      parts.unshift(`${pct.toFixed(1)}%`);
-      parts.push(`ETA ${formatDuration(Math.max(0, (this.total - this.done) / rate))}`);
+    const rate = seconds > 0 ? this.written / seconds : 0;
+    const parts: string[] = [];
+    for (const entry of this.entries.values()) {
+      if (entry.kind === 'counter') parts.push(`${entry.name} ${entry.value}`);
+      else if (entry.text !== undefined) parts.push(`${entry.name}: ${entry.text}`);
     }
+    const pct = this.total ? ` (${Math.min(100, (100 * this.written) / this.total).toFixed(1)}%)` : '';
+    parts.push(`written ${this.written}${this.total ? `/${this.total}` : ''}${pct}`);
+    if (this.revised > 0) parts.push(`revised ${this.revised}`);
+    parts.push(`${rate.toFixed(1)}/s`);
+    if (this.total && rate > 0 && this.written < this.total) parts.push(`ETA ${formatDuration((this.total - this.written) / rate)}`);
     parts.push(`elapsed ${formatDuration(seconds)}`);
     return parts.join('  ');
+  }
+
+  private entry(name: string, create: () => Entry): Entry {
+    let entry = this.entries.get(name);
+    if (!entry) {
+      entry = create();
+      this.entries.set(name, entry);
+    }
+    return entry;
   }
 
   private draw(final: boolean): void {
     if (!final && Date.now() - this.lastDraw < this.intervalMs / 2) return;
     this.lastDraw = Date.now();
     if (this.mode === 'bar') {
-      const width = 30;
-      const filled = this.total ? Math.round((width * Math.min(this.done, this.total)) / this.total) : 0;
-      const bar = this.total ? `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ` : '';
-      this.out.write(`\r${bar}${this.line()}\x1b[K${final ? '\n' : ''}`);
+      // A line wider than the terminal wraps, and \r then redraws only its last row.
+      const columns = (this.out as NodeJS.WriteStream).columns;
+      const text = columns ? this.line().slice(0, columns - 1) : this.line();
+      this.out.write(`\r${text}\x1b[K${final ? '\n' : ''}`);
     } else {
       this.out.write(`progress: ${this.line()}\n`);
     }
