@@ -75,6 +75,7 @@ describe('kafka source -> decode -> pixels-embed -> kafka-labels', () => {
     expect(byKey.get('broken-envelope')!.headers.reason).toContain(`${t.input}/0@11`);
     expect(byKey.get('broken-envelope')!.value.toString()).toBe('{"id": "x", "image": ');
     expect(byKey.get('not-an-image')!.headers.stage).toBe('decode');
+    expect(byKey.get('not-an-image')!.headers.reason).toContain(`${t.input}/0@12`);
     expect(byKey.get('not-an-image')!.value.toString()).toBe('these bytes are no image at all');
     expect(summary.deadLettered).toBe(3);
     expect(await groupLag(kafka, t.groupId, t.input)).toBe(0);

@@ -37,6 +37,16 @@ export function messageAddress(m: Pick<KafkaMessageView, 'topic' | 'partition' |
   return `${m.topic}/${m.partition}@${m.offset}`;
 }
 
+/**
+ * A dead letter's reason naming the message as topic/partition@offset, as docs/KAFKA.md promises,
+ * also when a later stage (decode) named the record only by its key.
+ */
+export function reasonNamingMessage(reason: string, origin: { readonly topic?: string; readonly partition?: number; readonly offset?: string }): string {
+  if (origin.topic === undefined || origin.partition === undefined || origin.offset === undefined) return reason;
+  const address = messageAddress({ topic: origin.topic, partition: origin.partition, offset: origin.offset });
+  return reason.includes(address) ? reason : `${address}: ${reason}`;
+}
+
 export function messageHeaders(m: KafkaMessageView): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(m.headers ?? {})) {

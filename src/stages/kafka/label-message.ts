@@ -1,9 +1,12 @@
 /**
  * What the kafka sink writes for a record, as a pure function: key = the image id the record
  * arrived with, value = JSON {id, cluster, confidence, modelVersion, ts, label?}. `cluster`,
- * `confidence` and `modelVersion` are null when no model has assigned the record yet.
+ * `confidence` and `modelVersion` are null when no model has assigned the record yet. A revised
+ * label has the same key and adds {revision: true, previousCluster, previousModelVersion}, so a
+ * compacted labels topic keeps each image's latest label.
  */
 import { type StreamRecord } from '../../runtime/contracts/index.ts';
+import { reasonNamingMessage } from './image-message.ts';
 
 export interface LabelValue {
   readonly id: string;
@@ -13,6 +16,10 @@ export interface LabelValue {
   /** When the label was written, ms since the epoch. */
   readonly ts: number;
   readonly label?: number;
+  /** Present on a revised label (a newer model changed the cluster): what the previous message for this key said. */
+  readonly revision?: true;
+  readonly previousCluster?: number | null;
+  readonly previousModelVersion?: number | null;
 }
 
 export function labelValue(record: StreamRecord, now: number): LabelValue {
@@ -24,6 +31,7 @@ export function labelValue(record: StreamRecord, now: number): LabelValue {
     modelVersion: a?.modelVersion ?? null,
     ts: now,
     ...(record.metadata.label !== undefined ? { label: record.metadata.label } : {}),
+    ...(a?.revision ? { revision: true as const, previousCluster: a.revision.previousCluster, previousModelVersion: a.revision.previousModelVersion } : {}),
   };
 }
 
@@ -37,7 +45,7 @@ export function deadLetterHeaders(record: StreamRecord, letter: { stage: string;
   const headers: Record<string, string> = {
     stage: letter.stage,
     code: letter.code,
-    reason: letter.reason,
+    reason: reasonNamingMessage(letter.reason, origin),
     'dead-lettered-at': String(letter.at),
     'record-id': record.id.toString(),
     'origin-source': origin.source,
