@@ -71,7 +71,7 @@ export const assignStagePlugin = definePlugin({
     const logger = deps.logger.child({ stage: instanceName });
     const publishBootstrap = async (held: readonly StreamRecord[]): Promise<boolean> => {
       if (deps.registry.current()) return false;
-      const fit = fitBootstrapModel(held, config.bootstrapClusters, config.seed);
+      const fit = await fitBootstrapModel(held, config.bootstrapClusters, config.seed);
       if (!fit) {
         logger.warn('bootstrap k-means skipped: fewer usable embeddings than clusters', { held: held.length, clusters: config.bootstrapClusters });
         return false;

@@ -1,32 +1,47 @@
 import type { ClusterModel } from '../../clustering/contracts.ts';
 import { fitKMeans } from '../../clustering/kmeans/fit-kmeans.ts';
 import { KMeansModel } from '../../clustering/kmeans/kmeans-model.ts';
+import { chooseRoundModel } from '../../clustering/window/round-choice.ts';
 import { type StreamRecord } from '../../runtime/contracts/index.ts';
+import { buildNeighbourTable } from '../../vector-index/neighbour-table.ts';
 
 export interface BootstrapFit {
   readonly model: ClusterModel;
-  /** Mean squared distance of a row to its centre. */
+  /** Mean squared distance of a row to its centre (k-means), or the winner's kNN agreement. */
   readonly meanInertia: number;
   readonly rows: number;
+  /** Which candidate won and every candidate's score, when the window candidates ran. */
+  readonly winner?: string;
+  readonly scores?: Readonly<Record<string, number>>;
 }
 
 /** Restarts of the bootstrap fit: it runs once, on the record path, so fewer than the baseline's 10. */
 const BOOTSTRAP_RESTARTS = 3;
+/** Neighbours mined for the bootstrap's own graph (the window clustering uses the first 10). */
+const BOOTSTRAP_K = 10;
 
 /**
- * A k-means model over the embeddings of the records held before the first trained model, so
- * they (and what follows until training publishes) get a cluster instead of none. Rows without
- * an embedding of the first row's dimension are left out (assign dead-letters them later);
- * undefined when fewer usable rows than clusters remain. Confidence = softmax of negative squared
- * distances at the mean squared distance, as the streaming k-means trainer serves it.
+ * The first model, over the embeddings of the records held before any trained model, so they
+ * (and what follows until training publishes) get a cluster instead of none. With `window`
+ * (default), the records' exact kNN graph is mined and the same label-free choice a training
+ * round makes picks between k-means on unit rows and the window clustering (spectral, balanced,
+ * served by prototypes); without it, plain k-means on the raw embeddings. Rows without an
+ * embedding of the first row's dimension are left out (assign dead-letters them later);
+ * undefined when fewer usable rows than clusters remain.
  */
-export function fitBootstrapModel(records: readonly StreamRecord[], clusters: number, seed: number): BootstrapFit | undefined {
+export async function fitBootstrapModel(records: readonly StreamRecord[], clusters: number, seed: number, window = true): Promise<BootstrapFit | undefined> {
   const dim = records.find((r) => r.payload.embedding)?.payload.embedding?.length;
   if (!dim) return undefined;
   const usable = records.map((r) => r.payload.embedding).filter((e): e is Float32Array => e !== undefined && e.length === dim && e.every(Number.isFinite));
   if (usable.length < clusters) return undefined;
   const rows = new Float32Array(usable.length * dim);
   usable.forEach((e, i) => rows.set(e, i * dim));
+  if (window && usable.length > BOOTSTRAP_K * 2 && usable.length > clusters * 2) {
+    const neighbours = await buildNeighbourTable(rows, usable.length, dim, BOOTSTRAP_K, { exact: true });
+    const choice = chooseRoundModel({ count: usable.length, dim, embeddings: rows, neighbours }, [], { clusters, seed, kmeans: true, window: true, refine: false });
+    for (const loser of choice.losers) loser.model.dispose();
+    return { model: choice.winner.model, meanInertia: choice.scores[choice.winner.name], rows: usable.length, winner: choice.winner.name, scores: choice.scores };
+  }
   const fit = fitKMeans(rows, usable.length, dim, clusters, { nInit: BOOTSTRAP_RESTARTS, seed });
   const meanInertia = fit.inertia / usable.length;
   return { model: new KMeansModel(clusters, dim, fit.centres, 'euclidean', Math.max(meanInertia, Number.MIN_VALUE)), meanInertia, rows: usable.length };

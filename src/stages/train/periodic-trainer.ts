@@ -1,13 +1,38 @@
 import { alignClusters } from '../../clustering/align-clusters.ts';
 import { TRAINER_LOST, type ClusterModel, type ClusterTrainer } from '../../clustering/contracts.ts';
-import { type ModelRegistry, type NeighbourIndex, type Clock, type Logger, type Metrics, errorCode, reasonOf } from '../../runtime/contracts/index.ts';
+import { chooseRoundModel, type RoundCandidate } from '../../clustering/window/round-choice.ts';
+import { prototypesFor } from '../../clustering/window/window-clustering.ts';
+import { type ModelRegistry, type NeighbourIndex, type Clock, type Logger, type Metrics, type TrainingSet, errorCode, reasonOf } from '../../runtime/contracts/index.ts';
+import { NoveltyMonitor, type NoveltySettings } from './novelty-monitor.ts';
 import { roundDue, type ScheduleSettings, type ScheduleState } from './training-schedule.ts';
+
+export interface ChoiceSettings {
+  readonly clusters: number;
+  readonly seed: number;
+  /** k-means on the window's unit rows as a candidate. */
+  readonly kmeans: boolean;
+  /** The window clustering (spectral + balanced k-means, served by prototypes) as a candidate. */
+  readonly window: boolean;
+  /** Self-labelling refinement of the window clustering. */
+  readonly refine: boolean;
+}
 
 export interface RoundSettings extends ScheduleSettings {
   readonly epochs: number;
   readonly minSteps?: number;
   readonly k: number;
   readonly maxRows?: number;
+  /** The label-free choice each round makes before publishing; absent, every round publishes the trainer's model. */
+  readonly choice?: ChoiceSettings;
+  /** Brings a round forward while arriving records fit no cluster; absent, off. */
+  readonly novelty?: NoveltySettings;
+}
+
+interface RoundOutcome {
+  /** Undefined when the model in service won and stays. */
+  readonly model: ClusterModel | undefined;
+  readonly winner: string;
+  readonly scores?: Readonly<Record<string, number>>;
 }
 
 /**
@@ -21,6 +46,7 @@ export class PeriodicTrainer {
   private failedRounds = 0;
   /** Set when the trainer can never train again; every later record and the drain rethrow it. */
   private lost: Error | undefined;
+  private readonly novelty: NoveltyMonitor | undefined;
 
   constructor(
     private readonly trainer: ClusterTrainer,
@@ -32,7 +58,9 @@ export class PeriodicTrainer {
     private readonly metrics: Metrics,
     /** Aborts a running round (rolled back, previous model stays) and skips the final one. */
     private readonly stopping?: AbortSignal,
-  ) {}
+  ) {
+    this.novelty = settings.novelty ? new NoveltyMonitor(settings.novelty) : undefined;
+  }
 
   get rounds(): number {
     return this.state.rounds;
@@ -42,10 +70,17 @@ export class PeriodicTrainer {
     return this.failedRounds;
   }
 
-  observe(records: number): void {
+  /** Counts arriving records; with an embedding, also measures how well it fits the clusters (drift). */
+  observe(records: number, embedding?: Float32Array): void {
     if (this.lost) throw this.lost;
     this.state = { ...this.state, seen: this.state.seen + records };
+    if (embedding) this.novelty?.observe(embedding);
     this.maybeStart();
+  }
+
+  /** Share of recent records that fit no cluster (0 with drift detection off or before the first round). */
+  get unfamiliarShare(): number {
+    return this.novelty?.unfamiliarShare ?? 0;
   }
 
   /** Waits for a running round; with `final`, also trains on what arrived since the last one. */
@@ -70,8 +105,12 @@ export class PeriodicTrainer {
   }
 
   private maybeStart(): void {
-    if (this.running || this.stopping?.aborted || !roundDue(this.settings, this.state, this.clock.now())) return;
+    const drifting = this.novelty?.surging ?? false;
+    if (this.running || this.stopping?.aborted || !roundDue({ ...this.settings, driftRecords: this.settings.novelty?.records }, this.state, this.clock.now(), drifting)) return;
     if (this.index.size <= this.settings.k) return;
+    if (drifting && this.state.seen - this.state.seenAtLastRound < this.settings.everyRecords) {
+      this.logger.info('records fit no cluster: round brought forward', { unfamiliarShare: this.novelty!.unfamiliarShare, fresh: this.state.seen - this.state.seenAtLastRound });
+    }
     this.running = this.round().finally(() => {
       this.running = undefined;
     });
@@ -85,14 +124,21 @@ export class PeriodicTrainer {
     try {
       const data = await this.index.trainingSet(this.settings.k, { maxRows: this.settings.maxRows });
       const result = await this.trainer.trainRound(data, { epochs: this.settings.epochs, minSteps: this.settings.minSteps, signal: this.stopping });
-      const model = this.stableIds(result.model, data.embeddings, data.count);
-      const published = await this.registry.publish(model, { loss: result.meanLoss, trainedOn: data.count });
+      const outcome = this.choose(data, result.model);
       this.state = { seen: this.state.seen, seenAtLastRound: seenAtStart, rounds: this.state.rounds + 1, lastRoundAtMs: this.clock.now() };
+      this.metrics.histogram('temi_training_round_seconds', 'Duration of training rounds', [], [1, 5, 15, 30, 60, 120, 300, 600, 1800]).observe((this.clock.now() - startedAt) / 1000);
+      const trained = { rows: data.count, epochs: result.epochs, loss: result.meanLoss, samplesPerSecond: Math.round(result.samples / Math.max(result.seconds, 1e-9)), winner: outcome.winner, scores: outcome.scores };
+      if (!outcome.model) {
+        roundsCounter.inc({ outcome: 'kept' });
+        this.logger.info('training round done; the model in service scored best and stays', trained);
+        return;
+      }
+      const model = this.stableIds(outcome.model, data.embeddings, data.count);
+      const published = await this.registry.publish(model, { loss: result.meanLoss, trainedOn: data.count });
       roundsCounter.inc({ outcome: 'published' });
       this.metrics.gauge('temi_training_last_loss', 'Mean loss of the last published round').set(result.meanLoss);
       this.metrics.gauge('temi_model_version', 'Version of the model in service').set(published.version);
-      this.metrics.histogram('temi_training_round_seconds', 'Duration of training rounds', [], [1, 5, 15, 30, 60, 120, 300, 600, 1800]).observe((this.clock.now() - startedAt) / 1000);
-      this.logger.info('training round done', { version: published.version, rows: data.count, epochs: result.epochs, loss: result.meanLoss, samplesPerSecond: Math.round(result.samples / Math.max(result.seconds, 1e-9)) });
+      this.logger.info('training round done', { version: published.version, ...trained });
     } catch (error) {
       this.failedRounds++;
       if (errorCode(error) === TRAINER_LOST) {
@@ -108,6 +154,33 @@ export class PeriodicTrainer {
     } finally {
       this.registry.roundEnded();
     }
+  }
+
+  /**
+   * The label-free choice between the trainer's new model, the model in service, and k-means and
+   * the window clustering on the same window (round-choice.ts); re-arms the drift monitor on the
+   * window's prototypes. Losers are disposed, except the model in service, which the registry owns.
+   */
+  private choose(data: TrainingSet, trained: ClusterModel): RoundOutcome {
+    const choice = this.settings.choice;
+    if (!choice) {
+      if (this.novelty) this.novelty.arm(prototypesFor(data, trained.assign(data.embeddings, data.count).cluster, trained.numClusters, 8, 0), data);
+      return { model: trained, winner: this.trainer.name };
+    }
+    const serving = this.registry.current();
+    const given: RoundCandidate[] = [];
+    if (serving && serving.model.dim === data.dim && serving.model.numClusters === trained.numClusters) given.push({ name: `in service (v${serving.version})`, model: serving.model });
+    given.push({ name: `${this.trainer.name} (new)`, model: trained });
+    const result = chooseRoundModel(data, given, { clusters: trained.numClusters, seed: choice.seed, kmeans: choice.kmeans, window: choice.window, refine: choice.refine });
+    for (const loser of result.losers) if (loser.model !== serving?.model) loser.model.dispose();
+    if (this.novelty) {
+      const winnerLabels = () => result.winner.model.assign(data.embeddings, data.count).cluster;
+      this.novelty.arm(result.prototypes ?? prototypesFor(data, winnerLabels(), trained.numClusters, 8, choice.seed), data);
+    }
+    const scores = Object.fromEntries(Object.entries(result.scores).map(([name, value]) => [name, Number(value.toFixed(4))]));
+    this.logger.info('round candidates scored (chance-corrected kNN agreement on the window)', { winner: result.winner.name, scores });
+    const kept = serving !== undefined && result.winner.model === serving.model;
+    return { model: kept ? undefined : result.winner.model, winner: result.winner.name, scores };
   }
 
   /** Renames the new model's clusters to agree with the serving model on the training rows. */

@@ -40,6 +40,17 @@ export const trainStagePlugin = definePlugin({
     }),
     finalRound: s.boolean({ default: true, description: 'When a finite source ends, train once more on records that arrived since the last round (skipped when stopped by a signal).' }),
     options: s.record(s.any(), { default: {}, description: "Trainer-specific options, e.g. temi's beta or kmeans' decayFactor." }),
+    selectModel: s.boolean({
+      default: true,
+      description:
+        'Each round publishes the candidate whose clusters best keep mined neighbours together (chance-corrected kNN agreement on the window): the new model, the one in service, and k-means and the window clustering when on. The scores are logged. Off: every round publishes the trainer\'s model.',
+    }),
+    kmeansCandidate: s.boolean({ default: true, description: 'Under selectModel: k-means on the window (unit rows) competes each round.' }),
+    windowClustering: s.boolean({ default: true, description: 'Under selectModel: spectral clustering of the kNN graph (balanced k-means, served by prototypes) competes each round.' }),
+    refine: s.boolean({ default: false, description: 'Under windowClustering: self-labelling refinement (confident labels kept, the rest relabelled from their neighbours, prototypes from the confident part).' }),
+    drift: s.boolean({ default: true, description: 'Measure how well arriving records fit the clusters and bring a round forward when many fit none (a new class arriving).' }),
+    driftRecords: s.integer({ min: 10, default: 200, description: 'Under drift: recent records the unfamiliar share is measured over, and the fewest new records a round brought forward trains on.' }),
+    driftShare: s.number({ exclusiveMin: 0, max: 1, default: 0.25, description: "Under drift: share of recent records below the fit 95% of the last window reached that brings a round forward (about 0.05 when nothing changed)." }),
   }),
   provides: {},
   checkPipeline: checkTrainPipeline,
@@ -55,7 +66,9 @@ export const trainStagePlugin = definePlugin({
       trainer,
       deps.index,
       deps.registry,
-      { firstRoundAt: config.firstRoundAt, everyRecords: config.everyRecords, everySeconds: config.everySeconds, epochs: config.epochs, minSteps: config.minSteps, k: config.k, maxRows: config.maxRows },
+      { firstRoundAt: config.firstRoundAt, everyRecords: config.everyRecords, everySeconds: config.everySeconds, epochs: config.epochs, minSteps: config.minSteps, k: config.k, maxRows: config.maxRows,
+        choice: config.selectModel ? { clusters: config.clusters, seed: config.seed, kmeans: config.kmeansCandidate, window: config.windowClustering, refine: config.refine } : undefined,
+        novelty: config.drift ? { records: config.driftRecords, share: config.driftShare } : undefined },
       deps.clock,
       logger,
       deps.metrics,
@@ -75,7 +88,7 @@ export const trainStagePlugin = definePlugin({
           input.subscribe({
             next(record) {
               try {
-                periodic.observe(1);
+                periodic.observe(1, record.payload.embedding);
               } catch (error) {
                 subscriber.error(error);
                 return;
