@@ -8,7 +8,7 @@ export const kafkaSinkPlugin = definePlugin({
   name: 'kafka-labels',
   kind: 'sink',
   description:
-    'Writes one label message per record to a topic: key = image id, value = JSON {id, cluster, confidence, modelVersion, ts, label?}. Idempotent producer, acks from all replicas; records are acknowledged only after the broker confirmed the write.',
+    'Writes one label message per record to a topic: key = image id, value = JSON {id, cluster, confidence, modelVersion, ts, label?}. A revised label (a newer model changed the cluster) goes out with the same key and {revision: true, previousCluster, previousModelVersion}, so a compacted topic keeps each image\'s latest label. Idempotent producer, acks from all replicas; records are acknowledged only after the broker confirmed the write.',
   configSchema: s.object({
     ...kafkaConnectionShape,
     topic: s.string({ minLength: 1, description: 'Topic the labels go to.', examples: ['image-labels'] }),
