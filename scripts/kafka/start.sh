@@ -7,7 +7,8 @@
 #                          [--secure-port N --secure-dir DIR [--mtls-port N]]
 #
 # Defaults suit a developer: 127.0.0.1:9092, data in .kafka/dev (kept between runs). In the
-# background (the default) the pid goes to DIR/broker.pid and the log to DIR/broker.log; stop it
+# background (the default) the pid goes to DIR/broker.pid and the log to DIR/broker.log (the
+# previous start's log moves to DIR/broker.log.1); stop it
 # with scripts/kafka/stop.sh [--data-dir DIR]. The data dir is formatted once; a later start
 # reuses it, so topics and messages survive a restart. --secure-port adds a SASL_SSL listener
 # (TLS + SASL PLAIN or SCRAM-SHA-256/512) beside the plaintext one, as managed Kafka services offer:
@@ -39,7 +40,7 @@ while [ $# -gt 0 ]; do
     --secure-port) secure_port="${2:?--secure-port needs a number}"; shift 2 ;;
     --secure-dir) secure_dir="${2:?--secure-dir needs a path}"; shift 2 ;;
     --mtls-port) mtls_port="${2:?--mtls-port needs a number}"; shift 2 ;;
-    -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) fail "unknown argument '$1' (see --help)" ;;
   esac
 done
@@ -178,6 +179,8 @@ if [ "$foreground" = 1 ]; then
   exec java "${java_opts[@]}" -cp "$classpath" kafka.Kafka "$props"
 fi
 
+# The previous run's log is kept as broker.log.1: after a crash it is the only account of why.
+if [ -s "$data_dir/broker.log" ]; then mv -f "$data_dir/broker.log" "$data_dir/broker.log.1"; fi
 nohup java "${java_opts[@]}" -cp "$classpath" kafka.Kafka "$props" >"$data_dir/broker.log" 2>&1 &
 echo $! >"$pid_file"
 
