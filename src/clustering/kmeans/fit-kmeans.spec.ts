@@ -92,7 +92,7 @@ describe('fitKMeans', () => {
     const tolerance = 1e-4 * meanFeatureVariance(data, 800, 10);
     for (let trial = 0; trial < 4; trial++) {
       const seeds = kmeansPlusPlus(data, 800, 10, 8, norms, new SeededRandom(trial));
-      const bounded = runLloyd(data, 800, 10, 8, norms, Float64Array.from(seeds), 300, tolerance);
+      const bounded = runLloyd({ data, count: 800, dim: 10, k: 8, rowNorms: norms }, Float64Array.from(seeds), { maxIter: 300, tolerance });
       expect(Array.from(bounded.labels)).toEqual(Array.from(plainLloyd(data, 800, 10, 8, seeds, 300, tolerance)));
     }
   });

@@ -32,19 +32,35 @@ export function fitKMeans(data: Float32Array, count: number, dim: number, k: num
   const nInit = options.nInit ?? 10;
   const maxIter = options.maxIter ?? 300;
   const tol = options.tol ?? 1e-4;
-  checkProblem(data, count, dim, k, nInit, maxIter, tol);
+  checkProblem({ data, count, dim, k }, { nInit, maxIter, tol });
 
-  const rowNorms = squaredRowNorms(data, count, dim);
-  const tolerance = tol * meanFeatureVariance(data, count, dim);
+  const problem: LloydProblem = { data, count, dim, k, rowNorms: squaredRowNorms(data, count, dim) };
+  const limits: LloydLimits = { maxIter, tolerance: tol * meanFeatureVariance(data, count, dim) };
   const random = new SeededRandom(options.seed ?? 0);
   let best: LloydRun | undefined;
   for (let run = 0; run < nInit; run++) {
-    const seeds = kmeansPlusPlus(data, count, dim, k, rowNorms, random);
-    const result = runLloyd(data, count, dim, k, rowNorms, seeds, maxIter, tolerance);
+    const seeds = kmeansPlusPlus(data, count, dim, k, problem.rowNorms, random);
+    const result = runLloyd(problem, seeds, limits);
     if (best === undefined || result.inertia < best.inertia) best = result;
   }
   const winner = best as LloydRun;
   return { centres: Float32Array.from(winner.centres), labels: winner.labels, inertia: winner.inertia };
+}
+
+/** count rows of dim values, to be put into k clusters. */
+export interface LloydProblem {
+  readonly data: Vectors;
+  readonly count: number;
+  readonly dim: number;
+  readonly k: number;
+  /** Squared norm of every row, computed once for all restarts. */
+  readonly rowNorms: Float64Array;
+}
+
+export interface LloydLimits {
+  readonly maxIter: number;
+  /** Stop once the summed squared centre shift is at most this (tol x mean per-feature variance). */
+  readonly tolerance: number;
 }
 
 export interface LloydRun {
@@ -54,6 +70,12 @@ export interface LloydRun {
   iterations: number;
 }
 
+/** k centres, row-major, with their squared norms. */
+interface Centres {
+  readonly values: Float64Array;
+  readonly norms: Float64Array;
+}
+
 /**
  * Lloyd's iterations, computed with Hamerly's bounds (Hamerly 2010): each row keeps an upper
  * bound on the distance to its centre and a lower bound on the distance to any other centre,
@@ -61,51 +83,110 @@ export interface LloydRun {
  * cluster costs no distance computation, which after the first few iterations is nearly every
  * row. The labels and centres are those of plain Lloyd; only the work is skipped.
  */
-export function runLloyd(
-  data: Vectors,
-  count: number,
-  dim: number,
-  k: number,
-  rowNorms: Float64Array,
-  seeds: Float64Array,
-  maxIter: number,
-  tolerance: number,
-): LloydRun {
-  let centres = seeds;
-  let centreNorms = squaredRowNorms(centres, k, dim);
-  const labels = new Int32Array(count);
-  const upper = new Float64Array(count);
-  const lower = new Float64Array(count);
+export function runLloyd(problem: LloydProblem, seeds: Float64Array, limits: LloydLimits): LloydRun {
+  const { data, count, dim, k, rowNorms } = problem;
+  let centres: Centres = { values: seeds, norms: squaredRowNorms(seeds, k, dim) };
+  const rows = new BoundedRows(problem);
+  rows.assignAll(centres);
   const movement = new Float64Array(k);
-  const clusters = new ClusterSums(data, dim, k);
-  for (let i = 0; i < count; i++) {
-    assignFully(data, i, dim, rowNorms[i], centres, centreNorms, k, labels, upper, lower);
-    clusters.add(i, labels[i]);
-  }
 
   let iterations = 0;
   let labelsFitCentres = false;
-  for (let iteration = 0; iteration < maxIter; iteration++) {
+  for (let iteration = 0; iteration < limits.maxIter; iteration++) {
     iterations = iteration + 1;
     // Unchanged labels give unchanged centres, so the labels already belong to them.
-    if (iteration > 0 && reassign(data, count, dim, rowNorms, centres, centreNorms, k, labels, upper, lower, clusters) === 0) {
+    if (iteration > 0 && rows.reassign(centres) === 0) {
       labelsFitCentres = true;
       break;
     }
-    relocateEmptyClusters(data, count, dim, labels, rowNorms, centres, centreNorms, clusters, upper, lower);
-    const next = clusters.means(centres);
-    let shift = 0;
+    rows.relocateEmptyClusters(centres);
+    const next = rows.clusters.means(centres.values);
+    const shift = centreMovement(centres.values, next, k, dim, movement);
+    rows.moveBounds(movement);
+    centres = { values: next, norms: squaredRowNorms(next, k, dim) };
+    if (shift <= limits.tolerance) break;
+  }
+  if (!labelsFitCentres) rows.reassign(centres);
+  const { labels } = rows;
+  let inertia = 0;
+  for (let i = 0; i < count; i++) inertia += squaredDistance(data, i, rowNorms[i], centres.values, labels[i], centres.norms[labels[i]], dim);
+  return { centres: centres.values, labels, inertia, iterations };
+}
+
+/** Fills `movement` with how far each centre moved; returns the summed squared shift. */
+function centreMovement(centres: Float64Array, next: Float64Array, k: number, dim: number, movement: Float64Array): number {
+  let shift = 0;
+  for (let c = 0; c < k; c++) {
+    let moved = 0;
+    for (let d = 0; d < dim; d++) {
+      const delta = next[c * dim + d] - centres[c * dim + d];
+      moved += delta * delta;
+    }
+    shift += moved;
+    movement[c] = Math.sqrt(moved);
+  }
+  return shift;
+}
+
+/** The rows' labels, their Hamerly bounds and the running cluster sums, kept consistent with each other. */
+class BoundedRows {
+  readonly labels: Int32Array;
+  /** Upper bound on each row's distance to its own centre. */
+  private readonly upper: Float64Array;
+  /** Lower bound on each row's distance to any other centre. */
+  private readonly lower: Float64Array;
+  readonly clusters: ClusterSums;
+
+  constructor(private readonly problem: LloydProblem) {
+    this.labels = new Int32Array(problem.count);
+    this.upper = new Float64Array(problem.count);
+    this.lower = new Float64Array(problem.count);
+    this.clusters = new ClusterSums(problem.data, problem.dim, problem.k);
+  }
+
+  assignAll(centres: Centres): void {
+    for (let i = 0; i < this.problem.count; i++) {
+      this.assignFully(i, centres);
+      this.clusters.add(i, this.labels[i]);
+    }
+  }
+
+  /** One E-step under the bounds; moves changed rows between the cluster sums and counts them. */
+  reassign(centres: Centres): number {
+    const { data, count, dim, k, rowNorms } = this.problem;
+    const { labels, upper, lower } = this;
+    // Half the distance from each centre to its nearest other centre: a row closer than that to
+    // its own centre cannot be closer to any other.
+    const halfGap = new Float64Array(k).fill(Infinity);
+    for (let a = 0; a < k; a++) {
+      for (let b = a + 1; b < k; b++) {
+        const half = 0.5 * Math.sqrt(squaredDistance(centres.values, a, centres.norms[a], centres.values, b, centres.norms[b], dim));
+        if (half < halfGap[a]) halfGap[a] = half;
+        if (half < halfGap[b]) halfGap[b] = half;
+      }
+    }
+    let changed = 0;
+    for (let i = 0; i < count; i++) {
+      const own = labels[i];
+      const bound = Math.max(halfGap[own], lower[i]);
+      if (upper[i] <= bound) continue;
+      upper[i] = Math.sqrt(squaredDistance(data, i, rowNorms[i], centres.values, own, centres.norms[own], dim));
+      if (upper[i] <= bound) continue;
+      this.assignFully(i, centres);
+      if (labels[i] !== own) {
+        this.clusters.move(i, own, labels[i]);
+        changed++;
+      }
+    }
+    return changed;
+  }
+
+  /** The centres moved by `movement`: each row's own centre by its own, any other by at most the largest other. */
+  moveBounds(movement: Float64Array): void {
     let largest = 0;
     let secondLargest = 0;
     let largestAt = -1;
-    for (let c = 0; c < k; c++) {
-      let moved = 0;
-      for (let d = 0; d < dim; d++) {
-        const delta = next[c * dim + d] - centres[c * dim + d];
-        moved += delta * delta;
-      }
-      shift += moved;
-      movement[c] = Math.sqrt(moved);
+    for (let c = 0; c < movement.length; c++) {
       if (movement[c] > largest) {
         secondLargest = largest;
         largest = movement[c];
@@ -114,141 +195,68 @@ export function runLloyd(
         secondLargest = movement[c];
       }
     }
-    for (let i = 0; i < count; i++) {
-      const c = labels[i];
-      upper[i] += movement[c];
-      lower[i] -= c === largestAt ? secondLargest : largest;
+    for (let i = 0; i < this.problem.count; i++) {
+      const c = this.labels[i];
+      this.upper[i] += movement[c];
+      this.lower[i] -= c === largestAt ? secondLargest : largest;
     }
-    centres = next;
-    centreNorms = squaredRowNorms(centres, k, dim);
-    if (shift <= tolerance) break;
   }
-  if (!labelsFitCentres) reassign(data, count, dim, rowNorms, centres, centreNorms, k, labels, upper, lower, clusters);
-  let inertia = 0;
-  for (let i = 0; i < count; i++) inertia += squaredDistance(data, i, rowNorms[i], centres, labels[i], centreNorms[labels[i]], dim);
-  return { centres, labels, inertia, iterations };
-}
 
-/** One E-step under the bounds; moves changed rows between the cluster sums and counts them. */
-function reassign(
-  data: Vectors,
-  count: number,
-  dim: number,
-  rowNorms: Float64Array,
-  centres: Float64Array,
-  centreNorms: Float64Array,
-  k: number,
-  labels: Int32Array,
-  upper: Float64Array,
-  lower: Float64Array,
-  clusters: ClusterSums,
-): number {
-  // Half the distance from each centre to its nearest other centre: a row closer than that to
-  // its own centre cannot be closer to any other.
-  const halfGap = new Float64Array(k).fill(Infinity);
-  for (let a = 0; a < k; a++) {
-    for (let b = a + 1; b < k; b++) {
-      const half = 0.5 * Math.sqrt(squaredDistance(centres, a, centreNorms[a], centres, b, centreNorms[b], dim));
-      if (half < halfGap[a]) halfGap[a] = half;
-      if (half < halfGap[b]) halfGap[b] = half;
+  /**
+   * A cluster left empty takes the row farthest from its own centre (as scikit-learn relocates
+   * them), so all k clusters stay in use. Rare, so exact distances are computed only then.
+   */
+  relocateEmptyClusters(centres: Centres): void {
+    const { clusters, labels } = this;
+    let distances: Float64Array | undefined;
+    for (let c = 0; c < clusters.k; c++) {
+      if (clusters.sizes[c] > 0) continue;
+      distances ??= this.exactDistances(centres);
+      let far = -1;
+      for (let i = 0; i < this.problem.count; i++) {
+        if (distances[i] < 0 || clusters.sizes[labels[i]] <= 1) continue;
+        if (far < 0 || distances[i] > distances[far]) far = i;
+      }
+      if (far < 0) return;
+      clusters.move(far, labels[far], c);
+      labels[far] = c;
+      distances[far] = -1;
+      // Its new centre is the row itself; the bounds are rebuilt on the next E-step.
+      this.upper[far] = 0;
+      this.lower[far] = 0;
     }
   }
-  let changed = 0;
-  for (let i = 0; i < count; i++) {
-    const own = labels[i];
-    const bound = Math.max(halfGap[own], lower[i]);
-    if (upper[i] <= bound) continue;
-    upper[i] = Math.sqrt(squaredDistance(data, i, rowNorms[i], centres, own, centreNorms[own], dim));
-    if (upper[i] <= bound) continue;
-    assignFully(data, i, dim, rowNorms[i], centres, centreNorms, k, labels, upper, lower);
-    if (labels[i] !== own) {
-      clusters.move(i, own, labels[i]);
-      changed++;
-    }
-  }
-  return changed;
-}
 
-/** Exact nearest and second-nearest centre of row i; resets its bounds. */
-function assignFully(
-  data: Vectors,
-  i: number,
-  dim: number,
-  rowNorm: number,
-  centres: Float64Array,
-  centreNorms: Float64Array,
-  k: number,
-  labels: Int32Array,
-  upper: Float64Array,
-  lower: Float64Array,
-): void {
-  const base = i * dim;
-  let best = 0;
-  let bestScore = Infinity;
-  let secondScore = Infinity;
-  for (let c = 0; c < k; c++) {
-    // ||x||^2 is the same for every centre: rank by ||c||^2 - 2 x.c.
-    const score = centreNorms[c] - 2 * rowDot(data, base, centres, c * dim, dim);
-    if (score < bestScore) {
-      secondScore = bestScore;
-      bestScore = score;
-      best = c;
-    } else if (score < secondScore) {
-      secondScore = score;
+  /** Exact nearest and second-nearest centre of row i; resets its bounds. */
+  private assignFully(i: number, centres: Centres): void {
+    const { data, dim, k, rowNorms } = this.problem;
+    const base = i * dim;
+    let best = 0;
+    let bestScore = Infinity;
+    let secondScore = Infinity;
+    for (let c = 0; c < k; c++) {
+      // ||x||^2 is the same for every centre: rank by ||c||^2 - 2 x.c.
+      const score = centres.norms[c] - 2 * rowDot(data, base, centres.values, c * dim, dim);
+      if (score < bestScore) {
+        secondScore = bestScore;
+        bestScore = score;
+        best = c;
+      } else if (score < secondScore) {
+        secondScore = score;
+      }
     }
+    this.labels[i] = best;
+    this.upper[i] = Math.sqrt(Math.max(rowNorms[i] + bestScore, 0));
+    this.lower[i] = secondScore === Infinity ? Infinity : Math.sqrt(Math.max(rowNorms[i] + secondScore, 0));
   }
-  labels[i] = best;
-  upper[i] = Math.sqrt(Math.max(rowNorm + bestScore, 0));
-  lower[i] = secondScore === Infinity ? Infinity : Math.sqrt(Math.max(rowNorm + secondScore, 0));
-}
 
-/**
- * A cluster left empty takes the row farthest from its own centre (as scikit-learn relocates
- * them), so all k clusters stay in use. Rare, so exact distances are computed only then.
- */
-function relocateEmptyClusters(
-  data: Vectors,
-  count: number,
-  dim: number,
-  labels: Int32Array,
-  rowNorms: Float64Array,
-  centres: Float64Array,
-  centreNorms: Float64Array,
-  clusters: ClusterSums,
-  upper: Float64Array,
-  lower: Float64Array,
-): void {
-  let distances: Float64Array | undefined;
-  for (let c = 0; c < clusters.k; c++) {
-    if (clusters.sizes[c] > 0) continue;
-    distances ??= exactDistances(data, count, dim, labels, rowNorms, centres, centreNorms);
-    let far = -1;
-    for (let i = 0; i < count; i++) {
-      if (distances[i] < 0 || clusters.sizes[labels[i]] <= 1) continue;
-      if (far < 0 || distances[i] > distances[far]) far = i;
-    }
-    if (far < 0) return;
-    clusters.move(far, labels[far], c);
-    labels[far] = c;
-    distances[far] = -1;
-    // Its new centre is the row itself; the bounds are rebuilt on the next E-step.
-    upper[far] = 0;
-    lower[far] = 0;
+  private exactDistances(centres: Centres): Float64Array {
+    const { data, count, dim, rowNorms } = this.problem;
+    const { labels } = this;
+    const distances = new Float64Array(count);
+    for (let i = 0; i < count; i++) distances[i] = squaredDistance(data, i, rowNorms[i], centres.values, labels[i], centres.norms[labels[i]], dim);
+    return distances;
   }
-}
-
-function exactDistances(
-  data: Vectors,
-  count: number,
-  dim: number,
-  labels: Int32Array,
-  rowNorms: Float64Array,
-  centres: Float64Array,
-  centreNorms: Float64Array,
-): Float64Array {
-  const distances = new Float64Array(count);
-  for (let i = 0; i < count; i++) distances[i] = squaredDistance(data, i, rowNorms[i], centres, labels[i], centreNorms[labels[i]], dim);
-  return distances;
 }
 
 /** Mean over features of each feature's (population) variance: the scale tol is relative to. */
@@ -266,7 +274,7 @@ export function meanFeatureVariance(data: Vectors, count: number, dim: number): 
   return total / count / dim;
 }
 
-function checkProblem(data: Float32Array, count: number, dim: number, k: number, nInit: number, maxIter: number, tol: number): void {
+function checkProblem({ data, count, dim, k }: { data: Float32Array; count: number; dim: number; k: number }, { nInit, maxIter, tol }: { nInit: number; maxIter: number; tol: number }): void {
   const fail = (code: string, message: string) => {
     throw new TemiError(code, message, { where: 'fitKMeans' });
   };
