@@ -1,5 +1,5 @@
 // Throughput figures for the vector index (not a test: prints numbers, asserts nothing).
-//   node --import tsx bench/index.bench.ts
+//   npm run bench:vector-index
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { buildNeighbourTable } from '../src/vector-index/neighbour-table.ts';
 import { VectorIndex, type VectorIndexConfig } from '../src/vector-index/vector-index.ts';
