@@ -15,6 +15,8 @@ export interface DecodeSpec {
   readonly mean: readonly number[];
   readonly std: readonly number[];
   readonly layout: PixelLayout;
+  /** Raw pixel rows (IDX) keep their own width and height; only encoded images take width/height. */
+  readonly rawAtOwnSize: boolean;
 }
 
 export interface DecodePreset {
@@ -24,6 +26,8 @@ export interface DecodePreset {
   readonly range: PixelRange;
   readonly layout: PixelLayout;
   readonly about: string;
+  /** Raw pixel rows pass through at their own size unless size/width/height are given. */
+  readonly rawAtOwnSize?: boolean;
 }
 
 /**
@@ -34,7 +38,7 @@ export interface DecodePreset {
 export const DECODE_PRESETS = {
   'mobilenet-v2': { size: 224, channels: 3, fit: 'cover', range: '0..1', layout: 'hwc', about: '224x224 RGB in [0, 1], centre crop (MobileNetV2 as TF.js/nsfwjs run it)' },
   'inception-v3': { size: 299, channels: 3, fit: 'cover', range: '0..1', layout: 'hwc', about: '299x299 RGB in [0, 1], centre crop (InceptionV3 as nsfwjs runs it)' },
-  mnist: { size: 28, channels: 1, fit: 'cover', range: '0..1', layout: 'hwc', about: '28x28 grayscale in [0, 1] (MNIST family; IDX rows pass through without resizing)' },
+  mnist: { size: 28, channels: 1, fit: 'cover', range: '0..1', layout: 'hwc', about: '28x28 grayscale in [0, 1] (MNIST family; IDX rows pass through at their own size, e.g. 8x8 digits stay 64 values, unless size/width/height are given)', rawAtOwnSize: true },
 } as const satisfies Record<string, DecodePreset>;
 
 export type DecodePresetName = keyof typeof DECODE_PRESETS;
@@ -72,6 +76,7 @@ export function resolveDecodeSpec(config: DecodeOverrides): DecodeSpec {
     mean: perChannel('mean', config.mean ?? [range.mean], channels),
     std: perChannel('std', config.std ?? [range.std], channels),
     layout: config.layout ?? preset.layout,
+    rawAtOwnSize: preset.rawAtOwnSize === true && config.size === undefined && config.width === undefined && config.height === undefined,
   };
 }
 

@@ -81,6 +81,6 @@ export const decodeStagePlugin = definePlugin({
 async function rawPixelsOf(record: StreamRecord, spec: DecodeSpec, limits: DecodeLimits) {
   const { bytes, rawPixels } = record.payload;
   if (bytes instanceof Uint8Array) return decodeImage(bytes, spec, limits, record.key);
-  if (isRawPixels(rawPixels)) return reshapeRaw(rawPixels, spec, limits.maxPixels, record.key);
+  if (isRawPixels(rawPixels)) return reshapeRaw(rawPixels, spec.rawAtOwnSize ? { ...spec, width: rawPixels.width, height: rawPixels.height } : spec, limits.maxPixels, record.key);
   throw new TemiError('TS_ERR_DECODE_NO_INPUT', 'the record has neither payload.bytes (an encoded image) nor payload.rawPixels to decode', { where: record.key });
 }

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { orderedConcurrentMap } from '../../../src/stages/decode/ordered-concurrent-map.ts';
-import { noisyJpeg, solidImage, writeFileIn } from '../image-fixtures.ts';
+import { idxImages, noisyJpeg, solidImage, writeFileIn } from '../image-fixtures.ts';
 import { runStages, tempDir } from '../stage-pipeline.ts';
 
 describe('decode stage in a pipeline', () => {
@@ -20,6 +20,20 @@ describe('decode stage in a pipeline', () => {
     expect(deadLetters).toEqual([]);
     expect(lines.map((l) => l.key)).toEqual(keys);
     expect(lines.every((l) => l.pixels.width === 32 && l.pixels.channels === 3)).toBe(true);
+  });
+
+  it('regression: preset mnist passes 8x8 IDX rows through at their own size, as documented (they came out 28x28 = 784 values)', async () => {
+    const dir = await tempDir('decode-mnist-8x8-');
+    await writeFileIn(join(dir, 'digits-idx3-ubyte'), idxImages(3, 8, 8, (n, i) => (n * 64 + i) % 256));
+    const { lines } = await runStages(dir, { use: 'files', with: { idx: { images: 'digits-idx3-ubyte' } } }, [{ use: 'decode', with: { preset: 'mnist' } }]);
+    expect(lines.map((l) => [l.pixels.width, l.pixels.height, l.pixels.channels])).toEqual([
+      [8, 8, 1],
+      [8, 8, 1],
+      [8, 8, 1],
+    ]);
+    // An explicit size still resizes them.
+    const sized = await runStages(dir, { use: 'files', with: { idx: { images: 'digits-idx3-ubyte' } } }, [{ use: 'decode', with: { preset: 'mnist', size: 28 } }]);
+    expect(sized.lines.map((l) => l.pixels.width)).toEqual([28, 28, 28]);
   });
 
   it('fails at start, naming the option, when mean/std do not fit the channels', async () => {
