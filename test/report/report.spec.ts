@@ -28,7 +28,8 @@ function fashionPipeline(dir: string): Record<string, unknown> {
       { use: 'index', with: { metric: 'cos', capacity: 2000 } },
       { use: 'train', with: { trainer: 'kmeans', clusters: 10, firstRoundAt: 200, everyRecords: 200 } },
       { use: 'assign', with: { beforeFirstModel: 'wait' } },
-      { use: 'evaluate', with: { every: 100, window: 200 } },
+      // No `every`: evaluations spread over what the source says it holds.
+      { use: 'evaluate', with: { window: 200 } },
     ],
     sink: { use: 'jsonl', with: { path: join(dir, 'labels.jsonl') } },
     state: { dir: join(dir, 'state') },
@@ -63,6 +64,22 @@ describe('temi-stream report', () => {
     expect(html).toMatch(/<img src="data:image\/png;base64,/);
     expect(html).not.toMatch(/(src|href)="(https?:|file:|\/)/);
     expect(stdout.text).toMatch(/report written to .*report\.html \(\d+ clusters, \d+ evaluations, \d+ thumbnails\)/);
+  });
+
+  it('charts first-emitted and delivered scores at evaluations spread over the stream, and summarises each record\'s latest label', async () => {
+    const history = (await readFile(join(dir, 'state', 'evaluation.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { records: number; firstEmitted: unknown; delivered: unknown });
+    const points = new Set(history.map((p) => p.records));
+    expect(points.size, `evaluations at ${[...points].join(', ')}`).toBeGreaterThanOrEqual(8);
+    expect(Math.min(...points)).toBeLessThanOrEqual(200);
+    expect(history.every((p) => p.firstEmitted && p.delivered)).toBe(true);
+    for (const name of ['ACC delivered', 'ACC first', 'NMI delivered', 'NMI first']) expect(html).toContain(`<title>${name}</title>`);
+    expect(html).toMatch(/delivered \(cumulative\)<\/dt><dd>ACC \d\.\d{3}/);
+    expect(html).toMatch(/first emitted \(cumulative\)<\/dt><dd>ACC \d\.\d{3}/);
+    // One entry per record however many revised lines the labels file holds.
+    const lines = (await readFile(join(dir, 'labels.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { revision?: boolean });
+    const revised = lines.filter((l) => l.revision).length;
+    expect(lines.length).toBe(1000 + revised);
+    expect(html).toMatch(/labelled records<\/dt><dd>1000 \(/);
   });
 
   it('shows the Fashion-MNIST class names in the Hungarian-ordered confusion matrix', () => {

@@ -29,7 +29,13 @@ export const evaluateStagePlugin = definePlugin({
     let pending: Promise<void> = Promise.resolve();
     const recentIds: { id: bigint; cluster: number }[] = [];
     const sample = new LabelledSample(config.finalSample, 7);
-    let every = config.every ?? 1000;
+    let every: number | undefined = config.every;
+    // Read at the first record: a finite source knows its size once it is open, after start.
+    const everyRecords = (): number => {
+      const expected = deps.pipeline.expectedRecords;
+      every ??= expected !== undefined && expected > 0 ? Math.max(100, Math.ceil(expected / 15)) : 1000;
+      return every;
+    };
     let finalReport: EvaluationReport | undefined;
     let timer: NodeJS.Timeout | undefined;
     let seenAtLastEvaluation = 0;
@@ -53,8 +59,6 @@ export const evaluateStagePlugin = definePlugin({
     return {
       async start() {
         await writer.open(true);
-        const expected = deps.pipeline.expectedRecords;
-        if (config.every === undefined && expected !== undefined && expected > 0) every = Math.max(100, Math.ceil(expected / 15));
         if (config.everySeconds !== undefined) {
           timer = setInterval(() => {
             if (evaluation.count + evaluation.revisions > seenAtLastEvaluation) evaluateNow();
@@ -74,7 +78,7 @@ export const evaluateStagePlugin = definePlugin({
           recentIds.push({ id: record.id, cluster: a.cluster });
           if (recentIds.length > config.window) recentIds.shift();
         }
-        if (evaluation.count % every === 0) evaluateNow();
+        if (evaluation.count % everyRecords() === 0) evaluateNow();
       }),
       async drain() {
         clearInterval(timer);
