@@ -43,6 +43,9 @@ describe('docker/create-topics.sh', () => {
       });
       const configs = Object.fromEntries(described.resources[0].configEntries.map((e) => [e.configName, e.configValue]));
       expect(configs).toEqual({ 'cleanup.policy': 'compact', 'max.message.bytes': '67108864' });
+      // Labels: compacted too, so each image's latest (possibly revised) label is what stays.
+      const labels = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: `${prefix}image-labels`, configNames: ['cleanup.policy'] }] });
+      expect(labels.resources[0].configEntries.map((e) => e.configValue)).toEqual(['compact']);
     } finally {
       await admin.disconnect();
     }
