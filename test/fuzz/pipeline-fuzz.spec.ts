@@ -1,12 +1,16 @@
+import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { map } from 'rxjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { definePlugin } from '../../src/runtime/contracts/plugin.ts';
 import { s } from '../../src/runtime/schema/schema.ts';
 import type { RunSummary } from '../../src/runtime/pipeline-run.ts';
-import { runForTest, tempDir } from '../support/pipeline-harness.ts';
+import { validateCommand } from '../../src/cli/validate-command.ts';
+import { runForTest, TextSink, tempDir } from '../support/pipeline-harness.ts';
 import { makeBaseImages, makeHostileInputs, seededRandom, type HostileInput, type InputKind } from './hostile-inputs.ts';
+import { hostileTexts, mutantOf, shippedPipelines } from './pipeline-mutations.ts';
 
 const INPUTS = 12_000;
 
@@ -126,4 +130,66 @@ describe('hostile-input fuzzing: replay -> decode -> pixels-embed -> (poison) ->
     expect(outcome.written.map((o) => o.key)).toEqual([]);
     for (const d of outcome.dead) expect(d.code, `${d.key}: ${d.reason}`).toMatch(code);
   });
+});
+
+describe('pipeline JSON fuzzing: validate answers every file with exit 0 or 2', () => {
+  const MUTANTS = 400;
+  const env = { PATH: process.env.PATH };
+
+  async function validateText(dir: string, name: string, text: string): Promise<{ code: number; out: string }> {
+    const file = join(dir, name);
+    await writeFile(file, text);
+    const stdout = new TextSink();
+    const code = await validateCommand([file], { stdout, stderr: new TextSink(), env });
+    return { code, out: stdout.text };
+  }
+
+  it(`${MUTANTS} random mutations of the shipped pipelines: each valid (0) or coded issues (2), never a throw`, async () => {
+    const dir = await tempDir('temi-pipeline-fuzz-');
+    const random = seededRandom(20261203);
+    const shipped = shippedPipelines();
+    const codes = { valid: 0, invalid: 0 };
+    for (let i = 0; i < MUTANTS; i++) {
+      const text = mutantOf(shipped[i % shipped.length], random);
+      const { code, out } = await validateText(dir, `mutant-${i}.json`, text);
+      expect([0, 2], `mutant ${i}: ${text.slice(0, 300)}`).toContain(code);
+      if (code === 2) expect(out, `mutant ${i}`).toMatch(/TS_ERR_[A-Z0-9_]+ at /);
+      codes[code === 0 ? 'valid' : 'invalid']++;
+    }
+    // The mutations reach both answers, or the test shows nothing.
+    expect(codes.valid).toBeGreaterThan(0);
+    expect(codes.invalid).toBeGreaterThan(0);
+  }, 300_000);
+
+  const base = shippedPipelines().find((p) => p.file.endsWith('fashion-mnist.json'))!.value;
+  it.each(hostileTexts(base).map((h) => [h.name, h.text, h.invalid] as const))('%s: answered in bounded time, with capped output', async (name, text, invalid) => {
+    const dir = await tempDir('temi-pipeline-hostile-');
+    const { code, out } = await validateText(dir, 'hostile.json', text);
+    expect([0, 2]).toContain(code);
+    if (invalid) expect(code, name).toBe(2);
+    if (code === 2) expect(out).toMatch(/TS_ERR_[A-Z0-9_]+ at /);
+    expect(out.split('\n').length).toBeLessThanOrEqual(52);
+  }, 120_000);
+
+  it('the real CLI process exits 2, with no stack trace, for hostile files and mutants given at once', async () => {
+    const dir = await tempDir('temi-pipeline-cli-fuzz-');
+    const random = seededRandom(7);
+    const shipped = shippedPipelines();
+    const files: string[] = [];
+    for (const [i, h] of hostileTexts(base).entries()) {
+      if (h.text.length > 1_000_000) continue;
+      files.push(join(dir, `hostile-${i}.json`));
+      await writeFile(files[files.length - 1], h.text);
+    }
+    for (let i = 0; i < 40; i++) {
+      files.push(join(dir, `mutant-${i}.json`));
+      await writeFile(files[files.length - 1], mutantOf(shipped[i % shipped.length], random));
+    }
+    const result = await promisify(execFile)(process.execPath, [resolve('bin/temi-stream.js'), 'validate', ...files], { env, maxBuffer: 64 * 1024 * 1024 }).then(
+      (r) => ({ code: 0, ...r }),
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).not.toMatch(/RangeError|at .*\.ts:\d+/);
+  }, 180_000);
 });
