@@ -65,11 +65,11 @@ describe('a service bound twice', () => {
         {
           name: 'two-indexes',
           source: { use: 'replay', with: { path: 'in.jsonl' } },
-          stages: [{ use: 'index', id: 'near' }, { use: 'index', id: 'far' }],
+          stages: [{ use: 'decode' }, { use: 'pixels-embed' }, { use: 'index', id: 'near' }, { use: 'index', id: 'far' }],
           sink: { use: 'jsonl', with: { path: 'out.jsonl' } },
         },
         dir,
       ),
-    ).rejects.toThrow('TS_ERR_SERVICE_ALREADY_BOUND: $.stages[1]: plugin "index" (far) at $.stages[1] provides the service "vectorIndex", which plugin "index" (near) at $.stages[0] already provides; a pipeline holds one of each, so remove one of them');
+    ).rejects.toThrow('TS_ERR_SERVICE_ALREADY_BOUND: $.stages[3]: plugin "index" (far) at $.stages[3] provides the service "vectorIndex", which plugin "index" (near) at $.stages[2] already provides; a pipeline holds one of each, so remove one of them');
   });
 });
