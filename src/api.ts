@@ -4,6 +4,6 @@ export * from './runtime/operators/index.ts';
 export { PipelineRun, type RunSummary } from './runtime/pipeline-run.ts';
 export { resolvePipeline, resolvePipelineFile, type ResolvedPipeline } from './plugins/resolve-pipeline.ts';
 export { PluginRegistry } from './plugins/plugin-registry.ts';
-export { builtinPlugins, createRegistryWithBuiltins } from './plugins/builtin-plugins.ts';
+export { builtinPlugins, builtinServiceFactories, createRegistryWithBuiltins } from './plugins/builtin-plugins.ts';
 // Reading what a run wrote: the latest label per record of a jsonl labels file (revisions appended).
 export { readLatestLabels, countLabels, type LabelLineIdentity, type LabelsFileCounts } from './report/index.ts';
