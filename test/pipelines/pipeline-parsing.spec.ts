@@ -75,4 +75,14 @@ describe('pipeline files that JSON.parse alone handles badly', () => {
     expect(lines[0]).toContain('TS_ERR_PIPELINE_DUPLICATE_ID at $.stages[1].id');
     expect(lines[lines.length - 1]).toContain('999999 in all');
   }, 120_000);
+
+  it('--json lists at most 50 issues per file and gives the total as issueCount', async () => {
+    const stage = '{"use":"decode","id":"same"}';
+    const file = await fileWith(`{"name":"many","source":{"use":"replay","with":{"path":"in.jsonl"}},"stages":[${Array.from({ length: 200 }, () => stage).join(',')}],"sink":{"use":"jsonl","with":{"path":"o.jsonl"}}}`);
+    const stdout = new TextSink();
+    expect(await validateCommand([file, '--json'], { stdout, stderr: new TextSink(), env: ENV })).toBe(2);
+    const [verdict] = JSON.parse(stdout.text) as Array<{ issues: unknown[]; issueCount: number }>;
+    expect(verdict.issues).toHaveLength(50);
+    expect(verdict.issueCount).toBe(199);
+  });
 });
