@@ -51,7 +51,7 @@ export async function runCommand(args: string[], io: CliIO): Promise<number> {
   const keepAlive = setInterval(() => {}, 1 << 30);
   try {
     const summary = await run.execute();
-    println(io.stderr, `done: ${summary.records} records in, ${summary.written} written, ${summary.deadLettered} dead-lettered in ${summary.seconds.toFixed(1)} s${summary.stopped ? ' (stopped by signal)' : ''}`);
+    println(io.stderr, `done: ${summary.records} records in, ${summary.written} written, ${summary.deadLettered} dead-lettered in ${summary.seconds.toFixed(1)} s${summary.revised ? `, ${summary.revised} revised labels written` : ''}${summary.stopped ? ' (stopped by signal)' : ''}`);
     return EXIT.ok;
   } catch (error) {
     println(io.stderr, run.pipeline.redactor.redact(`pipeline failed: ${isTemiError(error) ? error.message : reasonOf(error)}`));

@@ -6,7 +6,8 @@ import { recordJson } from './record-json.ts';
 export const jsonlSinkPlugin = definePlugin({
   name: 'jsonl',
   kind: 'sink',
-  description: 'Writes one JSON object per record (id, cluster, confidence, modelVersion, label, origin) to a file or stdout; data is flushed before records are acknowledged.',
+  description:
+    'Writes one JSON object per record (id, cluster, confidence, modelVersion, label, origin) to a file or stdout; data is flushed before records are acknowledged. A revised label is appended as a line of its own (same id and key, revision: true, previousCluster, previousModelVersion): `temi-stream labels <file> --latest` reads the latest label per record.',
   configSchema: s.object({
     path: s.string({ minLength: 1, description: 'Output file, relative to the pipeline file; "-" for stdout.', examples: ['out/labels.jsonl', '-'] }),
     append: s.boolean({ default: false, description: 'Append to an existing file instead of replacing it.' }),
