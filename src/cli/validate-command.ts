@@ -8,8 +8,10 @@ import { EXIT, println, type CliIO } from './io.ts';
 
 export const validateHelp = `Usage: temi-stream validate <pipeline.json>... [--json]
 
-Checks pipeline files without running them: JSON syntax, the pipeline shape, plugin names
-(with "did you mean"), each plugin's config, and \${env:NAME} references (values never shown).
+Checks pipeline files without running them: JSON syntax (duplicate keys included), the
+pipeline shape, plugin names (with "did you mean"), each plugin's config, \${env:NAME} references
+(values never shown), and rules across stages in pipeline order (what a stage reads must come
+from an earlier one, a trainer needs an index, in-flight bounds that would stall a run).
 
 Options:
   --json   print [{ file, valid, issues: [{ code, path, message, expected, found }] }]
