@@ -12,7 +12,8 @@ const filesConfigShape = s.object({
   folder: s.optional(
     s.string({
       minLength: 1,
-      description: 'Give either this or idx. Folder of JPEG/PNG/WebP images, relative to the pipeline file; files are emitted sorted by relative path (the record key).',
+      description:
+        'Give either this or idx. Folder of JPEG/PNG/WebP images, relative to the pipeline file; files are emitted sorted by relative path (the record key). An entry with an image extension that is no readable file (a dangling or looping link, a FIFO, a device) is dead-lettered (TS_ERR_FILES_NOT_A_FILE); bytes of a name that are not UTF-8 appear in the key as %XX.',
       examples: ['data/pets'],
     }),
   ),
