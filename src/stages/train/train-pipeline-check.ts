@@ -4,20 +4,34 @@ import type { PipelineCheckContext, ValidationIssue } from '../../runtime/contra
  * A round mines each row's k nearest neighbours and waits until the index holds more than k
  * vectors; an index that can never hold that many means no round, ever, and every record leaves
  * unassigned with exit 0. The kmeans trainer does not use the neighbours but its rounds wait
- * the same way.
+ * the same way. And a round trains on the window: fewer rows than clusters cannot seed them.
  */
-export function checkTrainPipeline(config: { readonly k: number; readonly trainer: string }, context: PipelineCheckContext): ValidationIssue[] {
+export function checkTrainPipeline(config: { readonly k: number; readonly trainer: string; readonly clusters: number; readonly maxRows?: number }, context: PipelineCheckContext): ValidationIssue[] {
   const index = [...context.before].reverse().find((u) => u.plugin === 'index');
   const capacity = (index?.config as { capacity?: number } | undefined)?.capacity;
-  if (!index || capacity === undefined || config.k < capacity) return [];
-  const kmeans = config.trainer === 'kmeans' ? ' (the kmeans trainer does not use k, but its rounds wait for the same)' : '';
-  return [
-    {
+  if (!index || capacity === undefined) return [];
+  const issues: ValidationIssue[] = [];
+  if (config.k >= capacity) {
+    const kmeans = config.trainer === 'kmeans' ? ' (the kmeans trainer does not use k, but its rounds wait for the same)' : '';
+    issues.push({
       code: 'TS_ERR_PIPELINE_TRAIN_K',
       path: `${context.path}.with.k`,
       expected: `k below the index's capacity (${capacity}, ${index.path}.with.capacity)`,
       found: String(config.k),
       message: `k (${config.k}) must be below the index's capacity (${capacity} at ${index.path}.with.capacity): a round starts only once the index holds more than k vectors${kmeans}, so training would never run; lower k or raise the capacity`,
-    },
-  ];
+    });
+  }
+  // A window with fewer rows than clusters cannot seed them: kmeans rejects every such round.
+  const rows = Math.min(capacity, config.maxRows ?? Infinity);
+  if (config.clusters > rows) {
+    const limit = rows === capacity ? `the index's capacity (${capacity} at ${index.path}.with.capacity)` : `maxRows (${rows})`;
+    issues.push({
+      code: 'TS_ERR_PIPELINE_TRAIN_CLUSTERS',
+      path: `${context.path}.with.clusters`,
+      expected: `at most ${rows} clusters`,
+      found: String(config.clusters),
+      message: `clusters (${config.clusters}) must not exceed ${limit}: a round trains on at most that many rows, too few to give each cluster one; lower clusters or raise the limit`,
+    });
+  }
+  return issues;
 }
