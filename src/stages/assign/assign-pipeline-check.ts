@@ -4,6 +4,7 @@ interface AssignSettings {
   readonly beforeFirstModel: 'unassigned' | 'wait' | 'bootstrap';
   readonly waitRecords?: number;
   readonly bootstrapRecords: number;
+  readonly bootstrapClusters: number;
 }
 
 /**
@@ -23,6 +24,18 @@ export function checkAssignPipeline(config: AssignSettings, context: PipelineChe
         expected: `runtime.maxInFlight above bootstrapRecords (${config.bootstrapRecords})`,
         found: `runtime.maxInFlight ${maxInFlight}`,
         message: `"bootstrap" holds ${config.bootstrapRecords} records (bootstrapRecords) before its first model, but runtime.maxInFlight (${maxInFlight}) pauses the source first; raise runtime.maxInFlight above ${config.bootstrapRecords} or lower bootstrapRecords`,
+      },
+    ];
+  }
+  if (config.beforeFirstModel === 'bootstrap' && config.bootstrapClusters > config.bootstrapRecords) {
+    // Fewer rows than clusters: the bootstrap fit gives up and holds nothing back but time.
+    return [
+      {
+        code: 'TS_ERR_PIPELINE_BOOTSTRAP_CLUSTERS',
+        path: `${context.path}.with.bootstrapClusters`,
+        expected: `at most bootstrapRecords (${config.bootstrapRecords}) clusters`,
+        found: String(config.bootstrapClusters),
+        message: `bootstrapClusters (${config.bootstrapClusters}) must not exceed bootstrapRecords (${config.bootstrapRecords}): k-means cannot seed more clusters than it has rows, so no bootstrap model would come`,
       },
     ];
   }
