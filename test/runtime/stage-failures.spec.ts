@@ -60,16 +60,18 @@ describe('stage failures', () => {
   it('fails with a coded error when a plugin needs a service nobody provides', async () => {
     const dir = await tempDir();
     await writeEnvelopes(join(dir, 'in.jsonl'), 1);
+    // A service no registered plugin declares it provides: validate cannot know, the run must say so.
+    // (A known one, such as the index's vectorIndex, is refused by validate: TS_ERR_PIPELINE_MISSING_SERVICE.)
     const needsIndex = definePlugin({
       name: 'needs-index',
       kind: 'stage',
       description: 'Depends on a service no stage provides.',
       configSchema: s.object({}),
-      deps: { index: { id: Symbol.for('temi-stream.service.vectorIndex'), description: 'vectorIndex' } },
+      deps: { index: { id: Symbol.for('temi-stream.service.nearestNeighbours'), description: 'nearestNeighbours' } },
       create: () => ({ operator: (x) => x }),
     });
     await expect(runForTest({ name: 'nosvc', source: { use: 'replay', with: { path: 'in.jsonl' } }, stages: [{ use: 'needs-index' }], sink: { use: 'jsonl', with: { path: 'o.jsonl' } } }, dir, [needsIndex])).rejects.toThrow(
-      /TS_ERR_PLUGIN_MISSING_SERVICE: \$\.stages\[0\]: plugin "needs-index" needs the service "vectorIndex"/,
+      /TS_ERR_PLUGIN_MISSING_SERVICE: \$\.stages\[0\]: plugin "needs-index" needs the service "nearestNeighbours"/,
     );
   });
 });
