@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { createRegistryWithBuiltins } from '../plugins/builtin-plugins.ts';
 import { isTemiError } from '../runtime/errors.ts';
-import { formatIssue } from '../runtime/pipeline/format-issue.ts';
+import { formatIssueList, MAX_LISTED_ISSUES } from '../runtime/pipeline/format-issue.ts';
 import { resolvePipelineFile } from '../plugins/resolve-pipeline.ts';
 import type { ValidationIssue } from '../runtime/schema/schema.ts';
 import { EXIT, println, type CliIO } from './io.ts';
@@ -53,19 +53,10 @@ export async function validateCommand(args: string[], io: CliIO): Promise<number
   } else {
     for (const v of verdicts) {
       if (v.valid) println(io.stdout, `${v.file}: valid (${v.summary})`);
-      else for (const line of issueLines(v)) println(io.stdout, `${v.file}: ${line}`);
+      else for (const line of formatIssueList(v.issues)) println(io.stdout, `${v.file}: ${line}`);
     }
   }
   return verdicts.every((v) => v.valid) ? EXIT.ok : EXIT.invalid;
-}
-
-/** Issues listed per file: a file with a million duplicate ids must not print a million lines. */
-export const MAX_LISTED_ISSUES = 50;
-
-function issueLines(v: FileVerdict): string[] {
-  const lines = v.issues.slice(0, MAX_LISTED_ISSUES).map(formatIssue);
-  if (v.issues.length > MAX_LISTED_ISSUES) lines.push(`... and ${v.issues.length - MAX_LISTED_ISSUES} more issues (${v.issues.length} in all; the first ${MAX_LISTED_ISSUES} are listed)`);
-  return lines;
 }
 
 function cappedVerdict(v: FileVerdict): FileVerdict & { issueCount?: number } {
