@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { createRegistryWithBuiltins } from '../plugins/builtin-plugins.ts';
 import { isTemiError, reasonOf } from '../runtime/errors.ts';
-import { formatIssue } from '../runtime/pipeline/format-issue.ts';
+import { formatIssueList } from '../runtime/pipeline/format-issue.ts';
 import { resolvePipelineFile } from '../plugins/resolve-pipeline.ts';
 import { PipelineRun } from '../runtime/pipeline-run.ts';
 import { EXIT, println, type CliIO } from './io.ts';
@@ -25,7 +25,7 @@ export async function runCommand(args: string[], io: CliIO): Promise<number> {
   try {
     const result = await resolvePipelineFile(file, createRegistryWithBuiltins(), io.env);
     if (!result.ok) {
-      for (const issue of result.issues) println(io.stderr, `${file}: ${formatIssue(issue)}`);
+      for (const line of formatIssueList(result.issues)) println(io.stderr, `${file}: ${line}`);
       return EXIT.invalid;
     }
     run = new PipelineRun(result.pipeline, { logStream: io.stderr, progressStream: io.stderr });
