@@ -1,11 +1,11 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import type { PluginKind } from '../runtime/contracts/plugin.ts';
 import { TemiError, isTemiError } from '../runtime/errors.ts';
 import type { ValidationIssue } from '../runtime/schema/schema.ts';
 import { SecretRedactor } from '../runtime/services/secret-redactor.ts';
 import { substituteEnv } from '../runtime/pipeline/env-substitution.ts';
-import { parsePipelineJson } from '../runtime/pipeline/parse-json.ts';
+import { MAX_PIPELINE_BYTES, parsePipelineJson } from '../runtime/pipeline/parse-json.ts';
 import { pipelineSchema, stageRefSchema, type StageRef } from '../runtime/pipeline/pipeline-spec.ts';
 import type { ResolvedPipeline, ResolvedStage } from '../runtime/pipeline/resolved-pipeline.ts';
 import type { PluginRegistry } from './plugin-registry.ts';
@@ -28,8 +28,11 @@ export async function resolvePipelineFile(file: string, registry: PluginRegistry
   const absolute = resolve(file);
   let text: string;
   try {
+    const { size } = await stat(absolute);
+    if (size > MAX_PIPELINE_BYTES) throw new TemiError('TS_ERR_PIPELINE_TOO_LARGE', `the pipeline file is ${size} bytes, over the limit of ${MAX_PIPELINE_BYTES}; a pipeline is a few KB`, { where: file });
     text = await readFile(absolute, 'utf8');
   } catch (error) {
+    if (isTemiError(error)) throw error;
     throw new TemiError('TS_ERR_PIPELINE_READ', `cannot read pipeline file: ${(error as Error).message}`, { where: file, cause: error });
   }
   const parsed = parsePipelineJson(text, file);

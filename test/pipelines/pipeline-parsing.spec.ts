@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { validateCommand, validateFile } from '../../src/cli/validate-command.ts';
@@ -84,5 +84,12 @@ describe('pipeline files that JSON.parse alone handles badly', () => {
     const [verdict] = JSON.parse(stdout.text) as Array<{ issues: unknown[]; issueCount: number }>;
     expect(verdict.issues).toHaveLength(50);
     expect(verdict.issueCount).toBe(199);
+  });
+
+  it('refuses a file over 64 MiB before reading it', async () => {
+    const file = await fileWith('{');
+    await truncate(file, 65 * 1024 * 1024);
+    const verdict = await validateFile(file, ENV);
+    expect(verdict.issues.map((i) => [i.code, i.path])).toEqual([['TS_ERR_PIPELINE_TOO_LARGE', file]]);
   });
 });

@@ -8,6 +8,9 @@ import type { ValidationIssue } from '../schema/schema.ts';
  */
 export const MAX_PIPELINE_DEPTH = 64;
 
+/** Largest pipeline file read: real ones are a few KB, and reading is the one step whose cost a file sets. */
+export const MAX_PIPELINE_BYTES = 64 * 1024 * 1024;
+
 const BOM = '\uFEFF';
 
 export interface ParsedJson {
