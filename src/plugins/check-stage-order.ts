@@ -30,7 +30,7 @@ export function checkStageOrder(input: StageOrderInput, registry: PluginRegistry
   const payload = new PayloadCheck(registry);
   const issues: ValidationIssue[] = [];
   // The dead-letter sink is created first, so what it binds is there for everyone.
-  services.check(deadLetter, issues);
+  services.check(deadLetter, issues, false);
   flow.forEach((use, i) => {
     services.check(use, issues);
     payload.check(use, issues);
@@ -43,12 +43,15 @@ export function checkStageOrder(input: StageOrderInput, registry: PluginRegistry
 
 /**
  * Only services that some registered plugin declares it provides, and that no factory creates,
- * are checked: the runtime's own services and factory-made ones are always there.
+ * are checked: the runtime's own services and factory-made ones are always there. After a use
+ * that declares nothing (a third-party plugin may bind services without saying so), nothing is.
  */
 class ServiceCheck {
   private readonly providers = new Map<symbol, string[]>();
   private readonly factoryMade: Set<symbol>;
   private readonly bound = new Set<symbol>();
+  /** Set after a use that does not declare `provides`: its instances may bind anything. */
+  private open = false;
 
   constructor(registry: PluginRegistry) {
     for (const plugin of registry.list()) {
@@ -57,10 +60,11 @@ class ServiceCheck {
     this.factoryMade = new Set(registry.serviceFactories().map((f) => f.service.id));
   }
 
-  check(use: ResolvedStage, issues: ValidationIssue[]): void {
+  /** `opens`: whether a use that declares nothing stops the checks after it (not the dead-letter sink, a sink). */
+  check(use: ResolvedStage, issues: ValidationIssue[], opens = true): void {
     for (const ref of Object.values(use.plugin.deps) as ServiceRef<unknown>[]) {
       const offeredBy = this.providers.get(ref.id);
-      if (!offeredBy || this.bound.has(ref.id) || ref.defaultFactory || this.factoryMade.has(ref.id)) continue;
+      if (this.open || !offeredBy || this.bound.has(ref.id) || ref.defaultFactory || this.factoryMade.has(ref.id)) continue;
       const names = offeredBy.map((n) => JSON.stringify(n)).join(' or ');
       issues.push({
         code: 'TS_ERR_PIPELINE_MISSING_SERVICE',
@@ -71,6 +75,7 @@ class ServiceCheck {
       });
     }
     for (const ref of servicesOf(use.plugin)) this.bound.add(ref.id);
+    if (opens && !use.plugin.provides) this.open = true;
   }
 }
 
