@@ -45,8 +45,10 @@ async function setup(settings: Partial<RevisionSettings> = {}, maxPerSecond = 1e
       if (published) assignWith(published, [r]);
       else r.payload.assignment = { cluster: null, confidence: 0, modelVersion: null };
       if (!labelDelayMs) return [r];
-      // As in assign's batches, time passes between choosing the model and emitting the label.
-      return from(new Promise<StreamRecord>((resolve) => setTimeout(() => resolve(r), labelDelayMs())));
+      // As in assign's batches, time passes between choosing the model and emitting the label
+      // (a negative delay: a microtask, as perBatch's await of a synchronous labelling).
+      const delay = labelDelayMs();
+      return from(delay < 0 ? Promise.resolve(r) : new Promise<StreamRecord>((resolve) => setTimeout(() => resolve(r), delay)));
     }),
     revisions,
   );
@@ -141,6 +143,22 @@ describe('label revisions', () => {
     const revised = revisionsOf(await t.all);
     expect(revised.map((r) => r.key)).toEqual(['p0', 'p1', 'p2', 'p3']);
     expect(revised.every((r) => r.payload.assignment!.cluster !== null && r.payload.assignment!.revision!.previousCluster === null)).toBe(true);
+  });
+
+  it('revises a label chosen under the previous version but emitted just after the new one was published', async () => {
+    const t = await setup({ finalPass: false }, 1e6, () => -1);
+    await t.publishCorners([0, 1, 2, 3]);
+    for (let i = 0; i < 4; i++) t.input.next(t.point(i)); // labelled by v1, emitted a microtask later
+    // Installed at once (as a model followed from another process is), before those emissions.
+    t.registry.adopt({ version: 2, model: cornersModel([1, 0, 2, 3]), trainer: 'kmeans', publishedAt: Date.now() });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    t.input.complete();
+    const out = await t.all;
+    // p0..p3 lie on corners 0 and 1, which v2 renames: whatever went out under v1 is revised
+    // live (no final pass here), although v2 came before those labels reached the window.
+    const underV1 = firstsOf(out).filter((r) => r.payload.assignment!.modelVersion === 1);
+    expect(underV1.length).toBeGreaterThan(0);
+    expect(revisionsOf(out).map((r) => [r.key, r.payload.assignment!.modelVersion])).toEqual(underV1.map((r) => [r.key, 2]));
   });
 
   it('never sends an older version after a newer one for an id, and ends with every record on the final model, however labels and publications interleave', async () => {

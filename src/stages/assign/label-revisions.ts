@@ -133,6 +133,9 @@ class RevisionPasses {
   private async pass(published: PublishedModel): Promise<{ checked: number; revised: number }> {
     let checked = 0;
     let revised = 0;
+    // Let labels chosen under the previous version and not yet emitted (a batch between labelling
+    // and emission) reach the window first; the live iteration then visits them.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     for (const chunk of this.window.staleChunks(published.version, this.settings.batchSize)) {
       await this.deps.flow.whenReady();
       if (this.stopped) break;
