@@ -18,6 +18,9 @@ export default definePlugin({
     minBytes: s.integer({ min: 0, default: 1, description: 'Smallest accepted payload, in bytes.' }),
     maxBytes: s.integer({ min: 1, default: 20_000_000, description: 'Largest accepted payload, in bytes.' }),
   }),
+  // Optional: what it reads and adds, so `validate` can check the stages around it (it adds nothing).
+  needs: { payload: ['bytes'] },
+  provides: {},
   deps: { deadLetters: services.deadLetters, metrics: services.metrics },
   create({ config, deps, instanceName }) {
     const passed = deps.metrics.counter('example_byte_size_guard_passed_total', 'Records within the size window');
