@@ -4,6 +4,8 @@
 #   - Debian packages: Fashion-MNIST (data), Chromium (report rendering test),
 #     python3-torch / python3-sklearn (reference figures in the benchmarks) — when root with apt;
 #   - Apache Kafka jars from Maven Central (the real broker the tests start);
+#   - ONNX Runtime for Node checked (its CPU library ships in the npm package), and PyTorch's
+#     ONNX export round trip the ONNX parity specs rely on;
 #   - native TensorFlow for @tensorflow/tfjs-node, built offline from the PyPI wheel.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -26,5 +28,7 @@ if [ ${#need_debs[@]} -gt 0 ]; then
 fi
 
 bash scripts/kafka/fetch.sh
+# ONNX Runtime before TensorFlow: its fallback npm install could drop the tfjs-node that the next step builds.
+bash scripts/onnx/setup.sh
 bash scripts/tensorflow/setup.sh
 echo "setup: done"

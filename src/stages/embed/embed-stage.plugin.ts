@@ -1,17 +1,17 @@
+import type { Embedder } from '../../embedding/embedder.ts';
 import { checkPixels } from '../../embedding/pixel-checks.ts';
-import { TfEmbedder } from '../../embedding/tf-embedder.ts';
 import { definePlugin, type StreamRecord, services, TemiError } from '../../runtime/contracts/index.ts';
 import { perBatch, perRecord } from '../../runtime/operators/index.ts';
-import { selectBackend } from '../../tf/backends.ts';
 import { trackTensors } from '../../tf/tensor-gauge.ts';
 import { tf } from '../../tf/tf.ts';
 import { embedConfigSchema } from './embed-config.ts';
+import { openEmbedder } from './open-embedder.ts';
 
 export const embedStagePlugin = definePlugin({
   name: 'embed',
   kind: 'stage',
   description:
-    'Runs a TensorFlow.js image model (LayersModel, GraphModel, SavedModel on native TensorFlow, or the built-in MobileNetV2) on batches of decoded images and sets payload.embedding; records without usable pixels are dead-lettered.',
+    'Runs an image model on batches of decoded images and sets payload.embedding: a TensorFlow.js model (LayersModel, GraphModel, SavedModel on native TensorFlow, or the built-in MobileNetV2) or an ONNX model on ONNX Runtime (model.path ending in .onnx; input/output by name, NCHW or NHWC, float32 or float16). Records without usable pixels are dead-lettered.',
   configSchema: embedConfigSchema,
   needs: { payload: ['pixels'] },
   provides: { payload: ['embedding'] },
@@ -21,11 +21,11 @@ export const embedStagePlugin = definePlugin({
     const scope = { stage: instanceName, deadLetters: deps.deadLetters };
     const batchSeconds = deps.metrics.histogram('temi_embed_batch_seconds', 'Wall time of one embed forward pass', ['stage', 'backend'], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
     const embedded = deps.metrics.counter('temi_embed_images_total', 'Images embedded', ['stage', 'backend']);
-    let embedder: TfEmbedder | undefined;
+    let embedder: Embedder | undefined;
     let backend = 'none';
     let releaseTensors: (() => void) | undefined;
 
-    const ready = (): TfEmbedder => {
+    const ready = (): Embedder => {
       if (!embedder) throw new TemiError('TS_ERR_EMBED_NOT_STARTED', 'the embed stage received records before start() loaded its model');
       return embedder;
     };
@@ -45,12 +45,12 @@ export const embedStagePlugin = definePlugin({
 
     return {
       async start() {
-        const selection = await selectBackend(config.backend, (line) => log.info(line));
-        backend = selection.backend;
-        log.info('embed backend chosen', { backend, skipped: selection.skipped });
         releaseTensors = trackTensors(deps.metrics);
         const tensorsBefore = tf.memory().numTensors;
-        embedder = await TfEmbedder.open(config.model, { baseDir: deps.pipeline.baseDir, l2normalize: config.l2normalize, where: 'with.model' });
+        const opened = await openEmbedder(config, deps.pipeline.baseDir, (line) => log.info(line));
+        embedder = opened.embedder;
+        backend = opened.runtime;
+        log.info('embed backend chosen', { backend, skipped: opened.skipped });
         log.info('embed model loaded', { ...embedder.geometry, dim: embedder.dim, weightTensors: tf.memory().numTensors - tensorsBefore, batchSize: config.batchSize });
       },
       // Pixel checks run per record ahead of batching, so a malformed record is dead-lettered on
@@ -63,8 +63,8 @@ export const embedStagePlugin = definePlugin({
           }),
           perBatch(scope, { maxSize: config.batchSize, maxWaitMs: config.maxWaitMs }, embedBatch),
         ),
-      stop() {
-        embedder?.dispose();
+      async stop() {
+        await embedder?.dispose();
         embedder = undefined;
         releaseTensors?.();
       },

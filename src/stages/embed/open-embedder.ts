@@ -1,0 +1,54 @@
+/**
+ * The embed stage's two routes to a model: ONNX Runtime for an .onnx file, TensorFlow.js (on the
+ * backend chosen at start) for everything else. Options that belong to the other route are
+ * refused by name, so a GraphModel's outputNode on an ONNX model does not silently do nothing.
+ */
+import type { Embedder } from '../../embedding/embedder.ts';
+import { OnnxEmbedder } from '../../embedding/onnx/onnx-embedder.ts';
+import { TfEmbedder } from '../../embedding/tf-embedder.ts';
+import { TemiError } from '../../runtime/contracts/index.ts';
+import { selectBackend } from '../../tf/backends.ts';
+import type { EmbedConfig } from './embed-config.ts';
+
+export interface OpenedEmbedder {
+  readonly embedder: Embedder;
+  /** Metrics label and log field: the TF.js backend, or onnxruntime-<provider>. */
+  readonly runtime: string;
+  /** TF.js only: the backends skipped and why. */
+  readonly skipped?: readonly { readonly backend: string; readonly reason: string }[];
+}
+
+const WHERE = 'with.model';
+
+export function isOnnxModel(model: EmbedConfig['model']): boolean {
+  return model.format === 'onnx' || (model.format === 'auto' && model.path !== undefined && /\.onnx$/i.test(model.path));
+}
+
+export async function openEmbedder(config: EmbedConfig, baseDir: string, log: (line: string) => void): Promise<OpenedEmbedder> {
+  const { model } = config;
+  if (isOnnxModel(model)) {
+    refuse(model.builtin !== undefined, 'builtin', 'the built-in models are TF.js models; leave model.format out or set model.path to your .onnx file');
+    refuse(model.outputLayer !== undefined, 'outputLayer', 'an ONNX model names its embedding with model.output');
+    refuse(model.outputNode !== undefined, 'outputNode', 'an ONNX model names its embedding with model.output');
+    if (model.path === undefined) throw new TemiError('TS_ERR_EMBED_MODEL_CHOICE', 'model.format "onnx" needs model.path (the .onnx file)', { where: `${WHERE}.path` });
+    const provider = config.onnx?.executionProvider ?? 'cpu';
+    const embedder = await OnnxEmbedder.open(
+      { path: model.path, input: model.input, output: model.output, layout: model.layout, inputSize: model.inputSize },
+      { baseDir, l2normalize: config.l2normalize, intraOpThreads: config.onnx?.intraOpThreads, executionProvider: provider, where: WHERE },
+    );
+    return { embedder, runtime: `onnxruntime-${provider}` };
+  }
+  for (const key of ['input', 'output', 'layout'] as const) {
+    refuse(model[key] !== undefined, key, `model.${key} applies to ONNX models (a path ending in .onnx); a TF.js model takes outputLayer (LayersModel) or outputNode (GraphModel, SavedModel)`);
+  }
+  if (config.onnx !== undefined) {
+    throw new TemiError('TS_ERR_EMBED_MODEL_CHOICE', 'onnx settings apply to ONNX models (a model.path ending in .onnx); this model runs on TensorFlow.js (see backend)', { where: 'with.onnx' });
+  }
+  const selection = await selectBackend(config.backend, log);
+  const embedder = await TfEmbedder.open({ ...model, format: model.format as Exclude<typeof model.format, 'onnx'> }, { baseDir, l2normalize: config.l2normalize, where: WHERE });
+  return { embedder, runtime: selection.backend, skipped: selection.skipped };
+}
+
+function refuse(condition: boolean, key: string, why: string): void {
+  if (condition) throw new TemiError('TS_ERR_EMBED_MODEL_CHOICE', `model.${key} does not fit this model: ${why}`, { where: `${WHERE}.${key}` });
+}
