@@ -1,4 +1,4 @@
-import type { PipelineUse } from '../runtime/contracts/pipeline-flow.ts';
+import type { PipelineCheckContext, PipelineUse } from '../runtime/contracts/pipeline-flow.ts';
 import type { StagePlugin } from '../runtime/contracts/plugin.ts';
 import type { ServiceRef } from '../runtime/contracts/services.ts';
 import type { ResolvedStage } from '../runtime/pipeline/resolved-pipeline.ts';
@@ -34,9 +34,7 @@ export function checkStageOrder(input: StageOrderInput, registry: PluginRegistry
   flow.forEach((use, i) => {
     services.check(use, issues);
     payload.check(use, issues);
-    if (typeof use.plugin.checkPipeline === 'function') {
-      issues.push(...use.plugin.checkPipeline(use.config, { path: use.path, before: views.slice(0, i), after: views.slice(i + 1), runtime: { maxInFlight } }));
-    }
+    if (typeof use.plugin.checkPipeline === 'function') issues.push(...runPluginCheck(use, { path: use.path, before: views.slice(0, i), after: views.slice(i + 1), runtime: { maxInFlight } }));
   });
   return issues;
 }
@@ -105,6 +103,17 @@ class PayloadCheck {
     }
     if (!use.plugin.provides) this.known = undefined;
     else if (known) for (const f of fieldsOf(use.plugin.provides.payload)) known.add(f);
+  }
+}
+
+/** A plugin's own rule; one that throws or returns garbage is the plugin's fault, reported as such, not a crash of validate. */
+function runPluginCheck(use: ResolvedStage, context: PipelineCheckContext): ValidationIssue[] {
+  try {
+    const found: unknown = use.plugin.checkPipeline!(use.config, context);
+    if (Array.isArray(found)) return found.filter((i): i is ValidationIssue => !!i && typeof (i as ValidationIssue).code === 'string' && typeof (i as ValidationIssue).path === 'string');
+    throw new Error(`returned ${typeof found}, not an array of issues`);
+  } catch (error) {
+    return [{ code: 'TS_ERR_PLUGIN_CHECK_FAILED', path: `${use.path}.use`, message: `plugin ${JSON.stringify(use.plugin.name)}'s checkPipeline failed: ${error instanceof Error ? error.message : String(error)}` }];
   }
 }
 

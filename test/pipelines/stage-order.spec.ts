@@ -29,4 +29,9 @@ describe('cross-stage checks', () => {
     expect(await codes([{ use: 'my-embedder' }, { use: 'index' }, { use: 'assign' }], [undeclared])).toEqual([]);
     expect(await codes([{ use: 'decode' }, { use: 'my-embedder' }, { use: 'train' }], [undeclared])).toEqual([]);
   });
+
+  it("a plugin whose checkPipeline throws gets a coded issue naming it; validate does not crash", async () => {
+    const broken = definePlugin({ ...undeclared, name: 'broken-check', checkPipeline: () => { throw new Error('boom'); } });
+    expect(await codes([{ use: 'broken-check' }], [broken])).toEqual(['TS_ERR_PLUGIN_CHECK_FAILED $.stages[0].use']);
+  });
 });
