@@ -45,11 +45,11 @@ export async function loadPluginModule(specifier: string, baseDir: string, where
         { where },
       );
     }
-    const code = (error as NodeJS.ErrnoException).code;
+    const code = (error as NodeJS.ErrnoException | undefined)?.code;
     const missing = code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes(specifier.replace(/^\.\//, ''));
     throw new TemiError(
       missing ? 'TS_ERR_PLUGIN_NOT_FOUND' : 'TS_ERR_PLUGIN_LOAD',
-      missing ? `cannot find plugin module "${specifier}" (${isPath ? 'paths are relative to the pipeline file' : 'is the package installed?'})` : `plugin module "${specifier}" failed to load: ${(error as Error).message}`,
+      missing ? `cannot find plugin module "${specifier}" (${isPath ? 'paths are relative to the pipeline file' : 'is the package installed?'})` : `plugin module ${named} failed to load: ${error instanceof Error ? error.message : `it threw ${String(error)}`}`,
       { where, cause: error },
     );
   }

@@ -56,6 +56,13 @@ describe('plugin modules that end or stall the process while loading', () => {
     });
   });
 
+  it('a module that throws a non-Error while loading is TS_ERR_PLUGIN_LOAD saying what it threw', async () => {
+    await expect(loadPluginModule(join(fixtures, 'throws-a-number.ts'), fixtures, '$.plugins[0]')).rejects.toMatchObject({
+      code: 'TS_ERR_PLUGIN_LOAD',
+      message: expect.stringContaining('it threw 42'),
+    });
+  });
+
   it('validate exits 2 and names the plugin that called process.exit', async () => {
     const file = await pipelineUsing('exits-at-import.ts');
     const result = await runCli(['validate', file]);
