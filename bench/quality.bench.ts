@@ -41,6 +41,30 @@
  *   --kmeans-seeds LIST   k-means on unit rows once per seed, the mean held against the reference (0-4)
  *   --features F       raw (pixels/255, default) | l2 (each row scaled to unit length: the geometry
  *                      of the cosine kNN) for every method
+ *   --dataset D        fashion-mnist (default) | digits (scikit-learn's 8x8 digits, 1,797 images,
+ *                      pixels/16, read from python3-sklearn's digits.csv.gz: the held-out set)
+ *   --split S          test (default) | train: Fashion-MNIST's train split (first --limit images),
+ *                      the data to tune on
+ *
+ * The `stream` method replays the data through the train stage's own round logic
+ * (bench/stream-simulation.ts: PeriodicTrainer with its label-free choice and drift monitor, a
+ * bootstrap model on the first records) and scores the labels as first emitted and as delivered
+ * (the final model relabelling the window, which holds every record), per order and seed:
+ *   --stream-orders LIST   shuffled,class (both): a seeded shuffle, and sorted by class (drift)
+ *   --stream-seeds LIST    (0-2); the mean over seeds is the row held against the targets
+ *   --stream-trainer T     kmeans (default: cheap, the choice decides) | temi (the demo's: lr 1e-3,
+ *                          at least --stream-min-steps steps, 5 epochs)
+ *   --stream-select on|off   the label-free choice per round (on)
+ *   --stream-window on|off   the window clustering candidate (on)
+ *   --stream-kmeans on|off   the k-means candidate (on)
+ *   --stream-refine on|off   self-labelling refinement of the window clustering (off)
+ *   --stream-drift on|off    rounds brought forward when records fit no cluster (on)
+ *   --stream-bootstrap N     records the bootstrap model is fitted on (1000)
+ *   --stream-bootstrap-window on|off   bootstrap by the window choice (on) or k-means on raw rows
+ * Targets printed at the end: delivered ACC >= the better of k-means (unit rows, mean over
+ * --kmeans-seeds) and offline TEMI (mean over --seeds when run, else the documented ten-seed mean
+ * 0.508) + 0.03; class order within 0.05 of shuffled.
+ *   --quick            stream and k-means only, one k-means seed, no scikit-learn: a short run
  *
  * k-means (ours and scikit-learn's) runs in both geometries when the features are raw: on unit-length
  * rows, the one held against TEMI.md's k-means figure (scikit-learn reproduces that figure there,
@@ -66,9 +90,18 @@ import { type BackendName, describeSelection, selectBackend } from '../src/tf/ba
 import { tf } from '../src/tf/tf.ts';
 import { SYSTEM_PYTHON, runReference, torchUnavailable } from './bench-support.ts';
 import { readTemiTrace, recordedDraws } from './reference/temi-trace.ts';
+import { simulateStream } from './stream-simulation.ts';
+import { createTrainer as createNamedTrainer } from '../src/clustering/trainer-factory.ts';
+import { SeededRandom } from '../src/numeric/seeded-random.ts';
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 
 const CLUSTERS = 10;
-const METHODS = ['temi', 'temi-torch-draws', 'scan', 'tsp', 'kmeans', 'temi-stream'] as const;
+const METHODS = ['temi', 'temi-torch-draws', 'scan', 'tsp', 'kmeans', 'temi-stream', 'stream'] as const;
+/** Offline TEMI's mean ACC over ten tfjs seeds (docs/BENCHMARKS.md), the reference when this run trains none. */
+const TEMI_OFFLINE_MEAN_ACC = 0.508;
+const STREAM_ORDERS = ['shuffled', 'class'] as const;
+type StreamOrder = (typeof STREAM_ORDERS)[number];
 type Method = (typeof METHODS)[number];
 
 interface Settings {
@@ -92,6 +125,20 @@ interface Settings {
   /** k-means on unit rows once per seed, the mean held against the reference (--kmeans-seeds). */
   kmeansSeeds: number[];
   features: 'raw' | 'l2';
+  dataset: 'fashion-mnist' | 'digits';
+  split: 'test' | 'train';
+  stream: {
+    orders: StreamOrder[];
+    seeds: number[];
+    trainer: 'kmeans' | 'temi';
+    select: boolean;
+    window: boolean;
+    kmeans: boolean;
+    refine: boolean;
+    drift: boolean;
+    bootstrap: number;
+    bootstrapWindow: boolean;
+  };
 }
 
 interface Scores {
@@ -124,6 +171,7 @@ function parseSettings(argv: string[]): Settings {
     if (!arg.startsWith('--')) throw new Error(`unexpected argument ${arg}; see the options at the top of bench/quality.bench.ts`);
     const [name, inline] = arg.slice(2).split('=', 2);
     if (name === 'reference' || name === 'no-reference') flags.set('reference', name === 'reference' ? 'true' : 'false');
+    else if (name === 'quick') flags.set('quick', 'true');
     else flags.set(name, inline ?? argv[++i]);
   }
   const value = (name: string): string | undefined => flags.get(name) ?? process.env[`BENCH_${name.toUpperCase().replace(/-/g, '_')}`];
@@ -134,7 +182,23 @@ function parseSettings(argv: string[]): Settings {
     if (!Number.isFinite(parsed)) throw new Error(`--${name} expects a number, found ${raw}`);
     return parsed;
   };
-  const methods = (value('methods') ?? METHODS.join(',')).split(',').map((m) => m.trim()) as Method[];
+  const quick = flags.has('quick');
+  if (quick) flags.delete('quick');
+  const methods = (value('methods') ?? (quick ? 'kmeans,stream' : METHODS.join(','))).split(',').map((m) => m.trim()) as Method[];
+  const onOff = (name: string, fallback: boolean): boolean => {
+    const raw = value(name);
+    if (raw === undefined) return fallback;
+    if (raw !== 'on' && raw !== 'off') throw new Error(`--${name} expects on or off, found ${raw}`);
+    return raw === 'on';
+  };
+  const orders = (value('stream-orders') ?? STREAM_ORDERS.join(',')).split(',').map((o) => o.trim()) as StreamOrder[];
+  for (const o of orders) if (!STREAM_ORDERS.includes(o)) throw new Error(`--stream-orders: unknown order ${o} (known: ${STREAM_ORDERS.join(', ')})`);
+  const streamTrainer = value('stream-trainer') ?? 'kmeans';
+  if (streamTrainer !== 'kmeans' && streamTrainer !== 'temi') throw new Error(`--stream-trainer expects kmeans or temi, found ${streamTrainer}`);
+  const dataset = value('dataset') ?? 'fashion-mnist';
+  if (dataset !== 'fashion-mnist' && dataset !== 'digits') throw new Error(`--dataset expects fashion-mnist or digits, found ${dataset}`);
+  const split = value('split') ?? 'test';
+  if (split !== 'test' && split !== 'train') throw new Error(`--split expects test or train, found ${split}`);
   for (const m of methods) if (!METHODS.includes(m)) throw new Error(`--methods: unknown method ${m} (known: ${METHODS.join(', ')})`);
   const streamEpochs = value('stream-epochs');
   return {
@@ -150,12 +214,26 @@ function parseSettings(argv: string[]): Settings {
     streamEpochs: streamEpochs === undefined ? undefined : Number(streamEpochs),
     streamMinSteps: number('stream-min-steps', 1000),
     backend: value('backend') ?? 'auto',
-    reference: (value('reference') ?? 'true') !== 'false',
+    reference: (value('reference') ?? (quick ? 'false' : 'true')) !== 'false',
     data: value('data') ?? DEBIAN_FASHION_MNIST_DIR,
     seed: number('seed', 0),
     seeds: parseSeeds(value('seeds')),
-    kmeansSeeds: parseSeeds(value('kmeans-seeds') ?? '0-4', 'kmeans-seeds')!,
+    kmeansSeeds: parseSeeds(value('kmeans-seeds') ?? (quick ? '0' : '0-4'), 'kmeans-seeds')!,
     features: (value('features') ?? 'raw') as 'raw' | 'l2',
+    dataset,
+    split,
+    stream: {
+      orders,
+      seeds: parseSeeds(value('stream-seeds') ?? (quick ? '0' : '0-2'), 'stream-seeds')!,
+      trainer: streamTrainer,
+      select: onOff('stream-select', true),
+      window: onOff('stream-window', true),
+      kmeans: onOff('stream-kmeans', true),
+      refine: onOff('stream-refine', false),
+      drift: onOff('stream-drift', true),
+      bootstrap: number('stream-bootstrap', 1000),
+      bootstrapWindow: onOff('stream-bootstrap-window', true),
+    },
   };
 }
 
@@ -370,13 +448,79 @@ async function streaming(method: 'temi', data: TrainingSet, labels: Int32Array, 
   }
 }
 
+/** The records in arrival order: a seeded shuffle, or sorted by class (each class shuffled within). */
+function arrivalOrder(labels: Int32Array, order: StreamOrder, seed: number): Int32Array {
+  const shuffled = new SeededRandom(0x5eed ^ seed).permutation(labels.length);
+  if (order === 'shuffled') return shuffled;
+  return Int32Array.from(Array.from(shuffled).sort((a, b) => labels[a] - labels[b] || 0));
+}
+
+/**
+ * Streams through the train stage's round logic per order and seed: first emitted and delivered
+ * per run, then their means over seeds (the rows held against the targets).
+ */
+async function streamRows(data: TrainingSet, labels: Int32Array, s: Settings): Promise<{ rows: Row[]; delivered: Record<string, number> }> {
+  const rows: Row[] = [];
+  const delivered: Record<string, number> = {};
+  const st = s.stream;
+  const flags = `${st.trainer}; select ${st.select ? 'on' : 'off'}, window ${st.window ? 'on' : 'off'}, kmeans ${st.kmeans ? 'on' : 'off'}, refine ${st.refine ? 'on' : 'off'}, drift ${st.drift ? 'on' : 'off'}, bootstrap ${st.bootstrap}${st.bootstrapWindow ? ' (window choice)' : ' (k-means)'}`;
+  for (const order of st.orders) {
+    const runs: { first: Scores; delivered: Scores; seconds: number; rounds: number }[] = [];
+    for (const seed of st.seeds) {
+      const trainer =
+        st.trainer === 'temi'
+          ? createNamedTrainer('temi', { clusters: CLUSTERS, seed, learningRate: 1e-3, batchSize: s.batch, heads: s.heads })
+          : createNamedTrainer('kmeans', { clusters: CLUSTERS, seed, options: { metric: 'cosine' } });
+      try {
+        const outcome = await simulateStream(data.embeddings, data.dim, arrivalOrder(labels, order, seed), trainer, {
+          clusters: CLUSTERS,
+          seed,
+          bootstrapRecords: st.bootstrap,
+          bootstrapWindow: st.bootstrapWindow,
+          chunk: 50,
+          round: {
+            firstRoundAt: Math.min(s.streamEvery, data.count),
+            everyRecords: s.streamEvery,
+            epochs: 5,
+            minSteps: st.trainer === 'temi' ? s.streamMinSteps : 0,
+            k: s.k,
+            choice: st.select ? { clusters: CLUSTERS, seed, kmeans: st.kmeans, window: st.window, refine: st.refine } : undefined,
+            novelty: st.drift ? { records: 200, share: 0.25 } : undefined,
+          },
+        });
+        const run = { first: score(labels, outcome.firstEmitted), delivered: score(labels, outcome.delivered), seconds: outcome.seconds, rounds: outcome.rounds };
+        runs.push(run);
+        process.stderr.write(`  stream ${order} seed ${seed}: ${outcome.log.join('\n    ')}\n`);
+        process.stderr.write(`  stream ${order} seed ${seed}: first emitted ACC ${run.first.acc.toFixed(3)}, delivered ACC ${run.delivered.acc.toFixed(3)} NMI ${run.delivered.nmi.toFixed(3)}, ${run.rounds} rounds, ${run.seconds.toFixed(1)} s\n`);
+        rows.push({ name: `stream ${order} s${seed} (first emitted)`, scores: run.first, seconds: run.seconds });
+        rows.push({ name: `stream ${order} s${seed} (delivered)`, scores: run.delivered, seconds: run.seconds, note: `${run.rounds} rounds; ${flags}` });
+      } finally {
+        await trainer.dispose();
+      }
+    }
+    const mean = (pick: (r: (typeof runs)[number]) => number): number => runs.reduce((sum, r) => sum + pick(r), 0) / runs.length;
+    const meanScores = (which: 'first' | 'delivered'): Scores => ({
+      acc: mean((r) => r[which].acc),
+      nmi: mean((r) => r[which].nmi),
+      ari: mean((r) => r[which].ari),
+      clustersUsed: Math.min(...runs.map((r) => r[which].clustersUsed)),
+    });
+    const seconds = runs.reduce((sum, r) => sum + r.seconds, 0);
+    rows.push({ name: `stream ${order} mean (first emitted)`, scores: meanScores('first'), seconds, note: `seeds ${st.seeds.join(', ')}` });
+    rows.push({ name: `stream ${order} mean (delivered)`, scores: meanScores('delivered'), seconds, note: `seeds ${st.seeds.join(', ')}; ACC ${runs.map((r) => r.delivered.acc.toFixed(3)).join(' / ')}` });
+    delivered[order] = meanScores('delivered').acc;
+  }
+  return { rows, delivered };
+}
+
 /** sklearn's k-means on the same records, run by Debian's python (which has scikit-learn). */
 async function pythonReference(s: Settings, geometry: Geometry, images: string, labelsFile: string): Promise<Row | string> {
   const python = SYSTEM_PYTHON;
   const script = join(dirname(fileURLToPath(import.meta.url)), 'reference', 'quality_reference.py');
   if (!existsSync(python)) return `skipped: ${python} not found`;
   return new Promise((resolve) => {
-    const child = spawn(python, [script, '--images', images, '--labels', labelsFile, '--limit', String(s.limit), '--n-init', String(s.kmeansInit), '--seed', String(s.seed), '--features', geometry === 'unit rows' ? 'l2' : 'raw'], {
+    const source = s.dataset === 'digits' ? ['--dataset', 'digits'] : ['--images', images, '--labels', labelsFile];
+    const child = spawn(python, [script, ...source, '--limit', String(s.limit), '--n-init', String(s.kmeansInit), '--seed', String(s.seed), '--features', geometry === 'unit rows' ? 'l2' : 'raw'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -398,6 +542,40 @@ async function pythonReference(s: Settings, geometry: Geometry, images: string, 
 }
 
 const NAME_WIDTH = 37;
+
+/** scikit-learn's 8x8 digits as python3-sklearn ships them: 64 values 0-16 and the label per line. */
+const DIGITS_CSV = '/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz';
+
+function readDigits(path: string): { count: number; rows: number; cols: number; pixels: Uint8Array; labels: Int32Array } {
+  const lines = gunzipSync(readFileSync(path)).toString('utf8').trim().split('\n');
+  const pixels = new Uint8Array(lines.length * 64);
+  const labels = new Int32Array(lines.length);
+  lines.forEach((line, i) => {
+    const values = line.split(',').map(Number);
+    pixels.set(values.slice(0, 64), i * 64);
+    labels[i] = values[64];
+  });
+  return { count: lines.length, rows: 8, cols: 8, pixels, labels };
+}
+
+/** The issue's targets, from this run's rows: delivered vs the better baseline + 3 points, class order vs shuffled. */
+function printTargets(rows: Row[], delivered: Record<string, number>): void {
+  if (Object.keys(delivered).length === 0) return;
+  const kmeans = rows.find((r) => r.name.startsWith('kmeans (unit rows) (mean'))?.scores.acc;
+  const temiRow = rows.find((r) => r.name.startsWith('temi (mean'));
+  const temi = temiRow?.scores.acc ?? TEMI_OFFLINE_MEAN_ACC;
+  const sklearn = rows.find((r) => r.name.startsWith('sklearn k-means (pixels/255)'))?.scores.acc;
+  const baseline = Math.max(kmeans ?? 0, temi);
+  console.log('');
+  console.log(`targets: better baseline ${baseline.toFixed(3)} (k-means unit rows mean ${kmeans?.toFixed(3) ?? 'not run'}, offline temi mean ${temi.toFixed(3)}${temiRow ? ' this run' : ' documented, ten seeds'}); needed ${(baseline + 0.03).toFixed(3)}`);
+  for (const [order, acc] of Object.entries(delivered)) {
+    console.log(`  stream ${order} delivered ACC ${acc.toFixed(3)}: ${acc >= baseline + 0.03 ? 'meets' : 'misses'} (${(acc - baseline >= 0 ? '+' : '') + (acc - baseline).toFixed(3)} over the baseline)` + (sklearn !== undefined ? `; vs scikit-learn k-means on the same features ${sklearn.toFixed(3)}: ${(acc - sklearn >= 0 ? '+' : '') + (acc - sklearn).toFixed(3)}` : ''));
+  }
+  if (delivered.shuffled !== undefined && delivered.class !== undefined) {
+    const gap = delivered.shuffled - delivered.class;
+    console.log(`  class order vs shuffled: ${gap >= 0 ? '-' : '+'}${Math.abs(gap).toFixed(3)} ACC (${gap <= 0.05 ? 'within' : 'outside'} 0.05)`);
+  }
+}
 
 function printTable(rows: Row[]): void {
   const f = (x: number): string => x.toFixed(3);
@@ -426,15 +604,16 @@ async function main(): Promise<void> {
   const runStarted = performance.now();
   const selection = await selectBackend(s.backend as 'auto' | BackendName);
   console.log(`bench:quality  ${describeSelection(selection.backend, selection.skipped)} [tf.getBackend() = ${tf.getBackend()}]  node ${process.version}`);
-  const files = locateFashionMnist('test', s.data);
-  const dataset = await readIdxPair(files.images, files.labels);
+  const files = s.dataset === 'digits' ? { images: DIGITS_CSV, labels: DIGITS_CSV } : locateFashionMnist(s.split, s.data);
+  const dataset = s.dataset === 'digits' ? readDigits(DIGITS_CSV) : await readIdxPair(files.images, files.labels);
+  const scale = s.dataset === 'digits' ? 16 : 255;
   const count = Math.min(s.limit, dataset.count);
   const dim = dataset.rows * dataset.cols;
   const embeddings = new Float32Array(count * dim);
-  for (let i = 0; i < count * dim; i++) embeddings[i] = dataset.pixels[i] / 255;
+  for (let i = 0; i < count * dim; i++) embeddings[i] = dataset.pixels[i] / scale;
   if (s.features === 'l2') embeddings.set(unitRows(embeddings, count, dim));
   const labels = dataset.labels.slice(0, count);
-  console.log(`data: ${files.images}: ${count} records x ${dim} pixel features /255; settings ${JSON.stringify({ ...s, data: undefined })}`);
+  console.log(`data: ${files.images}: ${count} records x ${dim} pixel features /${scale}; settings ${JSON.stringify({ ...s, data: undefined })}`);
 
   const started = performance.now();
   const neighbours = await buildNeighbourTable(embeddings, count, dim, s.k, { exact: true });
@@ -446,6 +625,7 @@ async function main(): Promise<void> {
   const data: TrainingSet = { count, dim, embeddings, neighbours };
 
   const rows: Row[] = [];
+  let streamDelivered: Record<string, number> = {};
   if (s.reference && s.methods.includes('kmeans')) {
     for (const geometry of kmeansGeometries(s)) {
       const reference = await pythonReference(s, geometry, files.images, files.labels);
@@ -463,6 +643,11 @@ async function main(): Promise<void> {
       }
     }
     else if (method === 'temi-stream') rows.push(...(await streaming('temi', data, labels, s)));
+    else if (method === 'stream') {
+      const result = await streamRows(data, labels, s);
+      rows.push(...result.rows);
+      streamDelivered = result.delivered;
+    }
     else if (method === 'temi' && s.seeds) rows.push(...(await overSeeds('temi', s.seeds, (seed) => offline('temi', data, labels, { ...s, seed }), REFERENCE.temi)));
     else if (method === 'temi-torch-draws') {
       const row = await offlineOnTorchDraws(data, labels, s);
@@ -472,11 +657,12 @@ async function main(): Promise<void> {
       }
       rows.push(row);
     }
-    else rows.push(await offline(method, data, labels, s));
+    else rows.push(await offline(method as 'temi' | 'scan' | 'tsp', data, labels, s));
     const last = rows[rows.length - 1];
     process.stderr.write(`  ${last.name}: ACC ${last.scores.acc.toFixed(3)} in ${last.seconds.toFixed(1)} s\n`);
   }
   printTable(rows);
+  printTargets(rows, streamDelivered);
   console.log(`\ntotal run time ${((performance.now() - runStarted) / 1000).toFixed(1)} s; tensors alive at the end: ${tf.memory().numTensors}`);
 }
 

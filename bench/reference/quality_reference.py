@@ -38,8 +38,10 @@ def clustering_accuracy(truth, pred):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--images", required=True)
-    parser.add_argument("--labels", required=True)
+    parser.add_argument("--images")
+    parser.add_argument("--labels")
+    parser.add_argument("--dataset", choices=["idx", "digits"], default="idx",
+                        help="digits: scikit-learn's 8x8 digits (1,797 images, pixels/16) instead of --images/--labels")
     parser.add_argument("--limit", type=int, default=10000)
     parser.add_argument("--n-init", type=int, default=10)
     parser.add_argument("--clusters", type=int, default=10)
@@ -48,9 +50,15 @@ def main():
                         help="raw: pixels/255; l2: each row of pixels/255 scaled to unit length")
     args = parser.parse_args()
 
-    images = read_idx(args.images, 3)[: args.limit]
-    truth = read_idx(args.labels, 1)[: args.limit].astype(np.int64)
-    features = images.reshape(len(images), -1).astype(np.float32) / 255.0
+    if args.dataset == "digits":
+        from sklearn.datasets import load_digits
+        digits = load_digits()
+        features = (digits.data[: args.limit] / 16.0).astype(np.float32)
+        truth = digits.target[: args.limit].astype(np.int64)
+    else:
+        images = read_idx(args.images, 3)[: args.limit]
+        truth = read_idx(args.labels, 1)[: args.limit].astype(np.int64)
+        features = images.reshape(len(images), -1).astype(np.float32) / 255.0
     if args.features == "l2":
         norms = np.linalg.norm(features, axis=1, keepdims=True)
         features = features / np.where(norms > 0, norms, 1.0)

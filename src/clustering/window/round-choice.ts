@@ -32,7 +32,7 @@ export interface RoundChoice {
   readonly prototypes?: PrototypeModel;
 }
 
-const KMEANS_RESTARTS = 2;
+const KMEANS_RESTARTS = 1;
 
 /**
  * The label-free choice a round makes before publishing: the trainer's new model, the model in

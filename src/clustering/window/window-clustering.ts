@@ -15,6 +15,8 @@ export interface WindowClusteringOptions {
   readonly graphK?: number;
   /** Spectral dimensions tried; the kNN agreement picks one. */
   readonly dims?: readonly number[];
+  /** Balanced k-means runs per dimension, each from its own k-means seeding; the kNN agreement picks one. */
+  readonly restarts?: number;
   /** Subspace iterations of the eigen-solver. */
   readonly iterations?: number;
   /** Prototypes per cluster in the served model. */
@@ -34,7 +36,7 @@ export interface WindowClustering {
   readonly model: PrototypeModel;
 }
 
-export const WINDOW_DEFAULTS = { graphK: 10, dims: [10, 20], iterations: 120, perCluster: 16, refine: false, agreementK: 10 } as const;
+export const WINDOW_DEFAULTS = { graphK: 10, dims: [10, 15, 20], restarts: 3, iterations: 120, perCluster: 10, refine: false, agreementK: 10 } as const;
 const BALANCE_TEMPERATURE = 0.05;
 const CONFIDENT_SHARE = 0.5;
 
@@ -54,10 +56,12 @@ export function clusterWindow(data: TrainingSet, options: WindowClusteringOption
   for (const dims of o.dims) {
     const embedded = leadingRows(spectrum, count, dims);
     const width = embedded.length / count;
-    const { labels, confidence } = balancedKMeans(embedded, count, width, clusters, { temperature: BALANCE_TEMPERATURE, iterations: 30, nInit: 3, seed: o.seed });
-    const score = knnAgreement(labels, data.neighbours, o.agreementK, clusters);
-    scores[`spectral-${dims}`] = score;
-    if (!best || score > best.score) best = { labels, confidence, dims, score };
+    for (let restart = 0; restart < o.restarts; restart++) {
+      const { labels, confidence } = balancedKMeans(embedded, count, width, clusters, { temperature: BALANCE_TEMPERATURE, iterations: 30, nInit: 1, seed: o.seed + restart });
+      const score = knnAgreement(labels, data.neighbours, o.agreementK, clusters);
+      scores[`spectral-${dims}`] = Math.max(scores[`spectral-${dims}`] ?? -Infinity, score);
+      if (!best || score > best.score) best = { labels, confidence, dims, score };
+    }
   }
   const winner = best!;
   let { labels } = winner;
@@ -83,7 +87,7 @@ export function prototypesFor(data: TrainingSet, labels: Int32Array, clusters: n
     if (members.length === 0) continue;
     const rows = new Float32Array(members.length * dim);
     members.forEach((i, r) => rows.set(unit.subarray(i * dim, (i + 1) * dim), r * dim));
-    const centres = members.length <= perCluster ? rows : fitKMeans(rows, members.length, dim, perCluster, { nInit: 1, maxIter: 8, seed: seed + c }).centres;
+    const centres = members.length <= perCluster ? rows : fitKMeans(rows, members.length, dim, perCluster, { nInit: 1, maxIter: 5, seed: seed + c }).centres;
     parts.push(centres);
     for (let p = 0; p < centres.length / dim; p++) owners.push(c);
   }

@@ -36,13 +36,18 @@ export async function fitBootstrapModel(records: readonly StreamRecord[], cluste
   if (usable.length < clusters) return undefined;
   const rows = new Float32Array(usable.length * dim);
   usable.forEach((e, i) => rows.set(e, i * dim));
-  if (window && usable.length > BOOTSTRAP_K * 2 && usable.length > clusters * 2) {
-    const neighbours = await buildNeighbourTable(rows, usable.length, dim, BOOTSTRAP_K, { exact: true });
-    const choice = chooseRoundModel({ count: usable.length, dim, embeddings: rows, neighbours }, [], { clusters, seed, kmeans: true, window: true, refine: false });
+  return fitBootstrapRows(rows, usable.length, dim, clusters, seed, window);
+}
+
+/** The bootstrap fit on count x dim row-major embeddings (all finite). */
+export async function fitBootstrapRows(rows: Float32Array, count: number, dim: number, clusters: number, seed: number, window = true): Promise<BootstrapFit> {
+  if (window && count > BOOTSTRAP_K * 2 && count > clusters * 2) {
+    const neighbours = await buildNeighbourTable(rows, count, dim, BOOTSTRAP_K, { exact: true });
+    const choice = chooseRoundModel({ count, dim, embeddings: rows, neighbours }, [], { clusters, seed, kmeans: true, window: true, refine: false });
     for (const loser of choice.losers) loser.model.dispose();
-    return { model: choice.winner.model, meanInertia: choice.scores[choice.winner.name], rows: usable.length, winner: choice.winner.name, scores: choice.scores };
+    return { model: choice.winner.model, meanInertia: choice.scores[choice.winner.name], rows: count, winner: choice.winner.name, scores: choice.scores };
   }
-  const fit = fitKMeans(rows, usable.length, dim, clusters, { nInit: BOOTSTRAP_RESTARTS, seed });
-  const meanInertia = fit.inertia / usable.length;
-  return { model: new KMeansModel(clusters, dim, fit.centres, 'euclidean', Math.max(meanInertia, Number.MIN_VALUE)), meanInertia, rows: usable.length };
+  const fit = fitKMeans(rows, count, dim, clusters, { nInit: BOOTSTRAP_RESTARTS, seed });
+  const meanInertia = fit.inertia / count;
+  return { model: new KMeansModel(clusters, dim, fit.centres, 'euclidean', Math.max(meanInertia, Number.MIN_VALUE)), meanInertia, rows: count };
 }

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { blobs, BLOB_CLUSTERS } from '../../../test/support/blob-window.ts';
+import { clusteringAccuracy } from '../metrics/index.ts';
+import { deserializeClusterModel } from '../model-codec.ts';
+import { SeededRandom } from '../../numeric/seeded-random.ts';
+import { knnAgreement } from './knn-agreement.ts';
+import { chooseRoundModel, windowKMeans } from './round-choice.ts';
+import { clusterWindow } from './window-clustering.ts';
+import { symmetricEigen } from './symmetric-eigen.ts';
+import type { ClusterModel } from '../contracts.ts';
+
+describe('knnAgreement', () => {
+  it('scores clusters that keep neighbours together far above random ones, and one big cluster at 0', () => {
+    const data = blobs(300, 1);
+    const random = new SeededRandom(3);
+    const shuffled = Int32Array.from({ length: data.count }, () => random.int(BLOB_CLUSTERS));
+    expect(knnAgreement(data.labels, data.neighbours, 10, BLOB_CLUSTERS)).toBeGreaterThan(0.6);
+    expect(Math.abs(knnAgreement(shuffled, data.neighbours, 10, BLOB_CLUSTERS))).toBeLessThan(0.05);
+    expect(knnAgreement(new Int32Array(data.count), data.neighbours, 10, BLOB_CLUSTERS)).toBe(0);
+  });
+});
+
+describe('clusterWindow', () => {
+  it('recovers well-separated clusters and serves them to new rows through its prototypes', () => {
+    const data = blobs(300, 2);
+    const clustering = clusterWindow(data, { clusters: BLOB_CLUSTERS, seed: 0, dims: [3, 5], restarts: 2 });
+    expect(clusteringAccuracy(data.labels, clustering.labels)).toBeGreaterThan(0.98);
+    expect(clusteringAccuracy(data.labels, clustering.model.assign(data.embeddings, data.count).cluster)).toBeGreaterThan(0.98);
+    expect(Object.keys(clustering.scores)).toEqual(['spectral-3', 'spectral-5']);
+  });
+
+  it('with refinement keeps the labels of clean clusters', () => {
+    const data = blobs(300, 4);
+    const clustering = clusterWindow(data, { clusters: BLOB_CLUSTERS, seed: 0, dims: [3], refine: true });
+    expect(clusteringAccuracy(data.labels, clustering.labels)).toBeGreaterThan(0.98);
+    expect(clustering.scores.refined).toBeGreaterThan(0.6);
+  });
+
+  it('its model survives serialization and renaming of clusters', () => {
+    const data = blobs(120, 5);
+    const { model } = clusterWindow(data, { clusters: BLOB_CLUSTERS, seed: 0, dims: [3] });
+    const restored = deserializeClusterModel(JSON.parse(JSON.stringify(model.serialize())), 'spec');
+    expect(Array.from(restored.assign(data.embeddings, data.count).cluster)).toEqual(Array.from(model.assign(data.embeddings, data.count).cluster));
+    const renamed = model.withPermutation(Int32Array.from([2, 0, 1]));
+    const before = model.assign(data.embeddings, data.count).cluster;
+    expect(Array.from(renamed.assign(data.embeddings, data.count).cluster)).toEqual(Array.from(before, (c) => [2, 0, 1][c]));
+  });
+});
+
+describe('chooseRoundModel', () => {
+  it('publishes a better candidate over a useless model in service, and keeps the one in service on a tie', () => {
+    const data = blobs(300, 6);
+    const useless: ClusterModel = {
+      trainer: 'constant',
+      numClusters: BLOB_CLUSTERS,
+      dim: data.dim,
+      assign: (_e, count) => ({ cluster: new Int32Array(count), confidence: new Float32Array(count).fill(1) }),
+      withPermutation: () => useless,
+      serialize: () => ({ trainer: 'constant', numClusters: BLOB_CLUSTERS, dim: data.dim, state: null }),
+      dispose: () => {},
+    };
+    const replaced = chooseRoundModel(data, [{ name: 'in service', model: useless }], { clusters: BLOB_CLUSTERS, seed: 0, kmeans: true, window: true, refine: false });
+    expect(replaced.winner.name).not.toBe('in service');
+    expect(replaced.scores['in service']).toBe(0);
+    expect(Object.keys(replaced.scores)).toHaveLength(3);
+
+    const good = windowKMeans(data, BLOB_CLUSTERS, 0);
+    const kept = chooseRoundModel(data, [{ name: 'in service', model: good }], { clusters: BLOB_CLUSTERS, seed: 0, kmeans: true, window: false, refine: false });
+    expect(kept.winner.name).toBe('in service');
+  });
+});
+
+describe('symmetricEigen', () => {
+  it('returns eigenpairs in descending order', () => {
+    const { values, vectors } = symmetricEigen(Float64Array.from([2, 1, 0, 1, 2, 0, 0, 0, 5]), 3);
+    expect(Array.from(values).map((v) => Number(v.toFixed(6)))).toEqual([5, 3, 1]);
+    expect(Math.abs(vectors[0 * 3 + 1])).toBeCloseTo(Math.SQRT1_2, 6);
+  });
+});
