@@ -3,7 +3,7 @@ import { fitKMeans } from '../kmeans/fit-kmeans.ts';
 import { KMeansModel, normaliseRows } from '../kmeans/kmeans-model.ts';
 import { knnAgreement } from './knn-agreement.ts';
 import type { PrototypeModel } from './prototype-model.ts';
-import { WINDOW_DEFAULTS, clusterWindow } from './window-clustering.ts';
+import { WINDOW_DEFAULTS, clusterWindow, yieldToEventLoop } from './window-clustering.ts';
 
 export interface RoundCandidate {
   readonly name: string;
@@ -41,23 +41,25 @@ const KMEANS_RESTARTS = 1;
  * (chance-corrected kNN agreement, knn-agreement.ts) wins. Earlier candidates win ties, so pass
  * the model in service first: an equally good newcomer does not relabel the stream.
  */
-export function chooseRoundModel(data: TrainingSet, given: readonly RoundCandidate[], options: RoundChoiceOptions): RoundChoice {
+export async function chooseRoundModel(data: TrainingSet, given: readonly RoundCandidate[], options: RoundChoiceOptions): Promise<RoundChoice> {
   const candidates = [...given];
   let prototypes: PrototypeModel | undefined;
   if (options.kmeans && data.count >= options.clusters) candidates.push({ name: 'kmeans', model: windowKMeans(data, options.clusters, options.seed) });
   if (options.window && data.count > options.clusters * 2) {
-    const clustering = clusterWindow(data, { clusters: options.clusters, seed: options.seed, refine: options.refine, agreementK: options.agreementK });
+    await yieldToEventLoop();
+    const clustering = await clusterWindow(data, { clusters: options.clusters, seed: options.seed, refine: options.refine, agreementK: options.agreementK });
     prototypes = clustering.model;
     candidates.push({ name: `window (spectral ${clustering.dims}${options.refine ? ', refined' : ''})`, model: clustering.model });
   }
   const k = options.agreementK ?? WINDOW_DEFAULTS.agreementK;
   const scores: Record<string, number> = {};
   let best = 0;
-  candidates.forEach((candidate, i) => {
+  for (const [i, candidate] of candidates.entries()) {
+    await yieldToEventLoop();
     const { cluster } = candidate.model.assign(data.embeddings, data.count);
     scores[candidate.name] = knnAgreement(cluster, data.neighbours, k, options.clusters);
     if (scores[candidate.name] > scores[candidates[best].name]) best = i;
-  });
+  }
   return { winner: candidates[best], scores, losers: candidates.filter((_, i) => i !== best), prototypes };
 }
 

@@ -10,7 +10,7 @@ import { symmetricEigen } from './symmetric-eigen.ts';
 import type { ClusterModel } from '../contracts.ts';
 
 describe('knnAgreement', () => {
-  it('scores clusters that keep neighbours together far above random ones, and one big cluster at 0', () => {
+  it('scores clusters that keep neighbours together far above random ones, and one big cluster at 0', async () => {
     const data = blobs(300, 1);
     const random = new SeededRandom(3);
     const shuffled = Int32Array.from({ length: data.count }, () => random.int(BLOB_CLUSTERS));
@@ -21,24 +21,24 @@ describe('knnAgreement', () => {
 });
 
 describe('clusterWindow', () => {
-  it('recovers well-separated clusters and serves them to new rows through its prototypes', () => {
+  it('recovers well-separated clusters and serves them to new rows through its prototypes', async () => {
     const data = blobs(300, 2);
-    const clustering = clusterWindow(data, { clusters: BLOB_CLUSTERS, seed: 0, dims: [3, 5], restarts: 2 });
+    const clustering = await clusterWindow(data, { clusters: BLOB_CLUSTERS, seed: 0, dims: [3, 5], restarts: 2 });
     expect(clusteringAccuracy(data.labels, clustering.labels)).toBeGreaterThan(0.98);
     expect(clusteringAccuracy(data.labels, clustering.model.assign(data.embeddings, data.count).cluster)).toBeGreaterThan(0.98);
     expect(Object.keys(clustering.scores)).toEqual(['spectral-3', 'spectral-5']);
   });
 
-  it('with refinement keeps the labels of clean clusters', () => {
+  it('with refinement keeps the labels of clean clusters', async () => {
     const data = blobs(300, 4);
-    const clustering = clusterWindow(data, { clusters: BLOB_CLUSTERS, seed: 0, dims: [3], refine: true });
+    const clustering = await clusterWindow(data, { clusters: BLOB_CLUSTERS, seed: 0, dims: [3], refine: true });
     expect(clusteringAccuracy(data.labels, clustering.labels)).toBeGreaterThan(0.98);
     expect(clustering.scores.refined).toBeGreaterThan(0.6);
   });
 
-  it('its model survives serialization and renaming of clusters', () => {
+  it('its model survives serialization and renaming of clusters', async () => {
     const data = blobs(120, 5);
-    const { model } = clusterWindow(data, { clusters: BLOB_CLUSTERS, seed: 0, dims: [3] });
+    const { model } = await clusterWindow(data, { clusters: BLOB_CLUSTERS, seed: 0, dims: [3] });
     const restored = deserializeClusterModel(JSON.parse(JSON.stringify(model.serialize())), 'spec');
     expect(Array.from(restored.assign(data.embeddings, data.count).cluster)).toEqual(Array.from(model.assign(data.embeddings, data.count).cluster));
     const renamed = model.withPermutation(Int32Array.from([2, 0, 1]));
@@ -48,7 +48,7 @@ describe('clusterWindow', () => {
 });
 
 describe('chooseRoundModel', () => {
-  it('publishes a better candidate over a useless model in service, and keeps the one in service on a tie', () => {
+  it('publishes a better candidate over a useless model in service, and keeps the one in service on a tie', async () => {
     const data = blobs(300, 6);
     const useless: ClusterModel = {
       trainer: 'constant',
@@ -59,19 +59,19 @@ describe('chooseRoundModel', () => {
       serialize: () => ({ trainer: 'constant', numClusters: BLOB_CLUSTERS, dim: data.dim, state: null }),
       dispose: () => {},
     };
-    const replaced = chooseRoundModel(data, [{ name: 'in service', model: useless }], { clusters: BLOB_CLUSTERS, seed: 0, kmeans: true, window: true, refine: false });
+    const replaced = await chooseRoundModel(data, [{ name: 'in service', model: useless }], { clusters: BLOB_CLUSTERS, seed: 0, kmeans: true, window: true, refine: false });
     expect(replaced.winner.name).not.toBe('in service');
     expect(replaced.scores['in service']).toBe(0);
     expect(Object.keys(replaced.scores)).toHaveLength(3);
 
     const good = windowKMeans(data, BLOB_CLUSTERS, 0);
-    const kept = chooseRoundModel(data, [{ name: 'in service', model: good }], { clusters: BLOB_CLUSTERS, seed: 0, kmeans: true, window: false, refine: false });
+    const kept = await chooseRoundModel(data, [{ name: 'in service', model: good }], { clusters: BLOB_CLUSTERS, seed: 0, kmeans: true, window: false, refine: false });
     expect(kept.winner.name).toBe('in service');
   });
 });
 
 describe('symmetricEigen', () => {
-  it('returns eigenpairs in descending order', () => {
+  it('returns eigenpairs in descending order', async () => {
     const { values, vectors } = symmetricEigen(Float64Array.from([2, 1, 0, 1, 2, 0, 0, 0, 5]), 3);
     expect(Array.from(values).map((v) => Number(v.toFixed(6)))).toEqual([5, 3, 1]);
     expect(Math.abs(vectors[0 * 3 + 1])).toBeCloseTo(Math.SQRT1_2, 6);

@@ -43,7 +43,7 @@ export async function fitBootstrapModel(records: readonly StreamRecord[], cluste
 export async function fitBootstrapRows(rows: Float32Array, count: number, dim: number, clusters: number, seed: number, window = true): Promise<BootstrapFit> {
   if (window && count > BOOTSTRAP_K * 2 && count > clusters * 2) {
     const neighbours = await buildNeighbourTable(rows, count, dim, BOOTSTRAP_K, { exact: true });
-    const choice = chooseRoundModel({ count, dim, embeddings: rows, neighbours }, [], { clusters, seed, kmeans: true, window: true, refine: false });
+    const choice = await chooseRoundModel({ count, dim, embeddings: rows, neighbours }, [], { clusters, seed, kmeans: true, window: true, refine: false });
     for (const loser of choice.losers) loser.model.dispose();
     return { model: choice.winner.model, meanInertia: choice.scores[choice.winner.name], rows: count, winner: choice.winner.name, scores: choice.scores };
   }

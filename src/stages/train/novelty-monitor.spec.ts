@@ -7,11 +7,11 @@ import { roundDue } from './training-schedule.ts';
 
 describe('NoveltyMonitor', () => {
   const window = blobs(300, 8);
-  const { model } = clusterWindow(window, { clusters: 3, seed: 0, dims: [3] });
+  const clustered = clusterWindow(window, { clusters: 3, seed: 0, dims: [3] });
 
-  it('stays quiet while records come from the clusters it knows, and surges when a new one arrives', () => {
+  it('stays quiet while records come from the clusters it knows, and surges when a new one arrives', async () => {
     const monitor = new NoveltyMonitor({ records: 100, share: 0.25 });
-    monitor.arm(model, window);
+    monitor.arm((await clustered).model, window);
     const familiar = blobs(300, 8);
     for (let i = 0; i < 100; i++) monitor.observe(familiar.embeddings.subarray(i * BLOB_DIM, (i + 1) * BLOB_DIM));
     expect(monitor.unfamiliarShare).toBeLessThan(0.15);
@@ -23,11 +23,11 @@ describe('NoveltyMonitor', () => {
     expect(monitor.surging).toBe(true);
   });
 
-  it('says nothing before it is armed or before a full window of records', () => {
+  it('says nothing before it is armed or before a full window of records', async () => {
     const monitor = new NoveltyMonitor({ records: 50, share: 0.25 });
     monitor.observe(window.embeddings.subarray(0, BLOB_DIM));
     expect(monitor.unfamiliarShare).toBe(0);
-    monitor.arm(model, window);
+    monitor.arm((await clustered).model, window);
     for (let i = 0; i < 49; i++) monitor.observe(new Float32Array(BLOB_DIM).fill(-5));
     expect(monitor.surging).toBe(false);
   });

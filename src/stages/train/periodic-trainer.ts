@@ -124,7 +124,7 @@ export class PeriodicTrainer {
     try {
       const data = await this.index.trainingSet(this.settings.k, { maxRows: this.settings.maxRows });
       const result = await this.trainer.trainRound(data, { epochs: this.settings.epochs, minSteps: this.settings.minSteps, signal: this.stopping });
-      const outcome = this.choose(data, result.model);
+      const outcome = await this.choose(data, result.model);
       this.state = { seen: this.state.seen, seenAtLastRound: seenAtStart, rounds: this.state.rounds + 1, lastRoundAtMs: this.clock.now() };
       this.metrics.histogram('temi_training_round_seconds', 'Duration of training rounds', [], [1, 5, 15, 30, 60, 120, 300, 600, 1800]).observe((this.clock.now() - startedAt) / 1000);
       const trained = { rows: data.count, epochs: result.epochs, loss: result.meanLoss, samplesPerSecond: Math.round(result.samples / Math.max(result.seconds, 1e-9)), winner: outcome.winner, scores: outcome.scores };
@@ -161,7 +161,7 @@ export class PeriodicTrainer {
    * the window clustering on the same window (round-choice.ts); re-arms the drift monitor on the
    * window's prototypes. Losers are disposed, except the model in service, which the registry owns.
    */
-  private choose(data: TrainingSet, trained: ClusterModel): RoundOutcome {
+  private async choose(data: TrainingSet, trained: ClusterModel): Promise<RoundOutcome> {
     const choice = this.settings.choice;
     if (!choice) {
       if (this.novelty) this.novelty.arm(prototypesFor(data, trained.assign(data.embeddings, data.count).cluster, trained.numClusters, 8, 0), data);
@@ -171,7 +171,7 @@ export class PeriodicTrainer {
     const given: RoundCandidate[] = [];
     if (serving && serving.model.dim === data.dim && serving.model.numClusters === trained.numClusters) given.push({ name: `in service (v${serving.version})`, model: serving.model });
     given.push({ name: `${this.trainer.name} (new)`, model: trained });
-    const result = chooseRoundModel(data, given, { clusters: trained.numClusters, seed: choice.seed, kmeans: choice.kmeans, window: choice.window, refine: choice.refine });
+    const result = await chooseRoundModel(data, given, { clusters: trained.numClusters, seed: choice.seed, kmeans: choice.kmeans, window: choice.window, refine: choice.refine });
     for (const loser of result.losers) if (loser.model !== serving?.model) loser.model.dispose();
     if (this.novelty) {
       const winnerLabels = () => result.winner.model.assign(data.embeddings, data.count).cluster;
