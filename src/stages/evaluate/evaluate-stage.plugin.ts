@@ -28,6 +28,8 @@ export const evaluateStagePlugin = definePlugin({
     const logger = deps.logger.child({ stage: instanceName });
     let pending: Promise<void> = Promise.resolve();
     const recentIds: { id: bigint; cluster: number }[] = [];
+    // How many times each id is in recentIds, so a revision of an older record skips the scan.
+    const recentCount = new Map<bigint, number>();
     const sample = new LabelledSample(config.finalSample, 7);
     let every: number | undefined = config.every;
     // Read at the first record: a finite source knows its size once it is open, after start.
@@ -70,19 +72,26 @@ export const evaluateStagePlugin = definePlugin({
         evaluation.observe(record);
         const a = record.payload.assignment;
         if (a?.revision) {
-          if (a.cluster !== null) reviseRecent(recentIds, record.id, a.cluster);
+          if (a.cluster !== null && recentCount.has(record.id)) reviseRecent(recentIds, record.id, a.cluster);
           return;
         }
         if (record.metadata.label !== undefined && record.payload.embedding) sample.offer(record.payload.embedding, record.metadata.label);
         if (a && a.cluster !== null) {
           recentIds.push({ id: record.id, cluster: a.cluster });
-          if (recentIds.length > config.window) recentIds.shift();
+          recentCount.set(record.id, (recentCount.get(record.id) ?? 0) + 1);
+          if (recentIds.length > config.window) {
+            const { id } = recentIds.shift()!;
+            const left = recentCount.get(id)! - 1;
+            if (left === 0) recentCount.delete(id);
+            else recentCount.set(id, left);
+          }
         }
         if (evaluation.count % everyRecords() === 0) evaluateNow();
       }),
       async drain() {
         clearInterval(timer);
-        evaluateNow();
+        // A last point for what arrived since the last one (the final revision pass included).
+        if (evaluation.count + evaluation.revisions > seenAtLastEvaluation) evaluateNow();
         await pending;
         const finalModel = scoreFinalModel(deps.registry, sample, logger);
         const report = { ...evaluation.report(Date.now(), deps.registry.current()?.model.numClusters ?? 0), finalModel };
