@@ -36,7 +36,9 @@ function spec(count: number, bootstrapRecords: number, withTraining: boolean): R
       ...(withTraining
         ? [
             { use: 'index', with: { capacity: 5000 } },
-            { use: 'train', with: { trainer: 'kmeans', clusters: 4, firstRoundAt: 1500, everyRecords: 100_000, epochs: 2, k: 5 } },
+            // selectModel off: every round publishes (on these blobs the bootstrap already scores
+            // as well as any trained model, so the label-free choice would keep it in service).
+            { use: 'train', with: { trainer: 'kmeans', clusters: 4, firstRoundAt: 1500, everyRecords: 100_000, epochs: 2, k: 5, selectModel: false } },
           ]
         : []),
       { use: 'assign', with: { beforeFirstModel: 'bootstrap', bootstrapRecords, bootstrapClusters: 4 } },
