@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { resizeThenCrop } from '../../embedding/preprocessing-presets.ts';
 import { TemiError } from '../../runtime/contracts/index.ts';
 import type { DecodeSpec } from './decode-spec.ts';
 import { missingEnd, sniffFormat } from './encoded-structure.ts';
@@ -17,7 +18,7 @@ export interface DecodeLimits {
   readonly failOn: FailOn;
 }
 
-type Target = Pick<DecodeSpec, 'width' | 'height' | 'channels' | 'fit'>;
+type Target = Pick<DecodeSpec, 'width' | 'height' | 'channels' | 'fit'> & Partial<Pick<DecodeSpec, 'kernel' | 'crop'>>;
 
 const BLACK = { r: 0, g: 0, b: 0, alpha: 1 };
 
@@ -46,7 +47,10 @@ export async function decodeImage(bytes: Uint8Array, target: Target, limits: Dec
   }
   checkPixelCount(meta.width, meta.pageHeight ?? meta.height, limits.maxPixels, where);
   try {
-    return await toTarget(sharp(input, { limitInputPixels: limits.maxPixels, failOn: limits.failOn, sequentialRead: true }).rotate(), target, where);
+    // EXIF orientations 5-8 turn the image a quarter: width and height swap after rotate().
+    const turned = (meta.orientation ?? 1) >= 5;
+    const source = { width: turned ? (meta.pageHeight ?? meta.height)! : meta.width!, height: turned ? meta.width! : (meta.pageHeight ?? meta.height)! };
+    return await toTarget(sharp(input, { limitInputPixels: limits.maxPixels, failOn: limits.failOn, sequentialRead: true }).rotate(), target, where, source);
   } catch (error) {
     if (error instanceof TemiError) throw error;
     throw decodeFailure(error, bytes, where);
@@ -61,14 +65,22 @@ export async function reshapeRaw(raw: RawPixels, target: Target, maxPixels: numb
     throw new TemiError('TS_ERR_DECODE_CHANNELS', `raw pixels with ${raw.channels} channels cannot be converted (1, 3 or 4 expected)`, { where });
   }
   const input = Buffer.from(raw.data.buffer, raw.data.byteOffset, raw.data.byteLength);
-  return toTarget(sharp(input, { raw: { width: raw.width, height: raw.height, channels: raw.channels as 1 | 3 | 4 } }), target, where);
+  return toTarget(sharp(input, { raw: { width: raw.width, height: raw.height, channels: raw.channels as 1 | 3 | 4 } }), target, where, raw);
 }
 
 /** The shared tail of both paths: transparency onto black, resize, channels, 8-bit raw samples. */
-async function toTarget(image: sharp.Sharp, target: Target, where: string): Promise<RawPixels> {
-  const { data, info } = await image
-    .flatten({ background: BLACK })
-    .resize(target.width, target.height, { fit: target.fit, position: 'centre', background: BLACK })
+async function toTarget(image: sharp.Sharp, target: Target, where: string, source: { width: number; height: number }): Promise<RawPixels> {
+  const kernel = target.kernel ?? 'lanczos3';
+  let sized = image.flatten({ background: BLACK });
+  if (target.fit === 'cover' && target.crop !== undefined) {
+    // The exporters' Resize(floor(size / crop)) + CenterCrop(size), to their exact pixel sizes and
+    // offsets (sharp's own cover rounds them differently); extract after resize crops the result.
+    const box = resizeThenCrop(source.width, source.height, target.width, target.height, target.crop);
+    sized = sized.resize(box.resizeWidth, box.resizeHeight, { fit: 'fill', kernel }).extract({ left: box.left, top: box.top, width: target.width, height: target.height });
+  } else {
+    sized = sized.resize(target.width, target.height, { fit: target.fit, position: 'centre', background: BLACK, kernel });
+  }
+  const { data, info } = await sized
     .toColourspace(target.channels === 1 ? 'b-w' : 'srgb')
     .raw({ depth: 'uchar' })
     .toBuffer({ resolveWithObject: true });

@@ -22,6 +22,12 @@ export const decodeConfigSchema = s.object({
   mean: s.optional(s.array(s.number(), { minItems: 1, description: 'Per-channel mean on the [0, 1] scale (1 value or one per channel); value = (byte/255 - mean) / std.' })),
   std: s.optional(s.array(s.number({ exclusiveMin: 0 }), { minItems: 1, description: 'Per-channel standard deviation on the [0, 1] scale.' })),
   layout: s.optional(s.enum(['hwc', 'chw'] as const, { description: 'Order of payload.pixels.data: hwc (TF.js) or chw (PyTorch-style exports).' })),
+  kernel: s.optional(
+    s.enum(['nearest', 'linear', 'cubic', 'mitchell', 'lanczos2', 'lanczos3'] as const, { description: 'Resize kernel (sharp/libvips): linear and cubic as bilinear and bicubic in torchvision; default lanczos3 unless the preset names one.' }),
+  ),
+  crop: s.optional(
+    s.number({ min: 0.1, max: 1, description: 'With fit cover: share of the resized shorter side kept by the centre crop (timm crop_pct): resize to floor(size / crop), then cut the centre size x size. 1 = resize straight to size.' }),
+  ),
   maxPixels: s.integer({ min: 1, default: 50_000_000, description: 'Images whose header declares more pixels are dead-lettered unread (decompression bombs).' }),
   formats: s.array(s.enum(DECODABLE_FORMATS), { minItems: 1, default: ['jpeg', 'png', 'webp'] as DecodableFormat[], description: 'Encoded formats accepted (detected from the content, not a file name).' }),
   failOn: s.enum(['none', 'truncated', 'error', 'warning'] as const, {

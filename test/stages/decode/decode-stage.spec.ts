@@ -47,7 +47,7 @@ describe('decode stage in a pipeline', () => {
   it('refuses unknown presets with a suggestion', async () => {
     const dir = await tempDir('decode-preset-');
     await expect(runStages(dir, { use: 'files', with: { folder: '.' } }, [{ use: 'decode', with: { preset: 'mobilenet-v3' } }])).rejects.toThrow(
-      /TS_ERR_CONFIG_ENUM at \$\.stages\[0\]\.with\.preset: expected one of "mobilenet-v2", "inception-v3", "mnist", found "mobilenet-v3" \(did you mean "mobilenet-v2"\?\)/,
+      /TS_ERR_CONFIG_ENUM at \$\.stages\[0\]\.with\.preset: expected one of "mobilenet-v2", "inception-v3", "mnist", "imagenet", "clip", "dinov2", found "mobilenet-v3" \(did you mean "mobilenet-v2"\?\)/,
     );
   });
 });
