@@ -86,16 +86,17 @@ describe('label revisions in a running pipeline', () => {
     const assigned = finalModel.assign(Float32Array.from(latest.flatMap((l) => l.embedding)), latest.length).cluster;
     expect(latest.map((l) => l.cluster)).toEqual(Array.from(assigned));
     expect(logs).toMatch(new RegExp(`"version":${stored.version},[^\\n]*"msg":"final label revision pass"`));
-    expect(logs.indexOf('"msg":"final label revision pass"')).toBeGreaterThan(logs.lastIndexOf('"msg":"training round done"'));
+    expect(logs.indexOf('"msg":"final label revision pass"')).toBeGreaterThan(logs.lastIndexOf('"msg":"training round done'));
 
     // evaluate scored both, and the run's last log line carries them.
-    const final = JSON.parse(await readFile(join(dir, 'state', 'evaluation-final.json'), 'utf8')) as { firstEmitted: { cumulative: { n: number; acc: number } }; delivered: { cumulative: { n: number; acc: number } }; revised: number };
+    const final = JSON.parse(await readFile(join(dir, 'state', 'evaluation-final.json'), 'utf8')) as { firstEmitted: { cumulative?: { n: number; acc: number } }; delivered: { cumulative: { n: number; acc: number } }; revised: number };
     expect(final.revised).toBe(revisions.length);
-    expect(final.firstEmitted.cumulative.n).toBe(COUNT - unassigned.length);
+    // (On a loaded machine the first round may end after the last record: no first label assigned.)
+    expect(final.firstEmitted.cumulative?.n ?? 0).toBe(COUNT - unassigned.length);
     expect(final.delivered.cumulative.n).toBe(COUNT);
     expect(final.delivered.cumulative.acc).toBeGreaterThan(0.95);
     const lastLine = JSON.parse(logs.trim().split('\n').at(-1)!) as Record<string, unknown>;
-    expect(lastLine).toMatchObject({ msg: 'pipeline finished', revised: revisions.length, firstEmitted: final.firstEmitted.cumulative, delivered: final.delivered.cumulative });
+    expect(lastLine).toMatchObject({ msg: 'pipeline finished', revised: revisions.length, firstEmitted: final.firstEmitted.cumulative ?? null, delivered: final.delivered.cumulative });
   });
 
   it('with live revisions off, the final pass alone revises, with the final model', async () => {
