@@ -45,8 +45,9 @@ describe('kafka-labels with label revisions', () => {
     spec.stages = [
       ...(spec.stages as unknown[]),
       { use: 'index', with: { capacity: 1000 } },
-      // Records that pass before the first round are emitted unassigned; the first model revises them.
-      { use: 'train', with: { trainer: 'kmeans', clusters: 4, firstRoundAt: 60, everyRecords: 100_000, k: 5 } },
+      // Records that pass before the first round are emitted unassigned and the first model
+      // revises them; later rounds (every one published) move the boundaries of these random images.
+      { use: 'train', with: { trainer: 'kmeans', clusters: 4, firstRoundAt: 60, everyRecords: 30, k: 5, selectModel: false } },
       { use: 'assign', with: { beforeFirstModel: 'unassigned' } },
     ];
     const running = await startPipeline(spec, dir);
