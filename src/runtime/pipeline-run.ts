@@ -1,10 +1,11 @@
-import { concatMap, from, lastValueFrom, tap, defaultIfEmpty, type Observable, type OperatorFunction } from 'rxjs';
+import { concatMap, from, tap, defaultIfEmpty, type Observable, type OperatorFunction, type Subscription } from 'rxjs';
 import type { InstanceOfKind, Lifecycle, PluginKind, SinkInstance, SourceInstance, StageInstance } from './contracts/plugin.ts';
 import type { StreamRecord } from './contracts/record.ts';
 import { services, type Logger, type ProgressCounter } from './contracts/services.ts';
 import { ServiceContainer, type ServiceOwner } from './container.ts';
 import { TemiError, isTemiError, reasonOf } from './errors.ts';
 import { InFlightLimiter } from './flow/in-flight-limiter.ts';
+import { DEADLINE_PASSED, StopDeadline } from './flow/stop-deadline.ts';
 import { batchRecords } from './operators/batch-records.ts';
 import type { ResolvedPipeline, ResolvedStage } from './pipeline/resolved-pipeline.ts';
 import { ProgressReporter } from './progress/progress-reporter.ts';
@@ -64,6 +65,8 @@ export class PipelineRun {
   private deadLetters: DeadLetterRouter | undefined;
   private stopRequested = false;
   private metricsPort: number | undefined;
+  /** runtime.drainTimeoutMs from the stop request: bounds every wait on the way out. */
+  private readonly deadline: StopDeadline;
 
   constructor(readonly pipeline: ResolvedPipeline, private readonly options: PipelineRunOptions = {}) {
     const runtime = pipeline.spec.runtime;
@@ -72,6 +75,7 @@ export class PipelineRun {
     this.ingested = this.progress.counter('ingested');
     this.logger = createLogger(runtime.logLevel, pipeline.redactor, options.logStream).child({ pipeline: pipeline.spec.name });
     this.limiter = new InFlightLimiter(runtime.maxInFlight);
+    this.deadline = new StopDeadline(runtime.drainTimeoutMs);
   }
 
   /** The port /metrics is served on, once started (when the pipeline asks for metrics). */
@@ -83,6 +87,8 @@ export class PipelineRun {
   async stop(): Promise<void> {
     if (this.stopRequested) return;
     this.stopRequested = true;
+    // The clock starts before anything else, so the source's own close counts against it too.
+    this.deadline.start();
     this.stopping.abort();
     this.logger.info('stopping: closing the source and draining in-flight records', { inFlight: this.limiter.inFlight });
     await this.source?.close();
@@ -102,6 +108,7 @@ export class PipelineRun {
       await this.finishInstances(snapshots);
       for (const { instance } of this.created) Object.assign(stageSummaries, instance.summary?.());
     } finally {
+      this.deadline.dispose();
       this.shutdown.abort();
       await this.stopAll();
       await this.metrics.close();
@@ -133,7 +140,7 @@ export class PipelineRun {
       this.metricsPort = await this.metrics.serve(pipeline.spec.metrics.port, pipeline.spec.metrics.host);
       this.logger.info('metrics endpoint listening', { url: `http://${pipeline.spec.metrics.host}:${this.metricsPort}/metrics` });
     }
-    return new PipelineSnapshots(state, this.logger);
+    return new PipelineSnapshots(state, this.logger, this.metrics);
   }
 
   /** In pipeline order, the dead-letter sink first: a plugin's deps may be provided by one created before it. */
@@ -157,12 +164,24 @@ export class PipelineRun {
     progress.start(source.expectedCount);
     const sampler = this.startSampling();
     const periodic = setInterval(() => {
-      void snapshots.save(this.members(), this.source).catch((e) => this.logger.error('periodic snapshot failed', { reason: reasonOf(e) }));
+      void snapshots.tick(this.members(), this.source).catch((e) => this.logger.error('periodic snapshot failed', { reason: reasonOf(e) }));
     }, pipeline.spec.state.snapshotIntervalMs);
     periodic.unref();
+    let subscription: Subscription | undefined;
     try {
-      await lastValueFrom(this.assembleStream(source, stages, sink, counts, (written, revised) => progress.add(written, revised)));
+      const completed = new Promise<void>((resolve, reject) => {
+        subscription = this.assembleStream(source, stages, sink, counts, (written, revised) => progress.add(written, revised)).subscribe({ complete: resolve, error: reject });
+      });
+      if ((await this.deadline.race(completed)) === DEADLINE_PASSED) {
+        // Unacknowledged records are never committed (sources commit the acked prefix only), so
+        // letting them go costs a re-read after a restart, not a loss.
+        this.logger.warn('stop took longer than runtime.drainTimeoutMs: records still in flight are left unacknowledged and will be re-read after a restart', {
+          inFlight: this.limiter.inFlight,
+          drainTimeoutMs: this.deadline.budgetMs,
+        });
+      }
     } finally {
+      subscription?.unsubscribe();
       clearInterval(periodic);
       clearInterval(sampler);
       progress.finish();
@@ -203,16 +222,28 @@ export class PipelineRun {
     );
   }
 
-  /** The source has ended: drain every instance, flush sinks, wait for the last acks, then the final snapshot. */
+  /**
+   * The source has ended: drain every instance, flush sinks, wait for the last acks, then the
+   * final snapshot. After a stop request each wait races what is left of the stop's time; what
+   * it cuts short goes on unobserved, and the snapshot commits only acknowledged positions.
+   */
   private async finishInstances(snapshots: PipelineSnapshots): Promise<void> {
     for (const { stage, instance } of this.created) {
-      await this.hook(stage, 'drain', () => instance.drain?.());
+      await this.bounded(stage, 'drain', this.hook(stage, 'drain', () => instance.drain?.()));
     }
-    for (const { instance } of this.created) {
-      if ('flush' in instance && typeof (instance as SinkInstance).flush === 'function') await (instance as SinkInstance).flush!();
+    for (const { stage, instance } of this.created) {
+      if ('flush' in instance && typeof (instance as SinkInstance).flush === 'function') await this.bounded(stage, 'flush', Promise.resolve((instance as SinkInstance).flush!()));
     }
     await this.waitForDrain();
-    await snapshots.save(this.members(), this.source);
+    await snapshots.save(this.members(), this.source, { final: true });
+  }
+
+  /** Waits for a hook, or, after a stop request, until the stop's time is up (logged, the hook left running). */
+  private async bounded(stage: ResolvedStage, name: string, work: Promise<unknown>): Promise<void> {
+    if ((await this.deadline.race(work)) === DEADLINE_PASSED) {
+      work.catch((error: unknown) => this.logger.error(`${name} failed after the stop's time was up`, { stage: stage.name, reason: reasonOf(error) }));
+      this.logger.warn(`${name} cut short: runtime.drainTimeoutMs has passed since the stop`, { stage: stage.name, drainTimeoutMs: this.deadline.budgetMs });
+    }
   }
 
   /** The in-flight gauge is read rather than counted. (Plugins that use TensorFlow sample their own tensor gauge.) */
@@ -317,7 +348,8 @@ export class PipelineRun {
   }
 
   private async waitForDrain(): Promise<void> {
-    const timeoutMs = this.pipeline.spec.runtime.drainTimeoutMs;
+    // After a stop, what is left of its time; at the end of a finite source, the whole budget.
+    const timeoutMs = this.deadline.remainingMs;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), timeoutMs);

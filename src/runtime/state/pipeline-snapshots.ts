@@ -1,10 +1,16 @@
 import { createHash } from 'node:crypto';
+import { rename, stat } from 'node:fs/promises';
 import type { Lifecycle, SourceInstance } from '../contracts/plugin.ts';
-import type { Logger, StateStore } from '../contracts/services.ts';
+import type { Logger, Metrics, StateStore } from '../contracts/services.ts';
 import { reasonOf } from '../errors.ts';
+import { packBlobs, referencedBlobs, removeUnreferencedBlobs, unpackBlobs } from './snapshot-blobs.ts';
 
+/**
+ * format 1: every instance's state inline (typed arrays as base64 strings or number arrays).
+ * format 2: typed arrays as references to binary files in blobs/ (snapshot-blobs.ts).
+ */
 interface SnapshotFile {
-  readonly format: 1;
+  readonly format: 1 | 2;
   readonly savedAt: string;
   readonly checksum: string;
   readonly instances: Record<string, unknown>;
@@ -15,6 +21,15 @@ export interface SnapshotMember {
   readonly instance: Lifecycle;
 }
 
+/** What the last save cost: for logs and benches. */
+export interface SaveStats {
+  readonly seconds: number;
+  /** snapshot.json plus the blobs it refers to (the index keeps its own files). */
+  readonly bytes: number;
+  readonly blobBytesWritten: number;
+  readonly blobBytesReused: number;
+}
+
 const CURRENT = 'snapshot.json';
 const PREVIOUS = 'snapshot.previous.json';
 
@@ -23,37 +38,87 @@ function checksumOf(instances: Record<string, unknown>): string {
 }
 
 /**
- * Saves every instance's snapshot together in one file (atomic write, checksum), keeping the
- * previous one; restore falls back to the previous file when the current one is corrupt.
+ * Saves every instance's snapshot together: snapshot.json (checksummed, atomic) and the binary
+ * blobs it refers to, written and made durable before it. The previous snapshot.json is kept
+ * (renamed, not rewritten) with its blobs; restore falls back to it when the newest is corrupt.
+ * One save at a time: a periodic tick that finds one running is skipped, not queued.
  */
 export class PipelineSnapshots {
   private saving: Promise<void> = Promise.resolve();
+  /** Saves started and not yet settled. */
+  private pending = 0;
+  private skipped = 0;
+  private stats: SaveStats | undefined;
+  private readonly skippedTicks: ReturnType<Metrics['counter']> | undefined;
 
-  constructor(private readonly store: StateStore, private readonly logger: Logger) {}
-
-  /**
-   * Snapshots every member; with a source that checkpoints, its positions are captured first and
-   * committed only after the snapshot is durable.
-   */
-  save(members: readonly SnapshotMember[], source?: SourceInstance): Promise<void> {
-    this.saving = this.saving.then(async () => {
-      const checkpoint = source?.checkpoint?.();
-      await this.saveNow(members);
-      if (checkpoint !== undefined) await source!.commitCheckpoint?.(checkpoint);
-    });
-    return this.saving;
+  constructor(private readonly store: StateStore, private readonly logger: Logger, metrics?: Metrics) {
+    this.skippedTicks = metrics?.counter('temi_snapshot_ticks_skipped_total', 'Periodic snapshots skipped because the previous save was still running');
   }
 
-  private async saveNow(members: readonly SnapshotMember[]): Promise<void> {
+  /** Periodic ticks skipped so far because a save was running. */
+  get skippedCount(): number {
+    return this.skipped;
+  }
+
+  get lastSave(): SaveStats | undefined {
+    return this.stats;
+  }
+
+  /** A periodic tick: saves unless a save is running, in which case the tick is skipped (counted, logged at debug). */
+  tick(members: readonly SnapshotMember[], source?: SourceInstance): Promise<void> {
+    if (this.pending > 0) {
+      this.skipped++;
+      this.skippedTicks?.inc();
+      this.logger.debug('periodic snapshot skipped: the previous save is still running', { skipped: this.skipped });
+      return Promise.resolve();
+    }
+    return this.save(members, source);
+  }
+
+  /**
+   * Snapshots every member (after a running save, never beside it); with a source that
+   * checkpoints, its positions are captured first and committed only after the snapshot is durable.
+   */
+  save(members: readonly SnapshotMember[], source?: SourceInstance, options: { final?: boolean } = {}): Promise<void> {
+    this.pending++;
+    const next = this.saving
+      .then(async () => {
+        const checkpoint = source?.checkpoint?.();
+        await this.saveNow(members, options.final ?? false);
+        if (checkpoint !== undefined) await source!.commitCheckpoint?.(checkpoint);
+      })
+      .finally(() => {
+        this.pending--;
+      });
+    // The chain goes on after a failed save; the caller sees the failure.
+    this.saving = next.catch(() => undefined);
+    return next;
+  }
+
+  private async saveNow(members: readonly SnapshotMember[], final: boolean): Promise<void> {
+    const started = performance.now();
     const instances: Record<string, unknown> = {};
     for (const { name, instance } of members) {
       if (instance.snapshot) instances[name] = await instance.snapshot();
     }
     if (Object.keys(instances).length === 0) return;
-    const existing = await this.store.readJson<SnapshotFile>(CURRENT).catch(() => undefined);
-    if (existing) await this.store.writeJson(PREVIOUS, existing);
-    const file: SnapshotFile = { format: 1, savedAt: new Date().toISOString(), checksum: checksumOf(instances), instances };
+    const packed = await packBlobs(instances, this.store.dir);
+    const packedInstances = packed.json as Record<string, unknown>;
+    const file: SnapshotFile = { format: 2, savedAt: new Date().toISOString(), checksum: checksumOf(packedInstances), instances: packedInstances };
+    // The blobs are durable (each fsynced and renamed) before the file that names them.
+    const kept = new Set(packed.files);
+    const previous = await this.store.readJson<SnapshotFile>(CURRENT).catch(() => undefined);
+    if (previous) {
+      referencedBlobs(previous.instances, kept);
+      await rename(this.store.path(CURRENT), this.store.path(PREVIOUS));
+    }
     await this.store.writeJson(CURRENT, file);
+    await removeUnreferencedBlobs(this.store.dir, kept);
+    let bytes = (await stat(this.store.path(CURRENT))).size;
+    for (const blob of packed.files) bytes += (await stat(this.store.path(blob))).size;
+    this.stats = { seconds: (performance.now() - started) / 1000, bytes, blobBytesWritten: packed.bytesWritten, blobBytesReused: packed.bytesReused };
+    const log = final ? this.logger.info.bind(this.logger) : this.logger.debug.bind(this.logger);
+    log('snapshot saved', { final, seconds: Number(this.stats.seconds.toFixed(3)), bytes, blobBytesWritten: packed.bytesWritten, blobBytesReused: packed.bytesReused });
   }
 
   async restore(members: readonly SnapshotMember[]): Promise<boolean> {
@@ -66,6 +131,7 @@ export class PipelineSnapshots {
     return true;
   }
 
+  /** A snapshot whose checksum holds and whose blobs are all there and intact; undefined (logged) otherwise. */
   private async readValid(name: string): Promise<SnapshotFile | undefined> {
     let file: SnapshotFile | undefined;
     try {
@@ -75,10 +141,16 @@ export class PipelineSnapshots {
       return undefined;
     }
     if (!file) return undefined;
-    if (file.format !== 1 || checksumOf(file.instances ?? {}) !== file.checksum) {
+    if ((file.format !== 1 && file.format !== 2) || checksumOf(file.instances ?? {}) !== file.checksum) {
       this.logger.warn('snapshot checksum mismatch, trying the previous one', { file: this.store.path(name) });
       return undefined;
     }
-    return file;
+    if (file.format === 1) return file;
+    try {
+      return { ...file, instances: (await unpackBlobs(file.instances, this.store.dir)) as Record<string, unknown> };
+    } catch (error) {
+      this.logger.warn('snapshot blob missing or corrupt, trying the previous one', { file: this.store.path(name), reason: reasonOf(error) });
+      return undefined;
+    }
   }
 }
