@@ -2,7 +2,7 @@
  * MobileNetV2-224 embedding throughput per TensorFlow.js backend, and against the same
  * architecture in PyTorch on the same CPU.
  *
- *   npm run bench:embed [-- --seconds 6 --backends tensorflow-gpu,tensorflow,wasm,cpu --batches 1,16,64 --no-torch --full-cpu]
+ *   npm run bench:embed [-- --seconds 6 --backends tensorflow-gpu,tensorflow,wasm,cpu --batches 1,16,64 --no-torch --no-onnx --full-cpu]
  *
  * Model: the built-in MobileNetV2 (nsfwjs weights) cut at its global average pool, 1280-d, as the
  * embed stage runs it (TfEmbedder: host copy in, forward pass, rows copied out). Input: random
@@ -12,10 +12,17 @@
  * FLOPs: 300 M multiply-accumulates per 224 px image (the MobileNetV2 paper's figure) = 0.6 GFLOP.
  * PyTorch: bench/reference/embed_torch.py (hand-written MobileNetV2, random weights, eval mode,
  * no_grad) with 2 threads via /usr/bin/python3, where it can import torch.
+ * ONNX Runtime: that PyTorch model exported to ONNX (bench/reference/export_onnx.py, into
+ * .cache/bench) and run through OnnxEmbedder as the embed stage runs it (NCHW float32, the same
+ * 2 intra-op threads as PyTorch; batch norm folded by the exporter).
  */
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { MOBILENET_V2_MACS } from '../src/embedding/nsfwjs-models.ts';
 import { PYTORCH_THREADS, option, runReference, torchUnavailable } from './bench-support.ts';
+import { OnnxEmbedder } from '../src/embedding/onnx/onnx-embedder.ts';
 import { TfEmbedder } from '../src/embedding/tf-embedder.ts';
+import type { Embedder } from '../src/embedding/embedder.ts';
 import type { DecodedPixels } from '../src/runtime/contracts/record.ts';
 import { SeededRandom } from '../src/numeric/seeded-random.ts';
 import { BACKEND_PREFERENCE, loadBackend, type BackendName } from '../src/tf/backends.ts';
@@ -27,6 +34,7 @@ const targetSeconds = Number(option('seconds', '6'));
 const backends = option('backends', BACKEND_PREFERENCE.join(',')).split(',') as BackendName[];
 const batchSizes = option('batches', '1,16,64').split(',').map(Number);
 const runTorch = !process.argv.includes('--no-torch');
+const runOnnx = !process.argv.includes('--no-onnx');
 const fullCpu = process.argv.includes('--full-cpu');
 
 interface Row {
@@ -49,10 +57,19 @@ async function timeBackend(backend: BackendName, images: DecodedPixels[]): Promi
     return [{ engine: `tfjs ${backend}`, batch: 0, note: `unavailable: ${(error as Error).message}` }];
   }
   const embedder = await TfEmbedder.open({ builtin: 'mobilenet-v2' }, { l2normalize: false });
+  const rows = await timeEmbedder(`tfjs ${backend}`, embedder, images, (batch) =>
+    backend === 'cpu' && batch > 16 && !fullCpu ? 'skipped: one batch takes minutes on the pure-JS backend (--full-cpu runs it)' : undefined,
+  );
+  embedder.dispose();
+  return rows;
+}
+
+async function timeEmbedder(engine: string, embedder: Embedder, images: DecodedPixels[], skip: (batch: number) => string | undefined = () => undefined): Promise<Row[]> {
   const rows: Row[] = [];
   for (const batch of batchSizes) {
-    if (backend === 'cpu' && batch > 16 && !fullCpu) {
-      rows.push({ engine: `tfjs ${backend}`, batch, note: 'skipped: one batch takes minutes on the pure-JS backend (--full-cpu runs it)' });
+    const skipped = skip(batch);
+    if (skipped) {
+      rows.push({ engine, batch, note: skipped });
       continue;
     }
     const input = images.slice(0, batch);
@@ -64,11 +81,32 @@ async function timeBackend(backend: BackendName, images: DecodedPixels[]): Promi
       done++;
     }
     const seconds = (performance.now() - started) / 1000;
-    rows.push({ engine: `tfjs ${backend}`, batch, imagesPerSecond: (batch * done) / seconds, batches: done });
-    process.stderr.write(`  ${backend} batch ${batch}: ${((batch * done) / seconds).toFixed(2)} images/s\n`);
+    rows.push({ engine, batch, imagesPerSecond: (batch * done) / seconds, batches: done });
+    process.stderr.write(`  ${engine} batch ${batch}: ${((batch * done) / seconds).toFixed(2)} images/s\n`);
   }
-  embedder.dispose();
   return rows;
+}
+
+/** The PyTorch reference model exported to ONNX (cached), through ONNX Runtime on the CPU. */
+async function onnxRows(images: DecodedPixels[]): Promise<Row[]> {
+  if (!runOnnx) return [];
+  const engine = `onnxruntime ${PYTORCH_THREADS} threads`;
+  const unavailable = torchUnavailable();
+  if (unavailable) return [{ engine, batch: 0, note: `no model to export: ${unavailable}` }];
+  const file = path.resolve('.cache', 'bench', 'mobilenet_v2.onnx');
+  if (!existsSync(file)) {
+    mkdirSync(path.dirname(file), { recursive: true });
+    runReference('export_onnx.py', [file]);
+  }
+  const embedder = await OnnxEmbedder.open({ path: file, output: 'embedding' }, { intraOpThreads: PYTORCH_THREADS });
+  // The decode presets for PyTorch models write CHW; the images here are HWC, so the bench would
+  // time a transpose the stage does not do. Give it CHW, as the imagenet preset would.
+  const chw = images.map((img) => ({ ...img, layout: 'chw' as const }));
+  try {
+    return await timeEmbedder(engine, embedder, chw);
+  } finally {
+    await embedder.dispose();
+  }
 }
 
 function torchRows(): Row[] {
@@ -89,6 +127,7 @@ async function main(): Promise<void> {
   const images = randomImages(Math.max(...batchSizes), 1);
   const rows: Row[] = [];
   for (const backend of backends) rows.push(...(await timeBackend(backend, images)));
+  rows.push(...(await onnxRows(images)));
   const torch = torchRows();
   rows.push(...torch);
 
@@ -103,10 +142,10 @@ async function main(): Promise<void> {
   const reference = new Map(torch.filter((r) => r.imagesPerSecond !== undefined).map((r) => [r.batch, r.imagesPerSecond!]));
   if (reference.size > 0) {
     console.log('');
-    console.log('ratio to PyTorch (TF.js images/s / PyTorch images/s, same batch):');
+    console.log('ratio to PyTorch (images/s / PyTorch images/s, same batch):');
     for (const r of rows) {
       const base = reference.get(r.batch);
-      if (r.engine.startsWith('tfjs') && r.imagesPerSecond !== undefined && base) console.log(`  ${r.engine.padEnd(20)} batch ${String(r.batch).padStart(3)}: ${(r.imagesPerSecond / base).toFixed(2)}x`);
+      if (!r.engine.startsWith('pytorch') && r.imagesPerSecond !== undefined && base) console.log(`  ${r.engine.padEnd(20)} batch ${String(r.batch).padStart(3)}: ${(r.imagesPerSecond / base).toFixed(2)}x`);
     }
   }
   console.log(`\ntf.memory().numTensors at exit: ${tf.memory().numTensors}`);
