@@ -616,12 +616,16 @@ async function main(): Promise<void> {
   console.log(`data: ${files.images}: ${count} records x ${dim} pixel features /${scale}; settings ${JSON.stringify({ ...s, data: undefined })}`);
 
   const started = performance.now();
-  const neighbours = await buildNeighbourTable(embeddings, count, dim, s.k, { exact: true });
-  console.log(`cosine kNN (exact, k ${s.k}): ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  const agreement = [5, 20, 50].filter((k) => k <= s.k);
-  console.log(
-    `kNN label agreement: ${agreement.map((k) => `k=${k} ${knnLabelAgreement(neighbours, labels, k).toFixed(3)} (ref ${REFERENCE.knnAgreement[k]})`).join(', ')}`,
-  );
+  // stream mines its own windows and k-means needs none: skip the exact table when only they run.
+  const needsTable = s.methods.some((m) => m !== 'stream' && m !== 'kmeans');
+  const neighbours = needsTable ? await buildNeighbourTable(embeddings, count, dim, s.k, { exact: true }) : { k: 0, indices: new Int32Array(0) };
+  if (needsTable) {
+    console.log(`cosine kNN (exact, k ${s.k}): ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    const agreement = [5, 20, 50].filter((k) => k <= neighbours.k);
+    console.log(
+      `kNN label agreement: ${agreement.map((k) => `k=${k} ${knnLabelAgreement(neighbours, labels, k).toFixed(3)} (ref ${REFERENCE.knnAgreement[k]})`).join(', ')}`,
+    );
+  }
   const data: TrainingSet = { count, dim, embeddings, neighbours };
 
   const rows: Row[] = [];
