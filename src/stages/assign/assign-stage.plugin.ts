@@ -54,8 +54,10 @@ export const assignStagePlugin = definePlugin({
     flow: services.flow,
     clock: services.clock,
     pipeline: services.pipeline,
+    progress: services.progress,
   },
   create({ config, deps, instanceName }) {
+    const labelled = deps.progress.counter('labelled');
     const confidence = deps.metrics.histogram('temi_assign_confidence', 'Confidence of emitted assignments', [], [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99]);
     const label = (records: StreamRecord[]): StreamRecord[] => {
       const published = deps.registry.current();
@@ -65,6 +67,7 @@ export const assignStagePlugin = definePlugin({
       }
       assignWith(published, records);
       for (const r of records) confidence.observe(r.payload.assignment!.confidence);
+      labelled.add(records.length);
       return records;
     };
     const labelling = perBatch({ stage: instanceName, deadLetters: deps.deadLetters }, { maxSize: config.batchSize, maxWaitMs: config.maxWaitMs }, label);

@@ -40,6 +40,15 @@ interface RoundOutcome {
  * background (one at a time) while records keep flowing. Each round mines pairs from the index,
  * trains warm-started, renames clusters to match the previous version, and publishes.
  */
+/** Where a training round is, for the progress line. */
+export interface RoundProgress {
+  readonly round: number;
+  readonly phase: 'mining' | 'training' | 'choosing' | 'done';
+  readonly rows?: number;
+  /** During training: the epoch just finished (1-based). */
+  readonly epoch?: number;
+}
+
 export class PeriodicTrainer {
   private state: ScheduleState = { seen: 0, seenAtLastRound: 0, rounds: 0, lastRoundAtMs: 0 };
   private running: Promise<void> | undefined;
@@ -58,6 +67,8 @@ export class PeriodicTrainer {
     private readonly metrics: Metrics,
     /** Aborts a running round (rolled back, previous model stays) and skips the final one. */
     private readonly stopping?: AbortSignal,
+    /** Told where a round is (the progress line's "train" entry). */
+    private readonly onRound?: (report: RoundProgress) => void,
   ) {
     this.novelty = settings.novelty ? new NoveltyMonitor(settings.novelty) : undefined;
   }
@@ -121,9 +132,12 @@ export class PeriodicTrainer {
     const seenAtStart = this.state.seen;
     const roundsCounter = this.metrics.counter('temi_training_rounds_total', 'Training rounds by outcome', ['outcome']);
     this.registry.roundStarted();
+    const round = this.state.rounds + 1;
+    this.onRound?.({ round, phase: 'mining' });
     try {
       const data = await this.index.trainingSet(this.settings.k, { maxRows: this.settings.maxRows });
-      const result = await this.trainer.trainRound(data, { epochs: this.settings.epochs, minSteps: this.settings.minSteps, signal: this.stopping });
+      const result = await this.trainer.trainRound(data, { epochs: this.settings.epochs, minSteps: this.settings.minSteps, signal: this.stopping, onEpoch: ({ epoch }) => this.onRound?.({ round, phase: 'training', rows: data.count, epoch }) });
+      this.onRound?.({ round, phase: 'choosing', rows: data.count });
       const outcome = await this.choose(data, result.model);
       this.state = { seen: this.state.seen, seenAtLastRound: seenAtStart, rounds: this.state.rounds + 1, lastRoundAtMs: this.clock.now() };
       this.metrics.histogram('temi_training_round_seconds', 'Duration of training rounds', [], [1, 5, 15, 30, 60, 120, 300, 600, 1800]).observe((this.clock.now() - startedAt) / 1000);
@@ -153,6 +167,7 @@ export class PeriodicTrainer {
       this.logger.error('training round rejected; previous model stays in service', { code: errorCode(error), reason: reasonOf(error) });
     } finally {
       this.registry.roundEnded();
+      this.onRound?.({ round, phase: 'done' });
     }
   }
 

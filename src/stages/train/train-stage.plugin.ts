@@ -5,6 +5,7 @@ import { BACKEND_PREFERENCE, selectBackend } from '../../tf/backends.ts';
 import { trackTensors } from '../../tf/tensor-gauge.ts';
 import { WorkerTrainer } from '../../clustering/worker/worker-trainer.ts';
 import { PeriodicTrainer } from './periodic-trainer.ts';
+import { roundProgress } from './round-progress.ts';
 import { checkTrainPipeline } from './train-pipeline-check.ts';
 
 export const trainStagePlugin = definePlugin({
@@ -54,7 +55,7 @@ export const trainStagePlugin = definePlugin({
   }),
   provides: {},
   checkPipeline: checkTrainPipeline,
-  deps: { pipeline: services.pipeline, index: clusteringServices.vectorIndex, registry: clusteringServices.modelRegistry, clock: services.clock, logger: services.logger, metrics: services.metrics },
+  deps: { pipeline: services.pipeline, index: clusteringServices.vectorIndex, registry: clusteringServices.modelRegistry, clock: services.clock, logger: services.logger, metrics: services.metrics, progress: services.progress },
   async create({ config, deps, instanceName }) {
     const settings = { clusters: config.clusters, seed: config.seed, batchSize: config.batchSize, learningRate: config.learningRate, heads: config.heads, options: config.options };
     const logger = deps.logger.child({ stage: instanceName, trainer: config.trainer });
@@ -73,6 +74,7 @@ export const trainStagePlugin = definePlugin({
       logger,
       deps.metrics,
       deps.pipeline.stopping,
+      roundProgress(deps.progress.status('train'), config),
     );
     let releaseTensors: (() => void) | undefined;
     return {

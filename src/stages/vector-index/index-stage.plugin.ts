@@ -20,13 +20,14 @@ export const indexStagePlugin = definePlugin({
   }),
   needs: { payload: ['embedding'] },
   provides: { services: [clusteringServices.vectorIndex] },
-  deps: { deadLetters: services.deadLetters, state: services.state, metrics: services.metrics },
+  deps: { deadLetters: services.deadLetters, state: services.state, metrics: services.metrics, progress: services.progress },
   create({ config, deps, instanceName }) {
     const index = new LazyVectorIndex(
       { metric: config.metric, connectivity: config.connectivity, expansionAdd: config.expansionAdd, expansionSearch: config.expansionSearch, quantization: config.quantization, capacity: config.capacity, policy: config.policy, seed: config.seed },
       deps.state.path('index'),
     );
     const indexSize = deps.metrics.gauge('temi_index_vectors', 'Vectors kept in the index', ['stage']);
+    const indexed = deps.progress.counter('indexed');
     return {
       provides: [[clusteringServices.vectorIndex, index]],
       operator: perBatch({ stage: instanceName, deadLetters: deps.deadLetters }, { maxSize: config.batchSize, maxWaitMs: config.maxWaitMs }, async (records) => {
@@ -40,6 +41,7 @@ export const indexStagePlugin = definePlugin({
         records.forEach((r, i) => vectors.set(r.payload.embedding!, i * dim));
         await index.add(keys, vectors, dim);
         indexSize.set(index.size, { stage: instanceName });
+        indexed.add(records.length);
         return records;
       }),
       snapshot: async () => ({ saved: await index.save(), added: index.added }),
