@@ -13,7 +13,15 @@ export function encodeFloat32(values: ArrayLike<number>): string {
   return Buffer.from(view.buffer).toString('base64');
 }
 
+/**
+ * A Float32Array as a trainer snapshot now holds it (the pipeline's snapshot stores it as a
+ * binary file beside snapshot.json), or base64 as snapshots written before that did.
+ */
 export function decodeFloat32(encoded: unknown, expectedLength: number, where: string, code = INVALID): Float32Array {
+  if (encoded instanceof Float32Array) {
+    if (encoded.length !== expectedLength) throw new TemiError(code, `expected ${expectedLength} float32 values, found ${encoded.length}`, { where });
+    return encoded;
+  }
   const view = decodeBytes(encoded, expectedLength, 4, where, code);
   const out = new Float32Array(expectedLength);
   for (let i = 0; i < expectedLength; i++) out[i] = view.getFloat32(i * 4, true);
@@ -34,7 +42,7 @@ export function decodeFloat64(encoded: unknown, expectedLength: number, where: s
 }
 
 function decodeBytes(encoded: unknown, expectedLength: number, width: number, where: string, code: string): DataView {
-  if (typeof encoded !== 'string') throw new TemiError(code, `expected a base64 string, found ${typeof encoded}`, { where });
+  if (typeof encoded !== 'string') throw new TemiError(code, `expected a typed array or a base64 string, found ${encoded === null ? 'null' : typeof encoded}`, { where });
   const bytes = Buffer.from(encoded, 'base64');
   if (bytes.length !== expectedLength * width) {
     throw new TemiError(code, `expected ${expectedLength} float${width * 8} values, found ${bytes.length / width}`, { where });

@@ -4,7 +4,7 @@ import { roundEpochs } from '../round-epochs.ts';
 import { TemiError } from '../../runtime/errors.ts';
 import { tf } from '../../tf/tf.ts';
 import { Adam, type AdamState } from './adam.ts';
-import { decodeFloat32, encodeFloat32 } from '../float-codec.ts';
+import { decodeFloat32 } from '../float-codec.ts';
 import { LinearClusterModel } from './linear-cluster-model.ts';
 import { LinearHeads } from './linear-heads.ts';
 import type { PairDrawer } from './pair-drawer.ts';
@@ -34,11 +34,12 @@ interface SerializedTrainerState {
   readonly heads: number;
   readonly clusters: number;
   readonly rounds: number;
-  readonly weights: string;
-  readonly bias: string;
+  // Float32Arrays (raw bytes beside the pipeline's snapshot.json); base64 in snapshots written before.
+  readonly weights: Float32Array | string;
+  readonly bias: Float32Array | string;
   readonly adamSteps: number;
-  readonly adamFirst: readonly string[];
-  readonly adamSecond: readonly string[];
+  readonly adamFirst: readonly (Float32Array | string)[];
+  readonly adamSecond: readonly (Float32Array | string)[];
 }
 
 interface Checkpoint {
@@ -91,11 +92,11 @@ export class LinearHeadTrainer implements ClusterTrainer {
       heads: this.heads.heads,
       clusters: this.heads.clusters,
       rounds: point.rounds,
-      weights: encodeFloat32(point.weights),
-      bias: encodeFloat32(point.bias),
+      weights: point.weights,
+      bias: point.bias,
       adamSteps: point.adam.steps,
-      adamFirst: point.adam.firstMoments.map((m) => encodeFloat32(m)),
-      adamSecond: point.adam.secondMoments.map((m) => encodeFloat32(m)),
+      adamFirst: point.adam.firstMoments,
+      adamSecond: point.adam.secondMoments,
     };
   }
 
@@ -120,7 +121,7 @@ export class LinearHeadTrainer implements ClusterTrainer {
     const code = 'TS_ERR_TRAINER_STATE_INVALID';
     const width = s.heads * s.clusters;
     const sizes = [s.dim * width, width];
-    const decode = (values: readonly string[] | undefined, name: string): Float32Array[] =>
+    const decode = (values: readonly (Float32Array | string)[] | undefined, name: string): Float32Array[] =>
       sizes.map((size, i) => decodeFloat32(values?.[i], size, `${where}.${name}[${i}]`, code));
     const point: Checkpoint = {
       weights: decodeFloat32(s.weights, sizes[0], `${where}.weights`, code),

@@ -5,6 +5,7 @@ import { SeededRandom } from '../../numeric/seeded-random.ts';
 import { gaussianBlobs } from '../../../test/support/blobs.ts';
 import { ScanPairDrawer } from './scan-pairs.ts';
 import { createScanTrainer } from './scan-trainer.ts';
+import { throughSnapshotFiles } from '../../../test/support/snapshot-round-trip.ts';
 
 describe('SCAN trainer', () => {
   it('separates well-separated blobs, serving its lowest-loss head', async () => {
@@ -41,11 +42,11 @@ describe('SCAN trainer', () => {
     const { data } = await gaussianBlobs(3, 40, 8, 4);
     const trainer = createScanTrainer({ numClusters: 3, heads: 2, batchSize: 32, learningRate: 0.01 });
     await trainer.trainRound(data, { epochs: 2 });
-    const saved = JSON.parse(JSON.stringify(trainer.snapshot()));
+    const saved = await throughSnapshotFiles(trainer.snapshot());
     const controller = new AbortController();
     controller.abort();
     await expect(trainer.trainRound(data, { epochs: 1, signal: controller.signal })).rejects.toMatchObject({ code: 'TS_ERR_TRAIN_ABORTED' });
-    expect(JSON.parse(JSON.stringify(trainer.snapshot()))).toEqual(saved);
+    expect(trainer.snapshot()).toEqual(saved);
 
     const twin = createScanTrainer({ numClusters: 3, heads: 2, batchSize: 32, learningRate: 0.01 });
     twin.restore(saved);

@@ -10,6 +10,7 @@ import { type TemiConfig, resolveTemiConfig } from './temi-config.ts';
 import { deserializeTemiModel } from './temi-model.ts';
 import { TemiTrainer } from './temi-trainer.ts';
 import type { TemiTrainerSnapshot } from './trainer-snapshot.ts';
+import { throughSnapshotFiles } from '../../../test/support/snapshot-round-trip.ts';
 
 const DIM = BLOB_DIM;
 const CLUSTERS = BLOB_CLUSTERS;
@@ -130,7 +131,7 @@ describe('TemiTrainer', () => {
   it('restores a snapshot into a fresh trainer that then trains exactly like the original', async () => {
     const original = new TemiTrainer(SMALL);
     (await original.trainRound(data, { epochs: 2 })).model.dispose();
-    const snapshot = JSON.parse(JSON.stringify(original.snapshot()));
+    const snapshot = await throughSnapshotFiles(original.snapshot());
     const copy = new TemiTrainer(SMALL);
     copy.restore(snapshot);
     expect(copy.snapshot()).toEqual(snapshot);

@@ -1,6 +1,6 @@
 import { TemiError } from '../../runtime/errors.ts';
 import type { AdamW, AdamWSlotState } from './adamw.ts';
-import { decodeFloat32, encodeFloat32 } from '../float-codec.ts';
+import { decodeFloat32 } from '../float-codec.ts';
 import { type HeadDimensions, PARAMETER_NAMES, type ParameterName, headDimensions, parameterSpecs, sizeOf } from './head-layout.ts';
 import type { HeadNetwork } from './head-network.ts';
 import type { Standardization } from './standardization.ts';
@@ -8,9 +8,15 @@ import type { TemiConfig } from './temi-config.ts';
 
 const SNAPSHOT_FORMAT = 'temi-trainer/1';
 
-type EncodedParameters = Record<ParameterName, string>;
+/**
+ * Float32Array copies: the pipeline's snapshot writes them as raw bytes beside snapshot.json (a
+ * 16-head TEMI state is ~140 MB of floats; as base64 in the JSON it was 183 MB, written twice a
+ * save). base64 strings are what snapshots written before that hold; restore reads both.
+ */
+type Floats = Float32Array | string;
+type EncodedParameters = Record<ParameterName, Floats>;
 
-/** JSON-safe trainer state: heads, teacher, optimiser moments, marginals, counters. */
+/** Trainer state: heads, teacher, optimiser moments, marginals, counters (numbers and Float32Arrays). */
 export interface TemiTrainerSnapshot {
   readonly format: string;
   readonly heads: number;
@@ -23,10 +29,10 @@ export interface TemiTrainerSnapshot {
     readonly dim: number;
     readonly student: EncodedParameters;
     readonly teacher: EncodedParameters;
-    readonly marginal: string;
-    readonly optimiser: Record<ParameterName, { readonly firstMoment: string; readonly secondMoment: string; readonly steps: number }>;
-    readonly mean?: string;
-    readonly std?: string;
+    readonly marginal: Floats;
+    readonly optimiser: Record<ParameterName, { readonly firstMoment: Floats; readonly secondMoment: Floats; readonly steps: number }>;
+    readonly mean?: Floats;
+    readonly std?: Floats;
   };
 }
 
@@ -60,7 +66,7 @@ export function writeTrainerSnapshot(config: TemiConfig, progress: DecodedTraine
   };
   if (!core) return base;
   const encode = (vars: HeadNetwork['student']): EncodedParameters =>
-    Object.fromEntries(PARAMETER_NAMES.map((name) => [name, encodeFloat32(vars[name].dataSync() as Float32Array)])) as EncodedParameters;
+    Object.fromEntries(PARAMETER_NAMES.map((name) => [name, copy(vars[name].dataSync() as Float32Array)])) as EncodedParameters;
   const moments = core.optimiser.exportState();
   return {
     ...base,
@@ -68,16 +74,21 @@ export function writeTrainerSnapshot(config: TemiConfig, progress: DecodedTraine
       dim: core.dims.dim,
       student: encode(core.network.student),
       teacher: encode(core.network.teacher),
-      marginal: encodeFloat32(core.network.marginal.dataSync() as Float32Array),
+      marginal: copy(core.network.marginal.dataSync() as Float32Array),
       optimiser: Object.fromEntries(
         PARAMETER_NAMES.map((name) => [
           name,
-          { firstMoment: encodeFloat32(moments[name].firstMoment), secondMoment: encodeFloat32(moments[name].secondMoment), steps: moments[name].steps },
+          { firstMoment: copy(moments[name].firstMoment), secondMoment: copy(moments[name].secondMoment), steps: moments[name].steps },
         ]),
       ) as NonNullable<TemiTrainerSnapshot['core']>['optimiser'],
-      ...(core.standardization ? { mean: encodeFloat32(core.standardization.mean), std: encodeFloat32(core.standardization.std) } : {}),
+      ...(core.standardization ? { mean: copy(core.standardization.mean), std: copy(core.standardization.std) } : {}),
     },
   };
+}
+
+/** A copy the snapshot owns: tensor data and live standardisation arrays change with the next step. */
+function copy(values: ArrayLike<number>): Float32Array {
+  return Float32Array.from(values);
 }
 
 function invalid(message: string, where: string): TemiError {

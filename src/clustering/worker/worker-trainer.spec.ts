@@ -6,6 +6,7 @@ import type { TemiConfig } from '../temi/temi-config.ts';
 import { TemiTrainer } from '../temi/temi-trainer.ts';
 import { killWorkerOf } from '../../../test/support/kill-worker.ts';
 import { WorkerTrainer } from './worker-trainer.ts';
+import { throughSnapshotFiles } from '../../../test/support/snapshot-round-trip.ts';
 
 /** The temi spec's small settings; both threads run the cpu backend, so results must agree exactly. */
 const SMALL: Partial<TemiConfig> = { heads: 2, hidden: 64, bottleneck: 32, warmupEpochs: 1 };
@@ -47,7 +48,7 @@ describe('WorkerTrainer (training in its own thread)', () => {
   it('restores a snapshot into a fresh worker that then trains like the original', async () => {
     const original = await workerTrainer();
     (await original.trainRound(data, { epochs: 1 })).model.dispose();
-    const saved = JSON.parse(JSON.stringify(await original.snapshot()));
+    const saved = await throughSnapshotFiles(await original.snapshot());
     const copy = await workerTrainer();
     await copy.restore(saved);
     const a = await original.trainRound(data, { epochs: 1 });
