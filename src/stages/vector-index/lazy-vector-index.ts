@@ -10,6 +10,8 @@ export class LazyVectorIndex implements NeighbourIndex {
   private index: VectorIndex | undefined;
   private opening: Promise<VectorIndex> | undefined;
   private addedCount = 0;
+  /** addedCount when the files in saveDir were last written (or restored from). */
+  private savedAtCount: number | undefined;
 
   constructor(private readonly config: Omit<VectorIndexConfig, 'dimensions'>, private readonly saveDir: string) {}
 
@@ -42,9 +44,17 @@ export class LazyVectorIndex implements NeighbourIndex {
     return this.require().trainingSet(k, options);
   }
 
+  /**
+   * Writes the graph and its sidecar, unless nothing was added since they were last written: a
+   * 20,000 x 784 window is ~130 MB of files, and a periodic snapshot of an idle stream need not
+   * rewrite them.
+   */
   async save(): Promise<boolean> {
     if (!this.index) return false;
+    if (this.savedAtCount === this.addedCount && existsSync(this.saveDir)) return true;
+    const count = this.addedCount;
     await this.index.save(this.saveDir);
+    this.savedAtCount = count;
     return true;
   }
 
@@ -52,6 +62,7 @@ export class LazyVectorIndex implements NeighbourIndex {
     if (!existsSync(this.saveDir)) return;
     this.index = await VectorIndex.open(this.saveDir);
     this.addedCount = addedCount;
+    this.savedAtCount = addedCount;
   }
 
   async close(): Promise<void> {
