@@ -12,6 +12,7 @@ import { featureExtractor, type FeatureExtractor } from './feature-extractor.ts'
 import { l2NormalizeInPlace } from './l2-normalize.ts';
 import { loadModelFromArtifacts, loadModelFromPath, type ModelFormat } from './load-model.ts';
 import { describeGeometry, type ExpectedGeometry } from './pixel-checks.ts';
+import { packImages } from './onnx/pack-images.ts';
 
 export interface ModelSpec {
   /** model.json (LayersModel / GraphModel) or a SavedModel directory; relative to baseDir. */
@@ -58,9 +59,8 @@ export class TfEmbedder {
   /** One row per image, in order. Images must already match `geometry` (see checkPixels). */
   async embed(images: readonly DecodedPixels[]): Promise<Float32Array[]> {
     const { width, height, channels } = this.geometry;
-    const size = width * height * channels;
-    const stacked = new Float32Array(images.length * size);
-    images.forEach((img, i) => stacked.set(img.data, i * size));
+    // HWC as TF.js takes it, transposed from CHW when a decode preset for PyTorch models wrote that.
+    const stacked = packImages(images, 'nhwc');
     const input = tf.tensor4d(stacked, [images.length, height, width, channels]);
     let output: tf.Tensor2D | undefined;
     try {

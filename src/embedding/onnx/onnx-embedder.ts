@@ -89,7 +89,13 @@ export class OnnxEmbedder implements Embedder {
     const packed = packImages(images, layout, slots);
     const dims = layout === 'nchw' ? [slots, geometry.channels, geometry.height, geometry.width] : [slots, geometry.height, geometry.width, geometry.channels];
     const feed = inputType === 'float16' ? new this.ort.Tensor('float16', toFloat16Bits(packed), dims) : new this.ort.Tensor('float32', packed, dims);
-    const result = await this.session.run({ [input]: feed }, [output]);
+    let result: Ort.InferenceSession.ReturnType;
+    try {
+      result = await this.session.run({ [input]: feed }, [output]);
+    } catch (error) {
+      feed.dispose();
+      throw new TemiError('TS_ERR_EMBED_MODEL_RUN', `ONNX Runtime failed on a batch of ${images.length}: ${reasonOf(error)}`, { where: this.where, cause: error });
+    }
     const tensor = result[output];
     try {
       const values = toFloat32(tensor, output, this.where);
