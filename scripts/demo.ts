@@ -15,7 +15,12 @@ import { scoreLabelsFile } from './demo/score-labels.ts';
 
 const PIPELINES: Record<DemoData, string> = { 'fashion-mnist': 'pipelines/fashion-mnist.json', shapes: 'pipelines/shapes.json' };
 
-const choice = requestedData(process.argv.slice(2), process.env);
+const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  console.log(DEMO_USAGE);
+  process.exit(0);
+}
+const choice = requestedData(args, process.env);
 if (!choice) {
   console.error(DEMO_USAGE);
   process.exit(2);
