@@ -67,6 +67,7 @@ export class PipelineRun {
   private metricsPort: number | undefined;
   /** runtime.drainTimeoutMs from the stop request: bounds every wait on the way out. */
   private readonly deadline: StopDeadline;
+  private snapshotter: PipelineSnapshots | undefined;
 
   constructor(readonly pipeline: ResolvedPipeline, private readonly options: PipelineRunOptions = {}) {
     const runtime = pipeline.spec.runtime;
@@ -76,6 +77,11 @@ export class PipelineRun {
     this.logger = createLogger(runtime.logLevel, pipeline.redactor, options.logStream).child({ pipeline: pipeline.spec.name });
     this.limiter = new InFlightLimiter(runtime.maxInFlight);
     this.deadline = new StopDeadline(runtime.drainTimeoutMs);
+  }
+
+  /** The pipeline's snapshots (save times and sizes), once the run has started. */
+  get snapshots(): PipelineSnapshots | undefined {
+    return this.snapshotter;
   }
 
   /** The port /metrics is served on, once started (when the pipeline asks for metrics). */
@@ -140,7 +146,8 @@ export class PipelineRun {
       this.metricsPort = await this.metrics.serve(pipeline.spec.metrics.port, pipeline.spec.metrics.host);
       this.logger.info('metrics endpoint listening', { url: `http://${pipeline.spec.metrics.host}:${this.metricsPort}/metrics` });
     }
-    return new PipelineSnapshots(state, this.logger, this.metrics);
+    this.snapshotter = new PipelineSnapshots(state, this.logger, this.metrics);
+    return this.snapshotter;
   }
 
   /** In pipeline order, the dead-letter sink first: a plugin's deps may be provided by one created before it. */

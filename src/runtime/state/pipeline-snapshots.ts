@@ -49,6 +49,8 @@ export class PipelineSnapshots {
   private pending = 0;
   private skipped = 0;
   private stats: SaveStats | undefined;
+  private saves = 0;
+  private slowest = 0;
   private readonly skippedTicks: ReturnType<Metrics['counter']> | undefined;
 
   constructor(private readonly store: StateStore, private readonly logger: Logger, metrics?: Metrics) {
@@ -62,6 +64,11 @@ export class PipelineSnapshots {
 
   get lastSave(): SaveStats | undefined {
     return this.stats;
+  }
+
+  /** Saves completed, and the slowest of them in seconds: for benches (bench:soak). */
+  get history(): { readonly saves: number; readonly slowestSeconds: number; readonly skippedTicks: number } {
+    return { saves: this.saves, slowestSeconds: this.slowest, skippedTicks: this.skipped };
   }
 
   /** A periodic tick: saves unless a save is running, in which case the tick is skipped (counted, logged at debug). */
@@ -117,6 +124,8 @@ export class PipelineSnapshots {
     let bytes = (await stat(this.store.path(CURRENT))).size;
     for (const blob of packed.files) bytes += (await stat(this.store.path(blob))).size;
     this.stats = { seconds: (performance.now() - started) / 1000, bytes, blobBytesWritten: packed.bytesWritten, blobBytesReused: packed.bytesReused };
+    this.saves++;
+    this.slowest = Math.max(this.slowest, this.stats.seconds);
     const log = final ? this.logger.info.bind(this.logger) : this.logger.debug.bind(this.logger);
     log('snapshot saved', { final, seconds: Number(this.stats.seconds.toFixed(3)), bytes, blobBytesWritten: packed.bytesWritten, blobBytesReused: packed.bytesReused });
   }
