@@ -2,7 +2,7 @@
  * MobileNetV2-224 embedding throughput per TensorFlow.js backend, and against the same
  * architecture in PyTorch on the same CPU.
  *
- *   npm run bench:embed [-- --seconds 6 --backends tensorflow-gpu,tensorflow,wasm,cpu --batches 1,16,64 --no-torch --no-onnx --full-cpu]
+ *   npm run bench:embed [-- --seconds 6 --backends tensorflow-gpu,tensorflow,wasm,cpu --batches 1,16,64 --no-torch --no-onnx --onnx-provider cpu|cuda --full-cpu]
  *
  * Model: the built-in MobileNetV2 (nsfwjs weights) cut at its global average pool, 1280-d, as the
  * embed stage runs it (TfEmbedder: host copy in, forward pass, rows copied out). Input: random
@@ -14,13 +14,14 @@
  * no_grad) with 2 threads via /usr/bin/python3, where it can import torch.
  * ONNX Runtime: that PyTorch model exported to ONNX (bench/reference/export_onnx.py, into
  * .cache/bench) and run through OnnxEmbedder as the embed stage runs it (NCHW float32, the same
- * 2 intra-op threads as PyTorch; batch norm folded by the exporter).
+ * 2 intra-op threads as PyTorch; batch norm folded by the exporter). --onnx-provider cuda runs it
+ * on ONNX Runtime's CUDA provider (scripts/onnx/setup-cuda.sh, then source .cache/onnx/gpu/env.sh).
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { MOBILENET_V2_MACS } from '../src/embedding/nsfwjs-models.ts';
 import { PYTORCH_THREADS, option, runReference, torchUnavailable } from './bench-support.ts';
-import { OnnxEmbedder } from '../src/embedding/onnx/onnx-embedder.ts';
+import { OnnxEmbedder, type OnnxExecutionProvider } from '../src/embedding/onnx/onnx-embedder.ts';
 import { TfEmbedder } from '../src/embedding/tf-embedder.ts';
 import type { Embedder } from '../src/embedding/embedder.ts';
 import type { DecodedPixels } from '../src/runtime/contracts/record.ts';
@@ -35,6 +36,7 @@ const backends = option('backends', BACKEND_PREFERENCE.join(',')).split(',') as 
 const batchSizes = option('batches', '1,16,64').split(',').map(Number);
 const runTorch = !process.argv.includes('--no-torch');
 const runOnnx = !process.argv.includes('--no-onnx');
+const onnxProvider = option('onnx-provider', 'cpu') as OnnxExecutionProvider;
 const fullCpu = process.argv.includes('--full-cpu');
 
 interface Row {
@@ -90,7 +92,7 @@ async function timeEmbedder(engine: string, embedder: Embedder, images: DecodedP
 /** The PyTorch reference model exported to ONNX (cached), through ONNX Runtime on the CPU. */
 async function onnxRows(images: DecodedPixels[]): Promise<Row[]> {
   if (!runOnnx) return [];
-  const engine = `onnxruntime ${PYTORCH_THREADS} threads`;
+  const engine = onnxProvider === 'cpu' ? `onnxruntime ${PYTORCH_THREADS} threads` : `onnxruntime ${onnxProvider}`;
   const unavailable = torchUnavailable();
   if (unavailable) return [{ engine, batch: 0, note: `no model to export: ${unavailable}` }];
   const file = path.resolve('.cache', 'bench', 'mobilenet_v2.onnx');
@@ -98,7 +100,12 @@ async function onnxRows(images: DecodedPixels[]): Promise<Row[]> {
     mkdirSync(path.dirname(file), { recursive: true });
     runReference('export_onnx.py', [file]);
   }
-  const embedder = await OnnxEmbedder.open({ path: file, output: 'embedding' }, { intraOpThreads: PYTORCH_THREADS });
+  let embedder: OnnxEmbedder;
+  try {
+    embedder = await OnnxEmbedder.open({ path: file, output: 'embedding' }, { intraOpThreads: PYTORCH_THREADS, executionProvider: onnxProvider });
+  } catch (error) {
+    return [{ engine, batch: 0, note: `unavailable: ${(error as Error).message}` }];
+  }
   // The decode presets for PyTorch models write CHW; the images here are HWC, so the bench would
   // time a transpose the stage does not do. Give it CHW, as the imagenet preset would.
   const chw = images.map((img) => ({ ...img, layout: 'chw' as const }));

@@ -33,6 +33,8 @@ export interface OnnxEmbedderOptions extends OnnxRunOptions {
   readonly l2normalize?: boolean;
   /** Where errors point (the stage's config path of the model). */
   readonly where?: string;
+  /** Where errors about intraOpThreads / executionProvider point. */
+  readonly settingsWhere?: string;
 }
 
 export class OnnxEmbedder implements Embedder {
@@ -54,7 +56,7 @@ export class OnnxEmbedder implements Embedder {
     const where = options.where ?? 'model';
     const ort = await importOnnxRuntime(where);
     const file = path.resolve(options.baseDir ?? process.cwd(), spec.path);
-    const session = await createSession(ort, file, options, where);
+    const session = await createSession(ort, file, options, where, options.settingsWhere ?? 'onnx');
     try {
       const signature = resolveSignature(session, spec, where);
       const probe = new OnnxEmbedder(ort, session, signature, 0, false, where);
@@ -137,7 +139,7 @@ async function importOnnxRuntime(where: string): Promise<typeof Ort> {
   }
 }
 
-async function createSession(ort: typeof Ort, file: string, options: OnnxRunOptions, where: string): Promise<Ort.InferenceSession> {
+async function createSession(ort: typeof Ort, file: string, options: OnnxRunOptions, where: string, settingsWhere: string): Promise<Ort.InferenceSession> {
   const provider = options.executionProvider ?? 'cpu';
   try {
     return await ort.InferenceSession.create(file, {
@@ -150,7 +152,7 @@ async function createSession(ort: typeof Ort, file: string, options: OnnxRunOpti
   } catch (error) {
     const reason = reasonOf(error);
     if (provider === 'cuda') {
-      throw new TemiError('TS_ERR_EMBED_ONNX_PROVIDER', `ONNX Runtime cannot start its CUDA execution provider (${reason}); see docs/MODELS.md, "GPU"`, { where: `${where}.path`, cause: error });
+      throw new TemiError('TS_ERR_EMBED_ONNX_PROVIDER', `ONNX Runtime cannot start its CUDA execution provider (${reason}); see docs/MODELS.md, "GPU" (scripts/onnx/setup-cuda.sh)`, { where: `${settingsWhere}.executionProvider`, cause: error });
     }
     const missing = /no such file|does not exist|ENOENT|Load model from .* failed/i.test(reason);
     throw new TemiError('TS_ERR_EMBED_MODEL_LOAD', missing ? `cannot read the ONNX model ${file}: ${reason}` : `cannot load the ONNX model ${file}: ${reason}`, { where: `${where}.path`, cause: error });

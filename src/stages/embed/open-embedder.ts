@@ -34,7 +34,7 @@ export async function openEmbedder(config: EmbedConfig, baseDir: string, log: (l
     const provider = config.onnx?.executionProvider ?? 'cpu';
     const embedder = await OnnxEmbedder.open(
       { path: model.path, input: model.input, output: model.output, layout: model.layout, inputSize: model.inputSize },
-      { baseDir, l2normalize: config.l2normalize, intraOpThreads: config.onnx?.intraOpThreads, executionProvider: provider, where: WHERE },
+      { baseDir, l2normalize: config.l2normalize, intraOpThreads: config.onnx?.intraOpThreads, executionProvider: provider, where: WHERE, settingsWhere: 'with.onnx' },
     );
     return { embedder, runtime: `onnxruntime-${provider}` };
   }
