@@ -196,7 +196,7 @@ export class IndexEngine {
       const temporary = join(dir, `${graphFile}.tmp`);
       this.graph.save(temporary);
       commitFileAtomic(temporary, join(dir, graphFile));
-      writeSidecar(join(dir, SIDECAR_NAME), graphFile, this.config, this.rows.snapshot());
+      writeSidecar(join(dir, SIDECAR_NAME), graphFile, this.config, this.rows.view());
       // Only now is the new graph referenced; older graphs (and leftovers of failed saves) can go.
       for (const name of readdirSync(dir)) {
         if (name.startsWith(GRAPH_PREFIX) && name !== graphFile) rmSync(join(dir, name), { force: true });
