@@ -2,7 +2,8 @@
 # `npm run setup`: everything the tests and benchmarks need beyond `npm install`, each step
 # idempotent and quick when already done:
 #   - Debian packages: Fashion-MNIST (data), Chromium (report rendering test),
-#     python3-torch / python3-sklearn (reference figures in the benchmarks) — when root with apt;
+#     python3-torch / python3-sklearn (reference figures in the benchmarks), python3-onnx (the
+#     float16 ONNX fixture of the parity specs) — when root with apt;
 #   - Apache Kafka jars from Maven Central (the real broker the tests start);
 #   - ONNX Runtime for Node checked (its CPU library ships in the npm package), and PyTorch's
 #     ONNX export round trip the ONNX parity specs rely on;
@@ -15,6 +16,7 @@ need_debs=()
 command -v chromium >/dev/null || need_debs+=(chromium)
 /usr/bin/python3 -c 'import torch' 2>/dev/null || need_debs+=(python3-torch)
 /usr/bin/python3 -c 'import sklearn' 2>/dev/null || need_debs+=(python3-sklearn)
+/usr/bin/python3 -c 'import onnx' 2>/dev/null || need_debs+=(python3-onnx)
 if [ ${#need_debs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "setup: installing Debian packages: ${need_debs[*]}"

@@ -67,6 +67,17 @@ describe('ONNX Runtime embeddings equal PyTorch on the same exported model', () 
     expect(maxAbsDiff(rows, await fixtures.torchRows('cnn_fp32'))).toBeLessThan(1e-2);
   });
 
+  it('cnn_fp16_graph (the float32 graph converted to float16 throughout, as converters leave it) within 1e-2', async () => {
+    const embedder = await OnnxEmbedder.open({ path: fixtures.modelPath('cnn_fp16_graph') });
+    expect(embedder.signature.inputType).toBe('float16');
+    await embedder.dispose();
+    const rows = await embedInBatches('cnn_fp16_graph', 4);
+    const diff = maxAbsDiff(rows, await fixtures.torchRows('cnn_fp16_graph'));
+    console.log(`float16 graph: max |difference| to PyTorch float32 ${diff}`);
+    expect(diff).toBeLessThan(1e-2);
+    expect(diff).toBeGreaterThan(0); // really computed in float16
+  });
+
   it('takes pixels in either layout the decode stage writes (hwc or chw) for either model layout', async () => {
     const chw = IMAGES.map(toChw);
     expect(maxAbsDiff(await embedInBatches('cnn_fp32', 5, chw), await fixtures.torchRows('cnn_fp32'))).toBeLessThan(1e-4);

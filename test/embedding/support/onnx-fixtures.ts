@@ -16,7 +16,7 @@ export const SYSTEM_PYTHON = '/usr/bin/python3';
 const SCRIPT = fileURLToPath(new URL('../fixtures/export_onnx_models.py', import.meta.url));
 const CACHE = path.resolve('.cache', 'test-fixtures', 'onnx');
 
-export type FixtureModel = 'cnn_fp32' | 'cnn_nhwc' | 'cnn_fixed_batch' | 'cnn_open_size' | 'cnn_fp16';
+export type FixtureModel = 'cnn_fp32' | 'cnn_nhwc' | 'cnn_fixed_batch' | 'cnn_open_size' | 'cnn_fp16' | 'cnn_fp16_graph';
 
 export interface OnnxFixtures {
   readonly dir: string;
