@@ -14,7 +14,8 @@
  * no_grad) with 2 threads via /usr/bin/python3, where it can import torch.
  * ONNX Runtime: that PyTorch model exported to ONNX (bench/reference/export_onnx.py, into
  * .cache/bench) and run through OnnxEmbedder as the embed stage runs it (NCHW float32, the same
- * 2 intra-op threads as PyTorch; batch norm folded by the exporter). --onnx-provider cuda runs it
+ * 2 intra-op threads as PyTorch; batch norm folded by the exporter), and the same graph in
+ * float16 throughout (--fp16 of export_onnx.py). --onnx-provider cuda runs them
  * on ONNX Runtime's CUDA provider (scripts/onnx/setup-cuda.sh, then source .cache/onnx/gpu/env.sh).
  */
 import { existsSync, mkdirSync } from 'node:fs';
@@ -89,17 +90,22 @@ async function timeEmbedder(engine: string, embedder: Embedder, images: DecodedP
   return rows;
 }
 
-/** The PyTorch reference model exported to ONNX (cached), through ONNX Runtime on the CPU. */
+/** The PyTorch reference model exported to ONNX (cached), float32 and float16, through ONNX Runtime. */
 async function onnxRows(images: DecodedPixels[]): Promise<Row[]> {
   if (!runOnnx) return [];
-  const engine = onnxProvider === 'cpu' ? `onnxruntime ${PYTORCH_THREADS} threads` : `onnxruntime ${onnxProvider}`;
-  const unavailable = torchUnavailable();
-  if (unavailable) return [{ engine, batch: 0, note: `no model to export: ${unavailable}` }];
   const file = path.resolve('.cache', 'bench', 'mobilenet_v2.onnx');
-  if (!existsSync(file)) {
+  const fp16 = path.resolve('.cache', 'bench', 'mobilenet_v2_fp16.onnx');
+  const unavailable = torchUnavailable();
+  if (unavailable) return [{ engine: 'onnxruntime', batch: 0, note: `no model to export: ${unavailable}` }];
+  if (!existsSync(file) || !existsSync(fp16)) {
     mkdirSync(path.dirname(file), { recursive: true });
-    runReference('export_onnx.py', [file]);
+    runReference('export_onnx.py', [file, '--fp16', fp16]);
   }
+  const where = onnxProvider === 'cpu' ? `${PYTORCH_THREADS} threads` : onnxProvider;
+  return [...(await onnxModelRows(`onnxruntime ${where}`, file, images)), ...(await onnxModelRows(`onnxruntime fp16 ${where}`, fp16, images))];
+}
+
+async function onnxModelRows(engine: string, file: string, images: DecodedPixels[]): Promise<Row[]> {
   let embedder: OnnxEmbedder;
   try {
     embedder = await OnnxEmbedder.open({ path: file, output: 'embedding' }, { intraOpThreads: PYTORCH_THREADS, executionProvider: onnxProvider });
@@ -139,11 +145,11 @@ async function main(): Promise<void> {
   rows.push(...torch);
 
   console.log('');
-  console.log('engine                 batch   images/s   GFLOP/s   batches  note');
+  console.log(`${'engine'.padEnd(26)} batch   images/s   GFLOP/s   batches  note`);
   for (const r of rows) {
     const ips = r.imagesPerSecond;
     console.log(
-      `${r.engine.padEnd(22)} ${String(r.batch || '-').padStart(5)} ${ips === undefined ? '         -' : ips.toFixed(2).padStart(10)} ${ips === undefined ? '        -' : (ips * GFLOP_PER_IMAGE).toFixed(2).padStart(9)} ${String(r.batches ?? '-').padStart(9)}  ${r.note ?? ''}`,
+      `${r.engine.padEnd(26)} ${String(r.batch || '-').padStart(5)} ${ips === undefined ? '         -' : ips.toFixed(2).padStart(10)} ${ips === undefined ? '        -' : (ips * GFLOP_PER_IMAGE).toFixed(2).padStart(9)} ${String(r.batches ?? '-').padStart(9)}  ${r.note ?? ''}`,
     );
   }
   const reference = new Map(torch.filter((r) => r.imagesPerSecond !== undefined).map((r) => [r.batch, r.imagesPerSecond!]));
@@ -152,7 +158,7 @@ async function main(): Promise<void> {
     console.log('ratio to PyTorch (images/s / PyTorch images/s, same batch):');
     for (const r of rows) {
       const base = reference.get(r.batch);
-      if (!r.engine.startsWith('pytorch') && r.imagesPerSecond !== undefined && base) console.log(`  ${r.engine.padEnd(20)} batch ${String(r.batch).padStart(3)}: ${(r.imagesPerSecond / base).toFixed(2)}x`);
+      if (!r.engine.startsWith('pytorch') && r.imagesPerSecond !== undefined && base) console.log(`  ${r.engine.padEnd(26)} batch ${String(r.batch).padStart(3)}: ${(r.imagesPerSecond / base).toFixed(2)}x`);
     }
   }
   console.log(`\ntf.memory().numTensors at exit: ${tf.memory().numTensors}`);

@@ -3,7 +3,9 @@ for the ONNX Runtime rows of bench/embed.bench.ts: NCHW float32 input "pixel_val
 [batch, 3, 224, 224] with a dynamic batch, output "embedding" [batch, 1280] (global average pool).
 Batch norm is folded into the convolutions by the exporter, as it is in any deployed export.
 
-Usage: /usr/bin/python3 bench/reference/export_onnx.py OUT.onnx [--threads N]
+Usage: /usr/bin/python3 bench/reference/export_onnx.py OUT.onnx [--threads N] [--fp16 OUT16.onnx]
+  --fp16: also the same graph in float16 throughout (initializers, input, output, intermediates;
+  needs the onnx Python package, Debian python3-onnx).
 """
 import argparse
 import os
@@ -19,6 +21,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("out")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--fp16")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -27,6 +30,28 @@ def main():
         torch.onnx.export(model, torch.rand(1, 3, 224, 224), args.out, input_names=["pixel_values"], output_names=["embedding"],
                           dynamic_axes={"pixel_values": {0: "batch"}, "embedding": {0: "batch"}}, opset_version=13)
     print(args.out)
+    if args.fp16:
+        to_float16(args.out, args.fp16)
+        print(args.fp16)
+
+
+def to_float16(src, dst):
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, numpy_helper
+    model = onnx.load(src)
+    graph = model.graph
+    for i, init in enumerate(graph.initializer):
+        if init.data_type == TensorProto.FLOAT:
+            graph.initializer[i].CopyFrom(numpy_helper.from_array(numpy_helper.to_array(init).astype(np.float16), init.name))
+    for value in list(graph.input) + list(graph.output) + list(graph.value_info):
+        if value.type.tensor_type.elem_type == TensorProto.FLOAT:
+            value.type.tensor_type.elem_type = TensorProto.FLOAT16
+    for node in graph.node:
+        for attr in node.attribute:
+            if attr.name == "value" and attr.t.data_type == TensorProto.FLOAT:
+                attr.t.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(attr.t).astype(np.float16)))
+    onnx.save(model, dst)
 
 
 if __name__ == "__main__":
