@@ -28,6 +28,8 @@ export const jsonlSinkPlugin = definePlugin({
         if (target !== '-') await deps.state.writeJson('report-inputs.json', { labels: target });
       },
       write: (records) => writer.write(records.map((r) => JSON.stringify(recordJson(r, config)))),
+      // The file is replaced at the first write or here, when the run ends with none: never at start.
+      flush: () => writer.flush(),
       stop: () => writer.close(),
     };
   },
