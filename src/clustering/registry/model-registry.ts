@@ -14,6 +14,7 @@ export class PersistentModelRegistry implements ModelRegistry {
   private readonly listeners = new Set<(p: PublishedModel) => void>();
   private rounds = 0;
   private idleWaiters: Array<() => void> = [];
+  private publishing: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly state: StateStore,
@@ -26,6 +27,14 @@ export class PersistentModelRegistry implements ModelRegistry {
   }
 
   async publish(model: PublishedModel['model'], info: { loss?: number; trainedOn?: number }): Promise<PublishedModel> {
+    // One at a time: the bootstrap and a training round can publish together, and the version is
+    // taken before the write's await, so both took version 1 (two models' labels under one version).
+    const next = this.publishing.then(() => this.publishNow(model, info));
+    this.publishing = next.catch(() => undefined);
+    return next;
+  }
+
+  private async publishNow(model: PublishedModel['model'], info: { loss?: number; trainedOn?: number }): Promise<PublishedModel> {
     const published: PublishedModel = { version: (this.latest?.version ?? 0) + 1, model, trainer: model.trainer, publishedAt: this.clock.now(), ...info };
     await this.state.writeJson(LATEST, serializePublished(published));
     this.install(published);

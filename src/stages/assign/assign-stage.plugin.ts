@@ -79,6 +79,11 @@ export const assignStagePlugin = definePlugin({
         logger.warn('bootstrap k-means skipped: fewer usable embeddings than clusters', { held: held.length, clusters: config.bootstrapClusters });
         return false;
       }
+      // A training round may have published while the fit ran: its model serves, with its own ids.
+      if (deps.registry.current()) {
+        fit.model.dispose();
+        return false;
+      }
       const published = await deps.registry.publish(fit.model, { loss: fit.meanInertia, trainedOn: fit.rows });
       logger.info('bootstrap k-means model published', { version: published.version, rows: fit.rows, clusters: config.bootstrapClusters });
       return true;
