@@ -1,4 +1,5 @@
 import { clusteringServices, serviceFactory, services } from '../../runtime/contracts/index.ts';
+import { selectBackend } from '../../tf/backends.ts';
 import { PersistentModelRegistry } from './model-registry.ts';
 
 /**
@@ -11,7 +12,12 @@ export const modelRegistryFactory = serviceFactory({
   deps: { state: services.state, clock: services.clock, logger: services.logger },
   async create({ state, clock, logger }) {
     const registry = new PersistentModelRegistry(state, clock, logger);
-    await registry.load();
+    // The registry is made while plugins are created, before any stage's start() has chosen a
+    // TensorFlow.js backend. A saved model becomes tensors as it loads, and with no backend chosen
+    // yet TensorFlow.js would fall back to its pure-JS one (printing its "install tfjs-node"
+    // banner) even where native TensorFlow is provisioned. So choose first, as the stages' default
+    // 'auto' would; a stage configured otherwise switches at its start and tensors follow.
+    await registry.load(() => selectBackend('auto', (line) => logger.debug(line)));
     return registry;
   },
 });

@@ -75,10 +75,14 @@ export class PersistentModelRegistry implements ModelRegistry {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Loads the persisted latest version, if any (called once at start). */
-  async load(): Promise<PublishedModel | undefined> {
+  /**
+   * Loads the persisted latest version, if any (called once at start). `beforeTensors` runs only
+   * when there is a model to rebuild, before its tensors are made.
+   */
+  async load(beforeTensors?: () => Promise<unknown>): Promise<PublishedModel | undefined> {
     const stored = await this.state.readJson<SerializedPublishedModel>(LATEST);
     if (!stored) return undefined;
+    await beforeTensors?.();
     const published = deserializePublished(stored, this.state.path(LATEST));
     this.install(published);
     this.logger.info('model restored', { version: published.version, trainer: published.trainer });
