@@ -224,7 +224,7 @@ function indexShape(stateDir: string): { rows: number; dim: number } | undefined
   }
 }
 
-async function reportState(stateDir: string, last: { seconds: number; bytes: number; blobBytesWritten: number } | undefined, history: { saves: number; slowestSeconds: number; skippedTicks: number } | undefined): Promise<void> {
+async function reportState(stateDir: string, last: { seconds: number; bytes: number; blobBytesWritten: number } | undefined, history: { saves: number; slowestSeconds: number; slowestSave?: { slowestMember?: { name: string; seconds: number } }; skippedTicks: number } | undefined): Promise<void> {
   const files = await filesUnder(stateDir);
   const sum = (test: (path: string) => boolean) => files.filter((f) => test(f.path)).reduce((total, f) => total + f.bytes, 0);
   const total = sum(() => true);
@@ -233,7 +233,8 @@ async function reportState(stateDir: string, last: { seconds: number; bytes: num
   const snapshots = sum((p) => p.startsWith('snapshot') || p.startsWith('blobs/'));
   const models = sum((p) => p.startsWith('models/'));
   if (last && history) {
-    console.log(`snapshots: ${history.saves} saves, slowest ${history.slowestSeconds.toFixed(2)} s, final ${last.seconds.toFixed(2)} s (${mib(last.bytes).toFixed(1)} MiB: snapshot.json + its blobs, ${mib(last.blobBytesWritten).toFixed(1)} MiB of blobs written), ${history.skippedTicks} periodic ticks skipped while a save ran`);
+    const member = history.slowestSave?.slowestMember;
+    console.log(`snapshots: ${history.saves} saves, slowest ${history.slowestSeconds.toFixed(2)} s${member ? ` (of which ${member.name}'s snapshot() ${member.seconds.toFixed(2)} s)` : ''}, final ${last.seconds.toFixed(2)} s (${mib(last.bytes).toFixed(1)} MiB: snapshot.json + its blobs, ${mib(last.blobBytesWritten).toFixed(1)} MiB of blobs written), ${history.skippedTicks} periodic ticks skipped while a save ran`);
   }
   console.log(`state directory: ${mib(total).toFixed(1)} MiB = index graph ${mib(graph).toFixed(1)} + index sidecar ${mib(sidecar).toFixed(1)} + snapshots (current and previous, blobs) ${mib(snapshots).toFixed(1)} + models ${mib(models).toFixed(1)} + other ${mib(total - graph - sidecar - snapshots - models).toFixed(1)} MiB; largest file ${mib(Math.max(0, ...files.map((f) => f.bytes))).toFixed(1)} MiB`);
   const shape = indexShape(stateDir);

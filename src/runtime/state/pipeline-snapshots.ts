@@ -28,6 +28,8 @@ export interface SaveStats {
   readonly bytes: number;
   readonly blobBytesWritten: number;
   readonly blobBytesReused: number;
+  /** The member whose snapshot() took longest, and how long (it may wait behind its own work, e.g. the index's worker). */
+  readonly slowestMember: { readonly name: string; readonly seconds: number } | undefined;
 }
 
 const CURRENT = 'snapshot.json';
@@ -51,6 +53,7 @@ export class PipelineSnapshots {
   private stats: SaveStats | undefined;
   private saves = 0;
   private slowest = 0;
+  private slowestSave: SaveStats | undefined;
   private readonly skippedTicks: ReturnType<Metrics['counter']> | undefined;
 
   constructor(private readonly store: StateStore, private readonly logger: Logger, metrics?: Metrics) {
@@ -67,8 +70,8 @@ export class PipelineSnapshots {
   }
 
   /** Saves completed, and the slowest of them in seconds: for benches (bench:soak). */
-  get history(): { readonly saves: number; readonly slowestSeconds: number; readonly skippedTicks: number } {
-    return { saves: this.saves, slowestSeconds: this.slowest, skippedTicks: this.skipped };
+  get history(): { readonly saves: number; readonly slowestSeconds: number; readonly slowestSave: SaveStats | undefined; readonly skippedTicks: number } {
+    return { saves: this.saves, slowestSeconds: this.slowest, slowestSave: this.slowestSave, skippedTicks: this.skipped };
   }
 
   /** A periodic tick: saves unless a save is running, in which case the tick is skipped (counted, logged at debug). */
@@ -105,8 +108,13 @@ export class PipelineSnapshots {
   private async saveNow(members: readonly SnapshotMember[], final: boolean): Promise<void> {
     const started = performance.now();
     const instances: Record<string, unknown> = {};
+    let slowestMember: SaveStats['slowestMember'];
     for (const { name, instance } of members) {
-      if (instance.snapshot) instances[name] = await instance.snapshot();
+      if (!instance.snapshot) continue;
+      const memberStarted = performance.now();
+      instances[name] = await instance.snapshot();
+      const seconds = (performance.now() - memberStarted) / 1000;
+      if (!slowestMember || seconds > slowestMember.seconds) slowestMember = { name, seconds };
     }
     if (Object.keys(instances).length === 0) return;
     const packed = await packBlobs(instances, this.store.dir);
@@ -123,11 +131,21 @@ export class PipelineSnapshots {
     await removeUnreferencedBlobs(this.store.dir, kept);
     let bytes = (await stat(this.store.path(CURRENT))).size;
     for (const blob of packed.files) bytes += (await stat(this.store.path(blob))).size;
-    this.stats = { seconds: (performance.now() - started) / 1000, bytes, blobBytesWritten: packed.bytesWritten, blobBytesReused: packed.bytesReused };
+    this.stats = { seconds: (performance.now() - started) / 1000, bytes, blobBytesWritten: packed.bytesWritten, blobBytesReused: packed.bytesReused, slowestMember };
     this.saves++;
-    this.slowest = Math.max(this.slowest, this.stats.seconds);
+    if (this.stats.seconds >= this.slowest) {
+      this.slowest = this.stats.seconds;
+      this.slowestSave = this.stats;
+    }
     const log = final ? this.logger.info.bind(this.logger) : this.logger.debug.bind(this.logger);
-    log('snapshot saved', { final, seconds: Number(this.stats.seconds.toFixed(3)), bytes, blobBytesWritten: packed.bytesWritten, blobBytesReused: packed.bytesReused });
+    log('snapshot saved', {
+      final,
+      seconds: Number(this.stats.seconds.toFixed(3)),
+      bytes,
+      blobBytesWritten: packed.bytesWritten,
+      blobBytesReused: packed.bytesReused,
+      ...(slowestMember ? { slowestMember: slowestMember.name, slowestMemberSeconds: Number(slowestMember.seconds.toFixed(3)) } : {}),
+    });
   }
 
   async restore(members: readonly SnapshotMember[]): Promise<boolean> {
