@@ -43,6 +43,9 @@ interface Created {
   readonly instance: Lifecycle;
 }
 
+/** What a stop's final snapshot may take beyond runtime.drainTimeoutMs (docs promise drainTimeoutMs + 5 s for the whole stop). */
+const FINAL_SNAPSHOT_GRACE_MS = 3_000;
+
 /** Default batching in front of a sink that states none: small batches, short wait. */
 const DEFAULT_SINK_BATCHING = { maxSize: 256, maxWaitMs: 50 };
 
@@ -242,7 +245,32 @@ export class PipelineRun {
       if ('flush' in instance && typeof (instance as SinkInstance).flush === 'function') await this.bounded(stage, 'flush', Promise.resolve((instance as SinkInstance).flush!()));
     }
     await this.waitForDrain();
-    await snapshots.save(this.members(), this.source, { final: true });
+    await this.finalSnapshot(snapshots);
+  }
+
+  /**
+   * The final snapshot. After a stop it may have to wait for a periodic save still running (one
+   * waiting on the index's worker, busy mining a round's training set, can take tens of seconds):
+   * it then gets what is left of the stop's time plus FINAL_SNAPSHOT_GRACE_MS, and past that the
+   * last durable snapshot stands (offsets are committed only once a snapshot is durable).
+   */
+  private async finalSnapshot(snapshots: PipelineSnapshots): Promise<void> {
+    const saving = snapshots.save(this.members(), this.source, { final: true });
+    if (!this.deadline.started) return saving;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), this.deadline.remainingMs + FINAL_SNAPSHOT_GRACE_MS);
+    });
+    try {
+      if ((await Promise.race([saving, late])) === 'late') {
+        saving.catch((error: unknown) => this.logger.warn('final snapshot failed after the stop moved on', { reason: reasonOf(error) }));
+        this.logger.warn('final snapshot not done within runtime.drainTimeoutMs (+ grace) of the stop: the last durable snapshot stands, and what came after it will be re-read', {
+          graceMs: FINAL_SNAPSHOT_GRACE_MS,
+        });
+      }
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Waits for a hook, or, after a stop request, until the stop's time is up (logged, the hook left running). */

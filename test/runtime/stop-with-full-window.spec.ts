@@ -75,6 +75,54 @@ describe('stop with a full in-flight window and a slow sink', () => {
     expect(logs.text).toContain('"msg":"pipeline finished"');
   });
 
+  it('ends within drainTimeoutMs + 5 s when a periodic snapshot is still running at the stop (the final one would wait behind it)', async () => {
+    const dir = await tempDir();
+    await writeEnvelopes(join(dir, 'in.jsonl'), 2_000);
+    const written: string[] = [];
+    const logs = new TextSink();
+    let snapshotStarted = false;
+    // A member whose snapshot takes a minute: what an index busy mining a round looks like to a save.
+    const stuckSnapshot = definePlugin({
+      name: 'stuck-snapshot',
+      kind: 'stage',
+      description: 'Passes records; its snapshot takes a minute.',
+      configSchema: s.object({}),
+      deps: {},
+      create: () => ({
+        operator: (input) => input,
+        snapshot: () => {
+          snapshotStarted = true;
+          return new Promise((resolve) => setTimeout(() => resolve({}), 60_000).unref());
+        },
+      }),
+    });
+    const pipeline = await resolveForTest(
+      {
+        name: 'stop-during-save',
+        source: { use: 'replay', with: { path: 'in.jsonl' } },
+        stages: [{ use: 'stuck-snapshot' }],
+        sink: { use: 'stop-slow-sink-2' },
+        state: { snapshotIntervalMs: 1_000 },
+        runtime: { maxInFlight: 1_000, drainTimeoutMs: DRAIN_TIMEOUT_MS, progress: 'off', logLevel: 'info' },
+      },
+      dir,
+      [slowSink('stop-slow-sink-2', 200, written), stuckSnapshot],
+    );
+    const run = new PipelineRun(pipeline, { logStream: logs, progressStream: logs });
+    const done = run.execute();
+    await waitFor(() => snapshotStarted && run.limiter.inFlight >= 900);
+
+    const stopAt = Date.now();
+    await run.stop();
+    const summary = await done;
+    const tookMs = Date.now() - stopAt;
+    console.log(`stopped ${(tookMs / 1000).toFixed(1)} s after stop() with a save still running`);
+
+    expect(tookMs).toBeLessThan(STOP_BOUND_MS);
+    expect(summary.stopped).toBe(true);
+    expect(logs.text).toContain('final snapshot not done within runtime.drainTimeoutMs');
+  });
+
   it('kafka: commits only what was written, and a restart labels the rest without relabelling what was committed', async () => {
     const brokers = inject('kafkaBrokers');
     const kafka = quietKafka(brokers);
