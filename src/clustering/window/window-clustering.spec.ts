@@ -5,7 +5,7 @@ import { deserializeClusterModel } from '../model-codec.ts';
 import { SeededRandom } from '../../numeric/seeded-random.ts';
 import { knnAgreement } from './knn-agreement.ts';
 import { chooseRoundModel, windowKMeans } from './round-choice.ts';
-import { clusterWindow } from './window-clustering.ts';
+import { clusterWindow, consensusIndex } from './window-clustering.ts';
 import { symmetricEigen } from './symmetric-eigen.ts';
 import type { ClusterModel } from '../contracts.ts';
 
@@ -44,6 +44,17 @@ describe('clusterWindow', () => {
     const renamed = model.withPermutation(Int32Array.from([2, 0, 1]));
     const before = model.assign(data.embeddings, data.count).cluster;
     expect(Array.from(renamed.assign(data.embeddings, data.count).cluster)).toEqual(Array.from(before, (c) => [2, 0, 1][c]));
+  });
+});
+
+describe('consensusIndex', () => {
+  it('picks the labelling the others agree with, whatever its cluster ids, over one that merges two groups and splits another', () => {
+    const truth = Int32Array.from({ length: 90 }, (_, i) => Math.floor(i / 30));
+    const renamed = Int32Array.from(truth, (c) => [2, 0, 1][c]);
+    const noisy = Int32Array.from(truth, (c, i) => (i % 30 === 0 ? (c + 1) % 3 : c));
+    const merged = Int32Array.from(truth, (c, i) => (c === 2 ? (i % 2 === 0 ? 1 : 2) : 0));
+    expect(consensusIndex([merged, noisy, renamed, truth])).toBe(2);
+    expect(consensusIndex([merged, truth])).toBe(0);
   });
 });
 
