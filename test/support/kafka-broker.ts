@@ -17,7 +17,7 @@ import { TemiError } from '../../src/runtime/errors.ts';
 
 const { Kafka, logLevel } = kafkajs;
 
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const startScript = join(repoRoot, 'scripts/kafka/start.sh');
 const defaultLibsDir = join(repoRoot, '.kafka/libs');
 

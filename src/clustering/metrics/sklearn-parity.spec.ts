@@ -14,7 +14,7 @@ interface MetricFixture {
   ami: number;
 }
 
-const fixtureDir = fileURLToPath(new URL('../../../test/fixtures/metrics', import.meta.url));
+const fixtureDir = fileURLToPath(new URL('../../../test/fixtures/metrics/', import.meta.url));
 const fixtures: MetricFixture[] = readdirSync(fixtureDir)
   .filter((file) => file.endsWith('.json'))
   .sort()
