@@ -12,7 +12,7 @@ import { assignStagePlugin } from '../stages/assign/assign-stage.plugin.ts';
 import { evaluateStagePlugin } from '../stages/evaluate/evaluate-stage.plugin.ts';
 import { indexStagePlugin } from '../stages/vector-index/index-stage.plugin.ts';
 import { trainStagePlugin } from '../stages/train/train-stage.plugin.ts';
-import { kafkaDeadLetterSinkPlugin, kafkaSinkPlugin, kafkaSourcePlugin } from '../stages/kafka/index.ts';
+import { kafkaDeadLetterSinkPlugin, kafkaLabelsSinkPlugin, kafkaSourcePlugin } from '../stages/kafka/index.ts';
 import { discardSinkPlugin, embeddingDecodeStagePlugin, embeddingsPublishStagePlugin, modelFollowStagePlugin, modelPublishStagePlugin } from '../stages/scale-out/index.ts';
 import { PluginRegistry } from './plugin-registry.ts';
 
@@ -31,7 +31,7 @@ export function builtinPlugins(): StagePlugin[] {
     jsonlSinkPlugin,
     deadLetterSinkPlugin,
     kafkaSourcePlugin,
-    kafkaSinkPlugin,
+    kafkaLabelsSinkPlugin,
     kafkaDeadLetterSinkPlugin,
     embeddingsPublishStagePlugin,
     modelFollowStagePlugin,

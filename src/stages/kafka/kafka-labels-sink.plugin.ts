@@ -3,7 +3,7 @@ import { DurableProducer } from './kafka-producer.ts';
 import { kafkaConnectionShape } from './kafka-connection.ts';
 import { labelMessage } from './label-message.ts';
 
-export const kafkaSinkPlugin = definePlugin({
+export const kafkaLabelsSinkPlugin = definePlugin({
   // Plugin names are unique across kinds; the source owns "kafka".
   name: 'kafka-labels',
   kind: 'sink',
