@@ -49,7 +49,7 @@ export const pipelineSchema = s.object({
       maxInFlight: s.integer({ min: 1, default: 1024, description: 'Records between source and final ack; the source pauses at this bound.' }),
       logLevel: s.enum(['debug', 'info', 'warn', 'error', 'silent'] as const, { default: 'info' }),
       progress: s.enum(['auto', 'bar', 'lines', 'off'] as const, { default: 'auto', description: 'Progress display for finite sources.' }),
-      drainTimeoutMs: s.integer({ min: 0, default: 30_000, description: 'How long shutdown waits for in-flight records.' }),
+      drainTimeoutMs: s.integer({ min: 0, default: 30_000, description: 'Bound on a stop, counted from the stop request: the stream finishing, drain hooks, flushes and the last acks all fit in it; what is cut short stays unacknowledged and is read again after a restart. The final snapshot gets what is left plus 3 s.' }),
     },
     { default: { maxInFlight: 1024, logLevel: 'info', progress: 'auto', drainTimeoutMs: 30_000 } },
   ),
