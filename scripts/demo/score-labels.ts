@@ -1,16 +1,9 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { adjustedMutualInfo, adjustedRandIndex, clusteringAccuracy, normalizedMutualInfo } from '../../src/clustering/metrics/index.ts';
+import { labelMetrics, type LabelMetrics } from '../../src/stages/evaluate/label-metrics.ts';
 
-export interface LabelScores {
-  /** Records scored (those with a ground-truth label). */
-  readonly n: number;
-  readonly acc: number;
-  readonly nmi: number;
-  readonly ari: number;
-  readonly ami: number;
-  readonly clustersUsed: number;
-}
+/** The evaluate stage's scores, here of a labels file's lines. */
+export type LabelScores = LabelMetrics;
 
 export interface LabelsFileScores {
   /** Distinct record ids in the file. */
@@ -58,16 +51,10 @@ export async function scoreLabelsFile(file: string): Promise<LabelsFileScores> {
 function scoresOf(lines: readonly LabelLine[]): LabelScores | undefined {
   const labelled = lines.filter((l) => typeof l.label === 'number');
   if (labelled.length === 0) return undefined;
-  const unassigned = Math.max(-1, ...labelled.map((l) => l.cluster ?? -1)) + 1;
-  const truth = Int32Array.from(labelled, (l) => l.label!);
-  const pred = Int32Array.from(labelled, (l) => l.cluster ?? unassigned);
-  const round = (x: number) => Number(x.toFixed(4));
-  return {
-    n: labelled.length,
-    acc: round(clusteringAccuracy(truth, pred)),
-    nmi: round(normalizedMutualInfo(truth, pred)),
-    ari: round(adjustedRandIndex(truth, pred)),
-    ami: round(adjustedMutualInfo(truth, pred)),
-    clustersUsed: new Set(pred).size,
-  };
+  // A fold, not Math.max(...): spreading a 100k-record file's clusters overflows the call stack.
+  const unassigned = labelled.reduce((top, l) => Math.max(top, l.cluster ?? -1), -1) + 1;
+  return labelMetrics(
+    Int32Array.from(labelled, (l) => l.label!),
+    Int32Array.from(labelled, (l) => l.cluster ?? unassigned),
+  );
 }
