@@ -16,6 +16,9 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from embed_torch import MobileNetV2Features  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'scripts', 'onnx'))
+from onnx_float16 import convert_to_float16  # noqa: E402
+
 
 def main():
     parser = argparse.ArgumentParser()
@@ -31,27 +34,8 @@ def main():
                           dynamic_axes={"pixel_values": {0: "batch"}, "embedding": {0: "batch"}}, opset_version=13)
     print(args.out)
     if args.fp16:
-        to_float16(args.out, args.fp16)
+        convert_to_float16(args.out, args.fp16)
         print(args.fp16)
-
-
-def to_float16(src, dst):
-    import numpy as np
-    import onnx
-    from onnx import TensorProto, numpy_helper
-    model = onnx.load(src)
-    graph = model.graph
-    for i, init in enumerate(graph.initializer):
-        if init.data_type == TensorProto.FLOAT:
-            graph.initializer[i].CopyFrom(numpy_helper.from_array(numpy_helper.to_array(init).astype(np.float16), init.name))
-    for value in list(graph.input) + list(graph.output) + list(graph.value_info):
-        if value.type.tensor_type.elem_type == TensorProto.FLOAT:
-            value.type.tensor_type.elem_type = TensorProto.FLOAT16
-    for node in graph.node:
-        for attr in node.attribute:
-            if attr.name == "value" and attr.t.data_type == TensorProto.FLOAT:
-                attr.t.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(attr.t).astype(np.float16)))
-    onnx.save(model, dst)
 
 
 if __name__ == "__main__":

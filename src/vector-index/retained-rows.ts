@@ -174,17 +174,8 @@ export class RetainedRows {
   }
 
   snapshot(): RetainedRowsState {
-    return {
-      policy: this.policy,
-      capacity: this.capacity,
-      dim: this.dim,
-      seed: this.seed,
-      size: this.filled,
-      head: this.head,
-      seen: this.seen,
-      keys: this.keys.slice(0, this.filled),
-      vectors: this.vectors.slice(0, this.filled * this.dim),
-    };
+    const view = this.view();
+    return { ...view, keys: view.keys.slice(), vectors: view.vectors.slice() };
   }
 
   /**

@@ -14,6 +14,8 @@ import type { DecodedPixels } from '../../../src/runtime/contracts/record.ts';
 
 export const SYSTEM_PYTHON = '/usr/bin/python3';
 const SCRIPT = fileURLToPath(new URL('../fixtures/export_onnx_models.py', import.meta.url));
+/** The float16 conversion the script imports: part of what the cached export depends on. */
+const FLOAT16_MODULE = fileURLToPath(new URL('../../../scripts/onnx/onnx_float16.py', import.meta.url));
 const CACHE = path.resolve('.cache', 'test-fixtures', 'onnx');
 
 export type FixtureModel = 'cnn_fp32' | 'cnn_nhwc' | 'cnn_fixed_batch' | 'cnn_open_size' | 'cnn_fp16' | 'cnn_fp16_graph';
@@ -31,7 +33,7 @@ export async function exportOnnxFixtures(images: readonly DecodedPixels[]): Prom
   const packed = new Float32Array(images.length * size * size * 3);
   images.forEach((img, i) => packed.set(img.data, i * size * size * 3));
   const bytes = new Uint8Array(packed.buffer);
-  const hash = createHash('sha256').update(await readFile(SCRIPT)).update(bytes).digest('hex').slice(0, 16);
+  const hash = createHash('sha256').update(await readFile(SCRIPT)).update(await readFile(FLOAT16_MODULE)).update(bytes).digest('hex').slice(0, 16);
   const dir = path.join(CACHE, hash);
   if (!existsSync(path.join(dir, 'models.json'))) {
     await mkdir(CACHE, { recursive: true });
