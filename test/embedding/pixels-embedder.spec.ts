@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SeededRandom } from '../../src/numeric/seeded-random.ts';
 import { fitPca } from '../../src/embedding/pixels/pca.ts';
 import { PixelsEmbedder } from '../../src/embedding/pixels/pixels-embedder.ts';
-import { symmetricEigen } from '../../src/embedding/pixels/symmetric-eigen.ts';
+import { symmetricEigen } from '../../src/numeric/symmetric-eigen.ts';
 import type { DecodedPixels } from '../../src/runtime/contracts/record.ts';
 
 function grayscale(data: Float32Array, size: number): DecodedPixels {

@@ -1,6 +1,6 @@
 import type { NeighbourTable } from '../contracts.ts';
 import type { SeededRandom } from '../../numeric/seeded-random.ts';
-import { symmetricEigen } from './symmetric-eigen.ts';
+import { symmetricEigen } from '../../numeric/symmetric-eigen.ts';
 
 export interface SpectralOptions {
   /** Neighbours per row that make the graph's edges (the first `graphK` of the mined table). */
@@ -50,7 +50,7 @@ export function spectralEmbedding(neighbours: NeighbourTable, count: number, opt
   for (let i = 0; i < count; i++) {
     for (let c = 0; c < dims; c++) {
       let sum = 0;
-      for (let p = 0; p < width; p++) sum += basis[i * width + p] * vectors[p * width + c];
+      for (let p = 0; p < width; p++) sum += basis[i * width + p] * vectors[c * width + p];
       out[i * dims + c] = sum;
     }
   }

@@ -1,5 +1,5 @@
 import { SeededRandom } from '../../numeric/seeded-random.ts';
-import { symmetricEigen } from './symmetric-eigen.ts';
+import { symmetricEigen } from '../../numeric/symmetric-eigen.ts';
 
 export interface PcaOptions {
   readonly components: number;

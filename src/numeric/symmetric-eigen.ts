@@ -1,7 +1,7 @@
 /**
  * Eigen-decomposition of a small symmetric matrix by cyclic Jacobi rotations. Used on the
- * (components + oversampling)-sized Rayleigh-Ritz matrix of the PCA fit, where it is exact to
- * rounding and cheap; never on the full covariance.
+ * Rayleigh-Ritz matrices of the PCA fit and of the window's spectral embedding (a few dozen
+ * columns), where it is exact to rounding and cheap; never on a full covariance or graph.
  */
 export interface SymmetricEigen {
   /** Descending. */
