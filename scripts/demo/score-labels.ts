@@ -1,5 +1,4 @@
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { identity, parsedLines, readLatestLabels, type LabelLineIdentity } from '../../src/report/latest-labels.ts';
 import { labelMetrics, type LabelMetrics } from '../../src/stages/evaluate/label-metrics.ts';
 
 /** The evaluate stage's scores, here of a labels file's lines. */
@@ -16,36 +15,29 @@ export interface LabelsFileScores {
   readonly delivered?: LabelScores;
 }
 
-interface LabelLine {
-  readonly id: string;
+interface LabelLine extends LabelLineIdentity {
   readonly cluster: number | null;
-  readonly modelVersion: number | null;
   readonly label?: number;
 }
 
 /**
  * Scores a jsonl sink's file the way its reader experiences it, independent of the evaluate
- * stage: first emitted and delivered labels per record id against the ground truth the lines
- * carry. An unassigned record (cluster null) counts as a cluster of its own.
+ * stage: first emitted and delivered labels per record against the ground truth the lines carry,
+ * "delivered" chosen by the same rule `temi-stream labels --latest` applies. An unassigned record
+ * (cluster null) counts as a cluster of its own.
  */
 export async function scoreLabelsFile(file: string): Promise<LabelsFileScores> {
   const first = new Map<string, LabelLine>();
-  const latest = new Map<string, LabelLine>();
+  let n = 0;
   let revisions = 0;
-  const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
-  for await (const text of lines) {
-    if (!text.trim()) continue;
-    const line = JSON.parse(text) as LabelLine;
-    const seen = latest.get(line.id);
-    if (!seen) {
-      first.set(line.id, line);
-      latest.set(line.id, line);
-      continue;
-    }
-    revisions++;
-    if ((line.modelVersion ?? -1) >= (seen.modelVersion ?? -1)) latest.set(line.id, line);
+  for await (const { line } of parsedLines<LabelLine>(file)) {
+    const id = identity(line, n++);
+    if (!first.has(id)) first.set(id, line);
+    if (line.revision === true) revisions++;
   }
-  return { records: latest.size, revisions, firstEmitted: scoresOf([...first.values()]), delivered: scoresOf([...latest.values()]) };
+  const latest: LabelLine[] = [];
+  for await (const { line } of readLatestLabels<LabelLine>(file)) latest.push(line);
+  return { records: first.size, revisions, firstEmitted: scoresOf([...first.values()]), delivered: scoresOf(latest) };
 }
 
 function scoresOf(lines: readonly LabelLine[]): LabelScores | undefined {

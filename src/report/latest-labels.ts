@@ -60,12 +60,13 @@ async function latestLineNumbers(file: string): Promise<Map<string, { line: numb
   return best;
 }
 
-function identity(line: LabelLineIdentity, n: number): string {
+/** What a line is the label of: its id, else its key, else its position. */
+export function identity(line: LabelLineIdentity, n: number): string {
   return line.id ?? line.key ?? `#${n}`;
 }
 
-/** Parsed lines; a torn or non-JSON line (a run killed mid-write) is skipped, not fatal. */
-async function* parsedLines<T>(file: string): AsyncGenerator<{ line: T; text: string }> {
+/** Parsed lines in file order; a torn or non-JSON line (a run killed mid-write) is skipped, not fatal. */
+export async function* parsedLines<T>(file: string): AsyncGenerator<{ line: T; text: string }> {
   const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
   for await (const text of lines) {
     if (!text.trim()) continue;
