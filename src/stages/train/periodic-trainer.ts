@@ -35,11 +35,6 @@ interface RoundOutcome {
   readonly scores?: Readonly<Record<string, number>>;
 }
 
-/**
- * Runs training rounds off the record path: `observe` only counts, and a due round runs in the
- * background (one at a time) while records keep flowing. Each round mines pairs from the index,
- * trains warm-started, renames clusters to match the previous version, and publishes.
- */
 /** Where a training round is, for the progress line. */
 export interface RoundProgress {
   readonly round: number;
@@ -49,6 +44,13 @@ export interface RoundProgress {
   readonly epoch?: number;
 }
 
+/**
+ * Runs training rounds off the record path: `observe` only counts, and a due round runs in the
+ * background (one at a time) while records keep flowing. Each round mines pairs from the index,
+ * trains warm-started, lets the label-free choice (when configured) pick between that model, the
+ * one in service and the window's own clusterings, renames the winner's clusters to match the
+ * previous version, and publishes it.
+ */
 export class PeriodicTrainer {
   private state: ScheduleState = { seen: 0, seenAtLastRound: 0, rounds: 0, lastRoundAtMs: 0 };
   private running: Promise<void> | undefined;
