@@ -2,6 +2,7 @@ import sharp from 'sharp';
 import { resizeThenCrop } from '../../embedding/preprocessing-presets.ts';
 import { TemiError } from '../../runtime/contracts/index.ts';
 import type { DecodeSpec } from './decode-spec.ts';
+import { fastDecode } from './fast-decode.ts';
 import { missingEnd, sniffFormat } from './encoded-structure.ts';
 import type { RawPixels } from './raw-pixels.ts';
 
@@ -16,6 +17,11 @@ export interface DecodeLimits {
   readonly maxPixels: number;
   readonly formats: readonly DecodableFormat[];
   readonly failOn: FailOn;
+}
+
+export interface DecodeOptions {
+  /** auto: small simple PNGs in JavaScript (fast-decode.ts, sharp's pixels), everything else with sharp; sharp: everything with sharp. */
+  readonly decoder?: 'auto' | 'sharp';
 }
 
 type Target = Pick<DecodeSpec, 'width' | 'height' | 'channels' | 'fit'> & Partial<Pick<DecodeSpec, 'kernel' | 'crop'>>;
@@ -33,8 +39,12 @@ sharp.cache(false);
  * grayscale or sRGB. The header is read first, so a decompression bomb is refused by its declared
  * size before a single pixel is decoded; sharp's own pixel limit backs that up.
  */
-export async function decodeImage(bytes: Uint8Array, target: Target, limits: DecodeLimits, where: string): Promise<RawPixels> {
+export async function decodeImage(bytes: Uint8Array, target: Target, limits: DecodeLimits, where: string, options: DecodeOptions = {}): Promise<RawPixels> {
   if (bytes.length === 0) throw new TemiError('TS_ERR_DECODE_EMPTY', 'the image is empty (0 bytes)', { where });
+  if (options.decoder !== 'sharp' && limits.formats.includes('png')) {
+    const fast = fastDecode(bytes, target, limits.maxPixels);
+    if (fast) return fast;
+  }
   const input = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let meta: sharp.Metadata;
   try {

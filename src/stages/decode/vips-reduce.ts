@@ -1,0 +1,221 @@
+/**
+ * libvips' reduce (vips_reducev then vips_reduceh, as vips_resize runs them for a downsize), for
+ * 8-bit images, reproduced operation for operation so the decode stage's fast path gives sharp's
+ * pixels: the same kernels, 65 masks per axis at 1/64-pixel steps of the source position
+ * (coefficients scaled by 4096 and truncated to integers), the same sample positions and edge
+ * copying, integer sums rounded half up and clipped to 0..255, rows first and then columns,
+ * rounded to 8 bits in between. libvips 8.17's resample/reducev.cpp, reduceh.cpp, templates.h.
+ *
+ * A reduce of 4x or more is a box shrink by a whole factor (vips_shrinkv/vips_shrinkh, with
+ * vips_resize's default gap of 2) followed by the residual reduce, as in libvips.
+ */
+export type VipsKernel = 'linear' | 'cubic' | 'mitchell' | 'lanczos2' | 'lanczos3';
+
+const TRANSFORM_SCALE = 64;
+const INTERPOLATE_SHIFT = 12;
+const INTERPOLATE_SCALE = 1 << INTERPOLATE_SHIFT;
+const GAP = 2;
+
+/** One axis of a reduce, as vips_reducev/vips_reduceh plan it: a box shrink by an integer, then the residual. */
+export interface ReducePlan {
+  readonly from: number;
+  readonly to: number;
+  /** libvips box-shrinks by this whole factor first when the reduce is 4x or more (its default gap of 2). */
+  readonly boxShrink: number;
+  /** What is left to reduce after the box shrink (1: nothing). */
+  readonly residual: number;
+  /** Pixels invented (or dropped, when negative) at the far end, in box-shrunk pixels. */
+  readonly extra: number;
+}
+
+/** The plan for reducing `from` pixels by `shrink` (>= 1). */
+export function reducePlan(from: number, shrink: number): ReducePlan {
+  const to = Math.max(1, Math.floor(from / shrink + 0.5)); // VIPS_ROUND_UINT
+  const boxShrink = Math.max(1, Math.floor(from / to / GAP));
+  return { from, to, boxShrink, residual: shrink / boxShrink, extra: (to * shrink - from) / boxShrink };
+}
+
+/** Rows: an image of width x plan.from rows becomes width x plan.to rows. */
+export function reduceRows(src: Uint8Array, width: number, channels: number, plan: ReducePlan, kernel: VipsKernel): Uint8Array {
+  const rowLength = width * channels;
+  const boxed = plan.boxShrink > 1 ? boxShrinkRows(src, plan.from, rowLength, plan.boxShrink) : src;
+  if (plan.residual === 1) return boxed;
+  const out = new Uint8Array(rowLength * plan.to);
+  const { inputs, masks, n } = samplingOf(plan, kernel);
+  // Row by row with the whole row in the inner loop: no clamping or index arithmetic per sample.
+  const sums = new Int32Array(rowLength);
+  for (let o = 0; o < plan.to; o++) {
+    const mask = masks[o];
+    sums.fill(INTERPOLATE_SCALE >> 1);
+    for (let i = 0; i < n; i++) {
+      const weight = mask[i];
+      const row = inputs[o * n + i] * rowLength;
+      for (let x = 0; x < rowLength; x++) sums[x] += weight * boxed[row + x];
+    }
+    const at = o * rowLength;
+    for (let x = 0; x < rowLength; x++) out[at + x] = clip(sums[x] >> INTERPOLATE_SHIFT);
+  }
+  return out;
+}
+
+/** Columns: an image of plan.from x height becomes plan.to x height. */
+export function reduceColumns(src: Uint8Array, height: number, channels: number, plan: ReducePlan, kernel: VipsKernel): Uint8Array {
+  const boxed = plan.boxShrink > 1 ? boxShrinkColumns(src, plan.from, height, channels, plan.boxShrink) : src;
+  if (plan.residual === 1) return boxed;
+  const inRow = Math.ceil(plan.from / plan.boxShrink) * channels;
+  const outRow = plan.to * channels;
+  const out = new Uint8Array(outRow * height);
+  const { inputs, masks, n } = samplingOf(plan, kernel);
+  const offsets = new Int32Array(inputs.length);
+  for (let i = 0; i < inputs.length; i++) offsets[i] = inputs[i] * channels;
+  for (let y = 0; y < height; y++) {
+    const row = y * inRow;
+    const outAt = y * outRow;
+    for (let o = 0; o < plan.to; o++) {
+      const mask = masks[o];
+      const first = o * n;
+      for (let c = 0; c < channels; c++) {
+        let sum = INTERPOLATE_SCALE >> 1;
+        for (let i = 0; i < n; i++) sum += mask[i] * boxed[row + offsets[first + i] + c];
+        out[outAt + o * channels + c] = clip(sum >> INTERPOLATE_SHIFT);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * vips_shrinkv with ceil: each output row the mean of `k` input rows, the last block padded with
+ * copies of the last row; the mean as libvips' vector path takes it, a multiply by a truncated
+ * reciprocal: ((sum + floor(k / 2)) * floor(2^32 / (256 k))) >> 24.
+ */
+function boxShrinkRows(src: Uint8Array, from: number, rowLength: number, k: number): Uint8Array {
+  const to = Math.ceil(from / k);
+  const out = new Uint8Array(to * rowLength);
+  const amend = Math.floor(k / 2);
+  const multiplier = Math.floor(2 ** 32 / (256 * k));
+  const sums = new Uint32Array(rowLength);
+  for (let o = 0; o < to; o++) {
+    sums.fill(0);
+    for (let j = 0; j < k; j++) {
+      const row = Math.min(o * k + j, from - 1) * rowLength;
+      for (let x = 0; x < rowLength; x++) sums[x] += src[row + x];
+    }
+    for (let x = 0; x < rowLength; x++) out[o * rowLength + x] = Math.floor(((sums[x] + amend) * multiplier) / 2 ** 24);
+  }
+  return out;
+}
+
+/** vips_shrinkh with ceil, the same mean across `k` columns (the last block padded with the last column). */
+function boxShrinkColumns(src: Uint8Array, from: number, height: number, channels: number, k: number): Uint8Array {
+  const to = Math.ceil(from / k);
+  const out = new Uint8Array(to * height * channels);
+  const amend = Math.floor(k / 2);
+  const multiplier = Math.floor(2 ** 32 / (256 * k));
+  for (let y = 0; y < height; y++) {
+    const row = y * from * channels;
+    for (let o = 0; o < to; o++) {
+      for (let c = 0; c < channels; c++) {
+        let sum = amend;
+        for (let j = 0; j < k; j++) sum += src[row + Math.min(o * k + j, from - 1) * channels + c];
+        out[(y * to + o) * channels + c] = Math.floor((sum * multiplier) / 2 ** 24);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Where libvips samples for each output position: the n input indices under its mask (edge
+ * pixels copied outwards, as libvips embeds the input; row o's at [o * n, o * n + n)) and the mask.
+ */
+function samplingOf(plan: ReducePlan, kernel: VipsKernel): { inputs: Int32Array; masks: Int32Array[]; n: number } {
+  const { to, residual: shrink } = plan;
+  const last = Math.ceil(plan.from / plan.boxShrink) - 1;
+  const n = pointsOf(kernel, shrink);
+  const table = maskTable(kernel, n, shrink);
+  // The pixels libvips invents (or drops) at the far end, split evenly between both ends.
+  const offset = (1 + plan.extra) / 2 - 1;
+  // The input is embedded with ceil(n / 2) - 1 copied edge pixels before its start.
+  const embed = Math.ceil(n / 2) - 1;
+  const inputs = new Int32Array(n * to);
+  const masks: Int32Array[] = [];
+  let position = 0.5 * shrink - 0.5 - offset;
+  for (let o = 0; o < to; o++) {
+    const first = Math.trunc(position) - embed;
+    for (let i = 0; i < n; i++) inputs[o * n + i] = clamp(first + i, last);
+    const sub = Math.trunc(position * TRANSFORM_SCALE * 2) & (TRANSFORM_SCALE * 2 - 1);
+    masks.push(table[(sub + 1) >> 1]);
+    position += shrink;
+  }
+  return { inputs, masks, n };
+}
+
+function clamp(i: number, last: number): number {
+  return i < 0 ? 0 : i > last ? last : i;
+}
+
+function clip(v: number): number {
+  return v < 0 ? 0 : v > 255 ? 255 : v;
+}
+
+function pointsOf(kernel: VipsKernel, shrink: number): number {
+  const support = kernel === 'linear' ? 1 : kernel === 'lanczos3' ? 3 : 2;
+  return 2 * rint(support * shrink) + 1;
+}
+
+/** C's rint: round half to even. */
+function rint(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+const masksByKey = new Map<string, Int32Array[]>();
+
+/** The 65 fixed-point masks for sub-pixel positions 0, 1/64, ..., 1 (vips_reduce_make_mask, then (short)(c * 4096)). */
+function maskTable(kernel: VipsKernel, n: number, shrink: number): Int32Array[] {
+  const key = `${kernel}:${shrink}`;
+  let table = masksByKey.get(key);
+  if (table) return table;
+  const filter = FILTERS[kernel];
+  table = [];
+  for (let t = 0; t <= TRANSFORM_SCALE; t++) {
+    const half = t / TRANSFORM_SCALE + n / 2 - 1;
+    const weights = new Float64Array(n);
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      weights[i] = filter((i - half) / shrink);
+      sum += weights[i];
+    }
+    // C's (short) cast: truncated towards zero.
+    const mask = new Int32Array(n);
+    for (let i = 0; i < n; i++) mask[i] = Math.trunc((weights[i] / sum) * INTERPOLATE_SCALE);
+    table.push(mask);
+  }
+  if (masksByKey.size > 64) masksByKey.clear(); // a stream has a handful of sizes; never grow without bound
+  masksByKey.set(key, table);
+  return table;
+}
+
+function sinc(x: number): number {
+  if (x === 0) return 1;
+  const px = x * Math.PI;
+  return Math.sin(px) / px;
+}
+
+function cubic(x: number, b: number, c: number): number {
+  const ax = Math.abs(x);
+  const ax2 = ax * ax;
+  const ax3 = ax2 * ax;
+  if (ax <= 1) return ((12 - 9 * b - 6 * c) * ax3 + (-18 + 12 * b + 6 * c) * ax2 + (6 - 2 * b)) / 6;
+  if (ax <= 2) return ((-b - 6 * c) * ax3 + (6 * b + 30 * c) * ax2 + (-12 * b - 48 * c) * ax + (8 * b + 24 * c)) / 6;
+  return 0;
+}
+
+const FILTERS: Record<VipsKernel, (x: number) => number> = {
+  linear: (x) => (Math.abs(x) < 1 ? 1 - Math.abs(x) : 0),
+  cubic: (x) => cubic(x, 0, 0.5),
+  mitchell: (x) => cubic(x, 1 / 3, 1 / 3),
+  lanczos2: (x) => (x >= -2 && x <= 2 ? sinc(x) * sinc(x / 2) : 0),
+  lanczos3: (x) => (x >= -3 && x <= 3 ? sinc(x) * sinc(x / 3) : 0),
+};
