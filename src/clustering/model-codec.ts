@@ -1,6 +1,7 @@
 import { TemiError } from '../runtime/errors.ts';
 import type { ClusterModel, SerializedClusterModel } from './contracts.ts';
 import { deserializeKMeansModel } from './kmeans/index.ts';
+import { deserializeMmdcModel } from './mmdc/index.ts';
 import { LinearClusterModel } from './scan/index.ts';
 import { deserializeTemiModel } from './temi/index.ts';
 import { deserializePrototypeModel } from './window/index.ts';
@@ -11,6 +12,7 @@ const DECODERS: Record<string, (s: SerializedClusterModel) => ClusterModel> = {
   scan: (s) => LinearClusterModel.deserialize(s),
   tsp: (s) => LinearClusterModel.deserialize(s),
   prototypes: deserializePrototypeModel,
+  mmdc: deserializeMmdcModel,
 };
 
 /** Rebuilds a servable model from its serialized form, whichever trainer produced it. */

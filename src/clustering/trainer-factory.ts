@@ -1,10 +1,11 @@
 import type { ClusterTrainer } from './contracts.ts';
 import { StreamingKMeansTrainer } from './kmeans/index.ts';
+import { MmdcTrainer } from './mmdc/index.ts';
 import { createScanTrainer } from './scan/index.ts';
 import { TemiTrainer } from './temi/index.ts';
 import { createTspTrainer } from './tsp/index.ts';
 
-export const TRAINER_NAMES = ['temi', 'scan', 'tsp', 'kmeans'] as const;
+export const TRAINER_NAMES = ['temi', 'scan', 'tsp', 'kmeans', 'mmdc'] as const;
 export type TrainerName = (typeof TRAINER_NAMES)[number];
 
 export interface TrainerSettings {
@@ -33,5 +34,8 @@ export function createTrainer(name: TrainerName, settings: TrainerSettings): Clu
       return createTspTrainer({ numClusters: settings.clusters, seed: settings.seed, ...common, ...settings.options });
     case 'kmeans':
       return new StreamingKMeansTrainer({ numClusters: settings.clusters, seed: settings.seed, ...(settings.batchSize !== undefined ? { batchSize: settings.batchSize } : {}), ...settings.options });
+    case 'mmdc':
+      // One network, no heads setting: `heads` is refused by name like any unknown option.
+      return new MmdcTrainer({ clusters: settings.clusters, seed: settings.seed, ...common, ...settings.options });
   }
 }

@@ -1,0 +1,165 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { isTemiError } from '../../runtime/errors.ts';
+import { loadBackend } from '../../tf/backends.ts';
+import { BAR_CLASSES, barImages } from '../../../test/support/bar-images.ts';
+import { throughSnapshotFiles } from '../../../test/support/snapshot-round-trip.ts';
+import { clusteringAccuracy } from '../metrics/index.ts';
+import { deserializeClusterModel } from '../model-codec.ts';
+import { createTrainer } from '../trainer-factory.ts';
+import { type MmdcOptions, resolveMmdcConfig } from './mmdc-config.ts';
+import { MmdcModel } from './mmdc-model.ts';
+import { MmdcTrainer } from './mmdc-trainer.ts';
+
+/** Narrow trunk and small batches: the 16x16 bars train in a second or two on native TensorFlow. */
+const SMALL: MmdcOptions = { clusters: BAR_CLASSES, widths: [8, 16, 16, 32], batchSize: 32, rotationEvery: 2, refineFraction: 0.25, seed: 3 };
+const data = barImages(240, 11);
+
+function codeOf(fn: () => unknown): string | false {
+  try {
+    fn();
+  } catch (error) {
+    return isTemiError(error) && `${error.code} ${String(error.details?.where ?? (error as { where?: string }).where ?? '')} ${error.message}`;
+  }
+  return false;
+}
+
+beforeAll(async () => {
+  await loadBackend('tensorflow');
+});
+
+describe('MMDC options', () => {
+  it.each<[MmdcOptions, string, string]>([
+    [{ trunk: 'vgg' as never }, 'TS_ERR_MMDC_CONFIG_INVALID', 'trunk'],
+    [{ clusters: 1 }, 'TS_ERR_MMDC_CONFIG_INVALID', 'clusters'],
+    [{ clusters: 10, outputDim: 5 }, 'TS_ERR_MMDC_CONFIG_INVALID', 'outputDim'],
+    [{ widths: [8, 16] }, 'TS_ERR_MMDC_CONFIG_INVALID', 'widths'],
+    [{ sigma: -1 }, 'TS_ERR_MMDC_CONFIG_INVALID', 'sigma'],
+    [{ domain: 'colour' as never }, 'TS_ERR_MMDC_CONFIG_INVALID', 'domain'],
+    [{ refineFraction: 1 }, 'TS_ERR_MMDC_CONFIG_INVALID', 'refineFraction'],
+    [{ crops: [0] }, 'TS_ERR_MMDC_CONFIG_INVALID', 'crops'],
+    [{ imageShape: [28, 28, 2] }, 'TS_ERR_MMDC_CONFIG_INVALID', 'imageShape'],
+    [{ learningRate: 0 }, 'TS_ERR_MMDC_CONFIG_INVALID', 'learningRate'],
+    [{ heads: 4 } as never, 'TS_ERR_MMDC_CONFIG_UNKNOWN', 'heads'],
+  ])('refuses %j with a code naming the option', (options, code, where) => {
+    const failure = codeOf(() => resolveMmdcConfig(options));
+    expect(failure).toContain(code);
+    expect(failure).toContain(where);
+  });
+
+  it('fills domain defaults from the trunk (resnet18 -> natural crops) and d = clusters', () => {
+    const config = resolveMmdcConfig({ trunk: 'resnet18', clusters: 7 });
+    expect(config.domain).toBe('natural');
+    expect(config.crops).toEqual([20 / 32]);
+    expect(config.outputDim).toBe(7);
+  });
+
+  it('refuses a window whose rows do not fill the configured image shape', async () => {
+    const trainer = new MmdcTrainer({ ...SMALL, imageShape: [28, 28, 1] });
+    const failure = await trainer.trainRound(data, { epochs: 1 }).catch((error: unknown) => error);
+    expect(isTemiError(failure) && failure.code).toBe('TS_ERR_MMDC_IMAGE_SHAPE');
+    expect(String(failure)).toMatch(/784 values, but the window's rows have 256/);
+  });
+
+  it('refuses the rotation task on non-square images, and trains them with it off', async () => {
+    const rows = { ...data, dim: 8 * 32 };
+    const trainer = new MmdcTrainer({ ...SMALL, imageShape: [8, 32, 1] });
+    const failure = await trainer.trainRound(rows, { epochs: 1 }).catch((error: unknown) => error);
+    expect(isTemiError(failure) && failure.code).toBe('TS_ERR_MMDC_CONFIG_INVALID');
+    const off = new MmdcTrainer({ ...SMALL, imageShape: [8, 32, 1], rotation: false });
+    const result = await off.trainRound(rows, { epochs: 1 });
+    expect(result.model.assign(rows.embeddings, rows.count).cluster).toHaveLength(rows.count);
+    result.model.dispose();
+    off.dispose();
+  });
+});
+
+describe('MmdcTrainer', () => {
+  it('finds the three shapes from raw pixels, and the factory builds the same trainer', async () => {
+    const trainer = createTrainer('mmdc', { clusters: BAR_CLASSES, seed: 3, batchSize: 32, options: { widths: [8, 16, 16, 32], rotationEvery: 2, refineFraction: 0.25 } });
+    expect(trainer).toBeInstanceOf(MmdcTrainer);
+    const result = await trainer.trainRound(data, { epochs: 8 });
+    const { cluster, confidence } = result.model.assign(data.embeddings, data.count);
+    expect(clusteringAccuracy(data.labels, cluster)).toBeGreaterThanOrEqual(0.95);
+    expect(confidence.every((c) => c > 0 && c <= 1)).toBe(true);
+    expect(result.samples).toBe(8 * data.count + 4 * 4 * data.count);
+    result.model.dispose();
+    trainer.dispose();
+  });
+
+  it('warm-starts: a second round starts where the first ended, not from scratch', async () => {
+    const trainer = new MmdcTrainer({ ...SMALL, refineFraction: 0 });
+    (await trainer.trainRound(data, { epochs: 6 })).model.dispose();
+    const first = trainer.lastRoundLosses;
+    (await trainer.trainRound(data, { epochs: 1 })).model.dispose();
+    const fresh = new MmdcTrainer({ ...SMALL, refineFraction: 0 });
+    (await fresh.trainRound(data, { epochs: 1 })).model.dispose();
+    expect(trainer.lastRoundLosses[0].clustering).toBeLessThan(fresh.lastRoundLosses[0].clustering / 2);
+    expect(trainer.lastRoundLosses[0].clustering).toBeLessThan(first[0].clustering);
+    trainer.dispose();
+    fresh.dispose();
+  });
+
+  it('rolls an aborted round back: the snapshot after equals the snapshot before', async () => {
+    const trainer = new MmdcTrainer(SMALL);
+    (await trainer.trainRound(data, { epochs: 1 })).model.dispose();
+    const before = trainer.snapshot();
+    const controller = new AbortController();
+    const failure = await trainer.trainRound(data, { epochs: 5, signal: controller.signal, onEpoch: () => controller.abort() }).catch((error: unknown) => error);
+    expect(isTemiError(failure) && failure.code).toBe('TS_ERR_TRAIN_ABORTED');
+    expect(trainer.snapshot()).toEqual(before);
+    trainer.dispose();
+  });
+
+  it('restores a snapshot (through the pipeline\'s files) into a trainer that then trains like the original', async () => {
+    const original = new MmdcTrainer(SMALL);
+    (await original.trainRound(data, { epochs: 2 })).model.dispose();
+    const copy = new MmdcTrainer(SMALL);
+    copy.restore(await throughSnapshotFiles(original.snapshot()));
+    const a = await original.trainRound(data, { epochs: 2 });
+    const b = await copy.trainRound(data, { epochs: 2 });
+    expect(b.meanLoss).toBe(a.meanLoss);
+    expect(b.model.assign(data.embeddings, data.count)).toEqual(a.model.assign(data.embeddings, data.count));
+    for (const r of [a, b]) r.model.dispose();
+    expect(codeOf(() => new MmdcTrainer({ ...SMALL, widths: [8, 8, 8, 8] }).restore(original.snapshot()))).toContain('widths');
+    original.dispose();
+    copy.dispose();
+  });
+});
+
+describe('MmdcModel', () => {
+  it('assigns the same after serialize / deserialize, embeds on the unit sphere, and permutes its clusters', async () => {
+    const trainer = new MmdcTrainer(SMALL);
+    const { model } = await trainer.trainRound(data, { epochs: 3 });
+    trainer.dispose();
+    const mmdc = model as MmdcModel;
+    expect(mmdc.trainer).toBe('mmdc');
+    expect(mmdc.dim).toBe(256);
+    expect(mmdc.featureDim).toBe(BAR_CLASSES);
+    const expected = model.assign(data.embeddings, data.count);
+    const copy = deserializeClusterModel(JSON.parse(JSON.stringify(model.serialize())), 'spec');
+    expect(copy).toBeInstanceOf(MmdcModel);
+    expect(copy.assign(data.embeddings, data.count)).toEqual(expected);
+
+    const features = mmdc.embed(data.embeddings, data.count);
+    expect(features).toHaveLength(data.count * BAR_CLASSES);
+    for (let i = 0; i < data.count; i++) {
+      const norm = Math.hypot(...features.subarray(i * BAR_CLASSES, (i + 1) * BAR_CLASSES));
+      expect(norm).toBeCloseTo(1, 4);
+    }
+
+    const permutation = Int32Array.from([2, 0, 1]);
+    const permuted = model.withPermutation(permutation);
+    const renamed = permuted.assign(data.embeddings, data.count);
+    expect(Array.from(renamed.cluster)).toEqual(Array.from(expected.cluster, (c) => permutation[c]));
+    // The same dot products, in another column order: equal up to float rounding.
+    for (let i = 0; i < data.count; i++) expect(renamed.confidence[i]).toBeCloseTo(expected.confidence[i], 5);
+    expect(codeOf(() => model.withPermutation(Int32Array.from([0, 0, 1])))).toContain('TS_ERR_MODEL_PERMUTATION_INVALID');
+    for (const m of [model, copy, permuted]) m.dispose();
+    expect(codeOf(() => model.assign(data.embeddings, 1))).toContain('TS_ERR_MODEL_DISPOSED');
+  });
+
+  it('refuses a serialized model with a missing tensor, naming it', () => {
+    const trainerless = { trainer: 'mmdc', numClusters: 3, dim: 256, state: { format: 'mmdc-trunk/1', trunk: 'cnn4', imageShape: [16, 16, 1], widths: [8, 16, 16, 32], outputDim: 3, inferenceCrop: 1, params: {}, stats: {} } };
+    expect(codeOf(() => deserializeClusterModel(trainerless, 'spec'))).toMatch(/TS_ERR_MODEL_INVALID state.params.conv0.w/);
+  });
+});

@@ -1,0 +1,299 @@
+import { TemiError } from '../../runtime/errors.ts';
+import { tf } from '../../tf/tf.ts';
+import type { ClusterTrainer, TrainingSet, TrainRoundOptions, TrainRoundResult } from '../contracts.ts';
+import { SeededRandom, roundSeed } from '../../numeric/seeded-random.ts';
+import { roundEpochs } from '../round-epochs.ts';
+import { VariableCheckpoint } from '../temi/head-network.ts';
+import { fourRotations, renderBatch, type ViewParameters } from './augment.ts';
+import { matchBatchTargets } from './gmm-targets.ts';
+import { type MmdcConfig, type MmdcOptions, resolveImageShape, resolveMmdcConfig } from './mmdc-config.ts';
+import { type MmdcDraws, SEEDED_MMDC_DRAWS } from './mmdc-draws.ts';
+import { MMDC_TRAINER_NAME, MmdcModel } from './mmdc-model.ts';
+import { MmdcNetwork } from './mmdc-network.ts';
+import { refinementTargets } from './refine-targets.ts';
+import { type BatchMoments, rotationLogits, trunkPooled, unitFeatures } from './trunk-forward.ts';
+import { HEAD_BIAS, HEAD_WEIGHT, TRAINING_ONLY, type TrunkLayout, trunkLayout } from './trunk-layout.ts';
+import { SgdMomentum } from './sgd-momentum.ts';
+import { type MmdcTrainerSnapshot, readMmdcSnapshot, writeMmdcSnapshot } from './trainer-snapshot.ts';
+
+interface TrainerCore {
+  readonly layout: TrunkLayout;
+  readonly network: MmdcNetwork;
+  readonly optimiser: SgdMomentum;
+}
+
+interface Progress {
+  epochs: number;
+  rounds: number;
+  steps: number;
+}
+
+/** One epoch of a round: the clustering loss (MSE to the targets) and, when one ran before it, the rotation epoch's cross-entropy. */
+export interface MmdcEpochLosses {
+  readonly clustering: number;
+  readonly rotation?: number;
+  readonly refining: boolean;
+}
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * MMDC (Shiran & Weinshall, ICPR 2020), per shared/MMDC.md and docs/MMDC.md: a ConvNet trained
+ * from the window's decoded images to fixed GMM targets on the unit sphere, matched per batch by
+ * the Hungarian method, with a rotation-prediction epoch every `rotationEvery` epochs and
+ * k-means pseudo-targets over the round's last `refineFraction` of epochs.
+ *
+ * Training rows are the images themselves (flattened HWC in [0, 1], as the `pixels` embedder
+ * emits them); the neighbour table is not used: MMDC's pairs are (image, target), not (image,
+ * neighbour). Trunk, heads, batch-norm statistics and SGD momentum carry over between rounds.
+ *
+ * Targets per round: a stream's window changes every round, so per-sample targets cannot persist
+ * across rounds. Each round draws fresh equal-size targets for its window in random order, as the
+ * official code does at the start; the per-batch matching then hands each sample the target
+ * nearest the warm network's output (targets are exchangeable within a batch), so the clusters
+ * the trunk already separates survive and the equal-size pressure still applies.
+ */
+export class MmdcTrainer implements ClusterTrainer {
+  readonly name = MMDC_TRAINER_NAME;
+  readonly config: MmdcConfig;
+  private core: TrainerCore | undefined;
+  private progress: Progress = { epochs: 0, rounds: 0, steps: 0 };
+  private history: MmdcEpochLosses[] = [];
+
+  constructor(options: MmdcOptions = {}, private readonly draws: MmdcDraws = SEEDED_MMDC_DRAWS) {
+    this.config = resolveMmdcConfig(options);
+  }
+
+  get stepsTaken(): number {
+    return this.progress.steps;
+  }
+
+  /** The last completed round's per-epoch losses. */
+  get lastRoundLosses(): readonly MmdcEpochLosses[] {
+    return this.history;
+  }
+
+  async trainRound(data: TrainingSet, options: TrainRoundOptions): Promise<TrainRoundResult> {
+    this.validate(data);
+    const c = this.config;
+    const shape = this.core?.layout.imageShape ?? resolveImageShape(c, data.dim);
+    if (c.rotation && shape[0] !== shape[1]) {
+      throw new TemiError('TS_ERR_MMDC_CONFIG_INVALID', `the rotation task needs square images, found ${shape[0]} x ${shape[1]}; set rotation false`, { where: 'rotation' });
+    }
+    const started = performance.now();
+    const stepsPerEpoch = Math.ceil(data.count / c.batchSize);
+    const epochs = roundEpochs(options, stepsPerEpoch, 'mmdc');
+    const core = this.core ?? this.createCore(shape);
+    const checkpoint = new VariableCheckpoint([...core.network.variables(), ...core.optimiser.bufferVariables()]);
+    const before = { ...this.progress };
+    const random = new SeededRandom(roundSeed(c.seed, this.progress.rounds));
+    const refineFrom = epochs - Math.floor(epochs * c.refineFraction);
+    try {
+      let targets = this.draws.targets(data.count, c, random);
+      const history: MmdcEpochLosses[] = [];
+      let samples = 0;
+      for (let epoch = 0; epoch < epochs; epoch++) {
+        let rotation: number | undefined;
+        if (c.rotation && epoch % c.rotationEvery === 0) {
+          rotation = await this.rotationEpoch(core, data, random, options.signal);
+          samples += data.count * 4;
+        }
+        const refining = epoch >= refineFrom;
+        if (refining) {
+          const outputs = core.network.embed(data.embeddings, data.count, c.inferenceCrop);
+          targets = refinementTargets(outputs, data.count, c.outputDim, c.clusters, targets, roundSeed(c.seed, this.progress.epochs));
+        }
+        const clustering = await this.clusteringEpoch(core, data, targets, !refining, random, options.signal);
+        samples += data.count;
+        this.progress.epochs += 1;
+        history.push({ clustering, ...(rotation !== undefined ? { rotation } : {}), refining });
+        options.onEpoch?.({ epoch: epoch + 1, meanLoss: clustering });
+      }
+      this.progress.rounds += 1;
+      this.core = core;
+      this.history = history;
+      return { model: this.servingModel(core), meanLoss: history[history.length - 1].clustering, epochs, samples, seconds: (performance.now() - started) / 1000 };
+    } catch (error) {
+      checkpoint.restore();
+      this.progress = before;
+      if (!this.core) disposeCore(core);
+      throw error;
+    } finally {
+      checkpoint.dispose();
+    }
+  }
+
+  snapshot(): MmdcTrainerSnapshot {
+    return writeMmdcSnapshot(this.config, this.progress, this.core && { imageShape: this.core.layout.imageShape, params: this.core.network.exportParams(), stats: this.core.network.exportStats(), momentum: this.core.optimiser.exportBuffers() });
+  }
+
+  restore(state: unknown): void {
+    const read = readMmdcSnapshot(state, this.config);
+    if (this.core) disposeCore(this.core);
+    this.core = undefined;
+    this.progress = { ...read.progress };
+    this.history = [];
+    if (!read.core) return;
+    const core = this.assembleCore(read.core.layout, read.core.params, read.core.stats);
+    core.optimiser.importBuffers(read.core.momentum);
+    this.core = core;
+  }
+
+  dispose(): void {
+    if (this.core) disposeCore(this.core);
+    this.core = undefined;
+  }
+
+  /** One epoch over the window against `targets` (batch-matched first unless refining); returns the mean loss. */
+  private async clusteringEpoch(core: TrainerCore, data: TrainingSet, targets: Float32Array, match: boolean, random: SeededRandom, signal?: AbortSignal): Promise<number> {
+    const c = this.config;
+    const d = c.outputDim;
+    const order = this.draws.order(data.count, random);
+    const views = this.draws.views(data.count, c, random, false);
+    let sum = 0;
+    let steps = 0;
+    for (let start = 0; start < data.count; start += c.batchSize) {
+      const rows = order.subarray(start, Math.min(start + c.batchSize, data.count));
+      if (rows.length < 2) continue; // batch norm needs two samples; PyTorch's reference skips the same remainder
+      this.checkAbort(signal);
+      const batch = this.batchTensor(data, rows, views, start, core.layout);
+      const loss = this.step(core, batch, (features) => {
+        if (match) matchBatchTargets(features, targets, rows, d);
+        const batchTargets = new Float32Array(rows.length * d);
+        for (let k = 0; k < rows.length; k++) batchTargets.set(targets.subarray(rows[k] * d, (rows[k] + 1) * d), k * d);
+        return batchTargets;
+      });
+      sum += loss;
+      steps += 1;
+      await yieldToEventLoop();
+    }
+    return sum / Math.max(1, steps);
+  }
+
+  /** The rotation task's epoch: each batch's images in all four rotations, cross-entropy on the rotation head. */
+  private async rotationEpoch(core: TrainerCore, data: TrainingSet, random: SeededRandom, signal?: AbortSignal): Promise<number> {
+    const c = this.config;
+    const [h, w, ch] = core.layout.imageShape;
+    const order = this.draws.order(data.count, random);
+    const views = this.draws.views(data.count, c, random, true);
+    let sum = 0;
+    let steps = 0;
+    for (let start = 0; start < data.count; start += c.batchSize) {
+      const rows = order.subarray(start, Math.min(start + c.batchSize, data.count));
+      if (rows.length < 2) continue;
+      this.checkAbort(signal);
+      const rendered = renderBatch(data.embeddings, rows, core.layout.imageShape, views, start);
+      const { images, labels } = fourRotations(rendered, rows.length, core.layout.imageShape);
+      const loss = this.optimise(core, (moments) => {
+        const x = tf.tensor4d(images, [labels.length, h, w, ch]);
+        const logits = rotationLogits(core.network.params, trunkPooled(core.layout, core.network.params, core.network.stats, x, true, moments));
+        return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(labels, 'int32'), 4), logits) as tf.Scalar;
+      }, true);
+      sum += loss;
+      steps += 1;
+      await yieldToEventLoop();
+    }
+    return sum / Math.max(1, steps);
+  }
+
+  private batchTensor(data: TrainingSet, rows: Int32Array, views: ViewParameters, viewOffset: number, layout: TrunkLayout): { values: Float32Array; count: number } {
+    return { values: renderBatch(data.embeddings, rows, layout.imageShape, views, viewOffset), count: rows.length };
+  }
+
+  /** A clustering step: forward, `targetsFor` the batch's outputs (matching happens there), MSE, SGD. */
+  private step(core: TrainerCore, batch: { values: Float32Array; count: number }, targetsFor: (features: Float32Array) => Float32Array): number {
+    const [h, w, ch] = core.layout.imageShape;
+    return this.optimise(core, (moments) => {
+      const x = tf.tensor4d(batch.values, [batch.count, h, w, ch]);
+      const features = unitFeatures(core.network.params, trunkPooled(core.layout, core.network.params, core.network.stats, x, true, moments));
+      // Matching reads the outputs of this same forward (the augmented view, training mode); the
+      // official code runs a second, eval-mode forward on the plain view for it (docs/MMDC.md).
+      const targets = tf.tensor2d(targetsFor(features.dataSync() as Float32Array), features.shape);
+      return tf.mean(tf.square(tf.sub(features, targets))) as tf.Scalar;
+    }, false);
+  }
+
+  /** Gradient of `loss` w.r.t. the trunk and the task's own head, one SGD step, running statistics folded in. */
+  private optimise(core: TrainerCore, loss: (moments: BatchMoments[]) => tf.Scalar, rotationTask: boolean): number {
+    const { network } = core;
+    // Each task trains the trunk and its own head: the projection head gets no gradient from the
+    // rotation loss, nor the rotation head from the clustering loss.
+    const trainable = Object.entries(network.params).filter(([name]) => (rotationTask ? name !== HEAD_WEIGHT && name !== HEAD_BIAS : !TRAINING_ONLY.has(name)));
+    const nameOf = new Map(trainable.map(([name, v]) => [v.name, name]));
+    const moments: BatchMoments[] = [];
+    try {
+      return this.optimiseStep(core, loss, moments, trainable, nameOf);
+    } finally {
+      for (const m of moments) tf.dispose([m.mean, m.variance]);
+    }
+  }
+
+  private optimiseStep(core: TrainerCore, loss: (moments: BatchMoments[]) => tf.Scalar, moments: BatchMoments[], trainable: [string, tf.Variable][], nameOf: Map<string, string>): number {
+    const { network, optimiser } = core;
+    return tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => loss(moments), trainable.map(([, v]) => v));
+      const lossValue = value.dataSync()[0];
+      if (!Number.isFinite(lossValue)) {
+        throw new TemiError('TS_ERR_TRAIN_NON_FINITE_LOSS', `the loss became non-finite at step ${this.progress.steps + 1}; the round was rolled back`, { where: 'mmdc' });
+      }
+      const byName = new Map<string, tf.Tensor>();
+      for (const [variableName, gradient] of Object.entries(grads)) byName.set(nameOf.get(variableName)!, gradient);
+      optimiser.step(byName, this.config.learningRate);
+      network.updateStatistics(moments);
+      this.progress.steps += 1;
+      return lossValue;
+    });
+  }
+
+  private checkAbort(signal: AbortSignal | undefined): void {
+    if (signal?.aborted) throw new TemiError('TS_ERR_TRAIN_ABORTED', 'the training round was aborted', { where: 'mmdc', cause: signal.reason });
+  }
+
+  private createCore(shape: readonly [number, number, number]): TrainerCore {
+    const c = this.config;
+    const layout = trunkLayout(c.trunk, shape, c.widths, c.outputDim);
+    return this.assembleCore(layout, this.draws.initialParameters(layout, new SeededRandom(c.seed)));
+  }
+
+  private assembleCore(layout: TrunkLayout, params: Record<string, Float32Array>, stats?: Record<string, Float32Array>): TrainerCore {
+    const network = new MmdcNetwork(layout, params, stats);
+    const optimiser = new SgdMomentum(
+      layout.parameters.map((p) => ({ name: p.name, variable: network.params[p.name], decays: p.decays })),
+      this.config.momentum,
+      this.config.weightDecay,
+    );
+    return { layout, network, optimiser };
+  }
+
+  private servingModel(core: TrainerCore): MmdcModel {
+    const { layout } = core;
+    return new MmdcModel({
+      trunk: layout.trunk,
+      imageShape: layout.imageShape,
+      widths: layout.widths,
+      outputDim: layout.outputDim,
+      clusters: this.config.clusters,
+      inferenceCrop: this.config.inferenceCrop,
+      params: core.network.exportParams(),
+      stats: core.network.exportStats(),
+    });
+  }
+
+  private validate(data: TrainingSet): void {
+    if (!Number.isInteger(data.count) || data.count < 2 || !Number.isInteger(data.dim) || data.dim < 1) {
+      throw new TemiError('TS_ERR_TRAIN_DATA_INVALID', `expected at least 2 rows of dim >= 1, found ${data.count} x ${data.dim}`, { where: 'data' });
+    }
+    if (data.embeddings.length !== data.count * data.dim) {
+      throw new TemiError('TS_ERR_TRAIN_DATA_INVALID', `expected ${data.count * data.dim} floats, found ${data.embeddings.length}`, { where: 'data.embeddings' });
+    }
+    if (this.core) {
+      const [h, w, ch] = this.core.layout.imageShape;
+      if (h * w * ch !== data.dim) throw new TemiError('TS_ERR_TRAIN_DATA_INVALID', `this trainer's trunk takes ${h}x${w}x${ch} images (${h * w * ch} values), found ${data.dim}`, { where: 'data.dim' });
+    }
+  }
+}
+
+function disposeCore(core: TrainerCore): void {
+  core.network.dispose();
+  core.optimiser.dispose();
+}
