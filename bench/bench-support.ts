@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 
 /** Debian's python, which has python3-torch and python3-sklearn (a pyenv python on PATH may not). */
 export const SYSTEM_PYTHON = '/usr/bin/python3';
+/** The venv `npm run setup:reference` makes: PyTorch from PyPI (MKL + oneDNN), what a user installs. */
+export const PYPI_TORCH_PYTHON = fileURLToPath(new URL('../.cache/reference-venv/bin/python', import.meta.url));
 export const PYTORCH_THREADS = 2;
 
 /** The value after `--name` on the command line, or `fallback`. */
@@ -24,11 +26,46 @@ export function torchUnavailable(): string | undefined {
   }
 }
 
-/** Runs bench/reference/<script> with the system python on PYTORCH_THREADS threads; returns its stdout. */
-export function runReference(script: string, args: string[]): string {
+/** Runs bench/reference/<script> with `python` (the system one by default) on PYTORCH_THREADS threads; returns its stdout. */
+export function runReference(script: string, args: string[], python: string = SYSTEM_PYTHON): string {
   const path = fileURLToPath(new URL(`./reference/${script}`, import.meta.url));
-  return execFileSync(SYSTEM_PYTHON, [path, '--threads', String(PYTORCH_THREADS), ...args], {
+  return execFileSync(python, [path, '--threads', String(PYTORCH_THREADS), ...args], {
     encoding: 'utf8',
-    env: { ...process.env, OMP_NUM_THREADS: String(PYTORCH_THREADS) },
+    env: { ...process.env, OMP_NUM_THREADS: String(PYTORCH_THREADS), PYTHONWARNINGS: 'ignore' },
+    stdio: ['ignore', 'pipe', 'ignore'],
   });
+}
+
+/** A PyTorch the speed benches can time in the same run. */
+export interface TorchReference {
+  /** `pypi`: the setup:reference venv, the reference ratios are taken against; `debian`: python3-torch. */
+  readonly source: 'pypi' | 'debian';
+  readonly python: string;
+  /** torch.__version__, e.g. "2.15.0+cu132" or "1.13.0a0". */
+  readonly version: string;
+}
+
+/**
+ * The PyTorch builds present, PyPI's first (the reference every ratio is taken against), then
+ * Debian's; `missing` says why one is absent.
+ */
+export function torchReferences(): { found: TorchReference[]; missing: string[] } {
+  const found: TorchReference[] = [];
+  const missing: string[] = [];
+  for (const [source, python, fix] of [
+    ['pypi', PYPI_TORCH_PYTHON, 'npm run setup:reference'],
+    ['debian', SYSTEM_PYTHON, 'apt-get install python3-torch'],
+  ] as const) {
+    if (!existsSync(python)) {
+      missing.push(`${source} torch: ${python} not found (${fix})`);
+      continue;
+    }
+    try {
+      const version = execFileSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+      found.push({ source, python, version });
+    } catch {
+      missing.push(`${source} torch: ${python} cannot import torch (${fix})`);
+    }
+  }
+  return { found, missing };
 }

@@ -1,7 +1,7 @@
 /**
  * TEMI training throughput per TensorFlow.js backend, and against the same spec in PyTorch.
  *
- *   npm run bench:train [-- --seconds 4 --backends tensorflow,wasm,cpu --no-torch]
+ *   npm run bench:train [-- --seconds 4 --backends tensorflow,wasm,cpu --no-torch --no-threads --json FILE]
  *
  * Shape: 16 heads, 784-d input, hidden 512, bottleneck 256, 10 clusters, batch 256, k 50, on
  * random inputs with random neighbour indices (throughput does not depend on the values).
@@ -14,9 +14,15 @@
  * round runs on this thread and in a WorkerTrainer while this thread's event-loop delay is
  * sampled: the longest stall is what a Kafka heartbeat or an incoming batch waits at worst.
  * `--no-threads` skips it.
+ *
+ * PyTorch: bench/reference/temi_torch.py on 2 threads with PyPI's torch from `npm run
+ * setup:reference` (.cache/reference-venv; MKL + oneDNN), THE reference the ratios are taken
+ * against, and with Debian's python3-torch 1.13 (generic BLAS) where present, printed too.
+ * `--json FILE` writes the figures (for scripts/gpu/check.sh).
  */
 import { tf } from '../src/tf/tf.ts';
-import { PYTORCH_THREADS, option, runReference, torchUnavailable } from './bench-support.ts';
+import { writeFileSync } from 'node:fs';
+import { PYTORCH_THREADS, option, runReference, torchReferences, type TorchReference } from './bench-support.ts';
 import type { TrainingSet } from '../src/clustering/contracts.ts';
 import { SeededRandom } from '../src/numeric/seeded-random.ts';
 import { TemiTrainer, temiTrainingFlops } from '../src/clustering/temi/index.ts';
@@ -33,6 +39,7 @@ const targetSeconds = Number(option('seconds', '4'));
 const backends = option('backends', 'tensorflow,wasm,cpu').split(',') as BackendName[];
 const runTorch = !process.argv.includes('--no-torch');
 const compareThreads = !process.argv.includes('--no-threads');
+const jsonFile = option('json', '');
 
 /** Random rows with random neighbour lists; `count` rows give floor(count / BATCH) steps an epoch. */
 function randomTrainingSet(count: number, random: SeededRandom): TrainingSet {
@@ -131,11 +138,9 @@ async function compareTrainingThreads(backend: BackendName, random: SeededRandom
   console.log(`  ratio worker / main: anchors/s ${(inWorker.samplesPerSecond / main.samplesPerSecond).toFixed(2)}, longest stall ${(inWorker.maxStallMs / main.maxStallMs).toFixed(3)}`);
 }
 
-function pytorchReference(): { samplesPerSecond: number; torch: string } | string {
-  const unavailable = torchUnavailable();
-  if (unavailable) return unavailable;
+function pytorchRun(reference: TorchReference): { samplesPerSecond: number; torch: string } {
   const steps = String(Math.max(4, Math.round(targetSeconds * 2)));
-  const out = runReference('temi_torch.py', ['--steps', steps, '--warmup-steps', '2']);
+  const out = runReference('temi_torch.py', ['--steps', steps, '--warmup-steps', '2'], reference.python);
   return JSON.parse(out.trim().split('\n').pop()!);
 }
 
@@ -160,18 +165,25 @@ async function main(): Promise<void> {
     }
   }
   if (compareThreads && results.length > 0) await compareTrainingThreads(results[0].requested, random);
-  if (!runTorch) return;
-  const torch = pytorchReference();
-  if (typeof torch === 'string') {
-    console.log(`  pytorch skipped: ${torch}`);
-    return;
+  const torch: { source: string; version: string; samplesPerSecond: number }[] = [];
+  if (runTorch) {
+    const { found, missing } = torchReferences();
+    for (const why of missing) console.log(`  pytorch skipped: ${why}`);
+    for (const reference of found) {
+      const run = pytorchRun(reference);
+      torch.push({ source: reference.source, version: run.torch, samplesPerSecond: run.samplesPerSecond });
+      console.log(
+        `  pytorch ${run.torch} (${reference.source}, ${PYTORCH_THREADS} threads): ${run.samplesPerSecond.toFixed(1).padStart(8)} anchors/s  ` +
+          `${((run.samplesPerSecond * perAnchor) / 1e9).toFixed(2).padStart(7)} GFLOP/s`,
+      );
+    }
+    for (const t of torch) {
+      const what = t.source === 'pypi' ? 'PyPI, the reference' : "Debian's python3-torch";
+      for (const m of results) console.log(`  ratio tfjs ${m.requested} / pytorch ${t.version} (${what}, same run): ${(m.samplesPerSecond / t.samplesPerSecond).toFixed(2)}`);
+    }
   }
-  console.log(
-    `  pytorch ${torch.torch} (${PYTORCH_THREADS} threads): ${torch.samplesPerSecond.toFixed(1).padStart(8)} anchors/s  ` +
-      `${((torch.samplesPerSecond * perAnchor) / 1e9).toFixed(2).padStart(7)} GFLOP/s`,
-  );
-  for (const m of results) {
-    console.log(`  ratio tfjs ${m.backend} / pytorch: ${(m.samplesPerSecond / torch.samplesPerSecond).toFixed(2)}`);
+  if (jsonFile) {
+    writeFileSync(jsonFile, JSON.stringify({ bench: 'train', tfjs: results.map(({ requested, backend, samplesPerSecond }) => ({ requested, backend, samplesPerSecond })), torch }, null, 2));
   }
 }
 

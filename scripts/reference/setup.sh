@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# `npm run setup:reference`: PyTorch from PyPI, the build a user gets with `pip install torch`
+# (MKL + oneDNN, AVX-512 kernels), in a virtual environment under .cache, for the PyTorch
+# references that bench:train and bench:embed time in the same run (bench/reference/*.py).
+# Debian's python3-torch 1.13 (generic BLAS) is a much slower reference; the benches print both
+# where both exist, and take their ratios against this one.
+#
+# Pinned and hash-checked: scripts/reference/requirements-torch.txt (torch 2.15.0 for CPython
+# 3.11, manylinux x86_64, and every dependency, including the ~2.8 GB of CUDA wheels torch's PyPI
+# build depends on even on a CPU machine). So it stays out of `npm test`.
+#
+# Usage: scripts/reference/setup.sh [--wheelhouse DIR]
+#   --wheelhouse DIR  install from wheels already in DIR (no index; e.g. a machine without
+#                     network), still hash-checked; otherwise pip fetches them from PyPI
+# Environment: TEMI_REFERENCE_VENV (default <repo>/.cache/reference-venv),
+#              TEMI_REFERENCE_PYTHON (an interpreter 3.11 with venv; found otherwise).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+REQUIREMENTS="$ROOT/scripts/reference/requirements-torch.txt"
+VENV="${TEMI_REFERENCE_VENV:-$ROOT/.cache/reference-venv}"
+TORCH_VERSION="$(sed -n 's/^torch==\([^ ]*\) .*/\1/p' "$REQUIREMENTS")"
+WHEELHOUSE=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --wheelhouse) WHEELHOUSE="$(cd "$2" && pwd)"; shift 2 ;;
+    -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "setup:reference: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+say() { echo "setup:reference: $*"; }
+fail() { echo "setup:reference: ERROR: $*" >&2; exit 1; }
+
+[ "$(uname -s)" = "Linux" ] && [ "$(uname -m)" = "x86_64" ] || fail "the pinned wheels are for Linux x86_64 (found $(uname -s) $(uname -m))"
+
+if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '$TORCH_VERSION')" 2>/dev/null; then
+  say "torch $TORCH_VERSION already in $VENV"
+  exit 0
+fi
+
+# An interpreter 3.11 (the pinned wheels are cp311) that can make a venv with pip in it.
+python_ok() { "$1" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; }
+PYTHON="${TEMI_REFERENCE_PYTHON:-}"
+if [ -z "$PYTHON" ]; then
+  for candidate in python3.11 /usr/bin/python3.11 /usr/bin/python3 $(ls -d "$HOME"/.pyenv/versions/3.11*/bin/python3 2>/dev/null) python3; do
+    if command -v "$candidate" >/dev/null 2>&1 && python_ok "$candidate"; then PYTHON="$(command -v "$candidate")"; break; fi
+  done
+fi
+[ -n "$PYTHON" ] && python_ok "$PYTHON" || fail "no CPython 3.11 with the venv module found (apt-get install python3.11-venv, or set TEMI_REFERENCE_PYTHON)"
+say "python: $PYTHON ($("$PYTHON" --version 2>&1))"
+
+FREE_KB="$(df -Pk "$(dirname "$VENV")" 2>/dev/null | awk 'NR==2 {print $4}')"
+[ -z "$FREE_KB" ] || [ "$FREE_KB" -gt 12000000 ] || fail "needs about 12 GB free next to $VENV (wheels 2.8 GB + installed 7 GB); found $((FREE_KB / 1024 / 1024)) GB"
+
+rm -rf "$VENV.partial"
+mkdir -p "$(dirname "$VENV")"
+"$PYTHON" -m venv "$VENV.partial"
+PIP=("$VENV.partial/bin/python" -m pip --disable-pip-version-check)
+if [ -n "$WHEELHOUSE" ]; then
+  say "installing torch $TORCH_VERSION from $WHEELHOUSE (hashes checked)"
+  "${PIP[@]}" install --no-index --find-links "$WHEELHOUSE" --require-hashes --only-binary=:all: -r "$REQUIREMENTS"
+else
+  say "installing torch $TORCH_VERSION from PyPI (about 2.8 GB to download; hashes checked)"
+  "${PIP[@]}" install --require-hashes --only-binary=:all: -r "$REQUIREMENTS"
+fi
+"$VENV.partial/bin/python" -c "import torch; print('setup:reference: torch', torch.__version__, 'MKL', torch.backends.mkl.is_available(), 'oneDNN', torch.backends.mkldnn.is_available(), 'CPU', torch.backends.cpu.get_cpu_capability())" 2>/dev/null
+# A venv records its own path; it is made under its final name's sibling and moved in one step,
+# so fix the path it recorded by recreating the scripts' shebangs with --upgrade-deps off.
+rm -rf "$VENV"
+mv "$VENV.partial" "$VENV"
+sed -i "s#$VENV.partial#$VENV#g" "$VENV"/bin/* "$VENV/pyvenv.cfg" 2>/dev/null || true
+"$VENV/bin/python" -c "import torch" || fail "torch does not import from $VENV"
+say "done: $VENV/bin/python (bench:train and bench:embed use it)"
