@@ -7,6 +7,8 @@
  * one to two orders of magnitude faster than wasm, which is several times faster than the pure-JS
  * cpu backend.
  */
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { TemiError } from '../runtime/errors.ts';
 import { registerFileSystemRouter } from './file-io-handler.ts';
 import { tf } from './tf.ts';
@@ -32,12 +34,33 @@ const SETUP_HINT: Record<string, string> = {
   '@tensorflow/tfjs-node-gpu': 'see "GPU" in docs/NATIVE_TENSORFLOW.md',
 };
 
+/**
+ * Where @tensorflow/tfjs-node-gpu comes from: by default the package in node_modules; with
+ * TEMI_TFJS_NODE_GPU set, the package directory it names (what `npm run check:gpu` provisions
+ * under .cache/gpu, so the shared node_modules is left as it is).
+ */
+function gpuPackageSpecifier(): string {
+  const dir = process.env.TEMI_TFJS_NODE_GPU;
+  return dir ? pathToFileURL(path.join(path.resolve(dir), 'dist', 'index.js')).href : '@tensorflow/tfjs-node-gpu';
+}
+
+let nativeSpecifier: string | undefined;
+
+/**
+ * The module specifier of the native package whose backend is registered (tfjs-node or
+ * tfjs-node-gpu), for code that needs that package's own API (loadSavedModel): importing the
+ * other one would load a second libtensorflow into the process.
+ */
+export function nativePackageSpecifier(): string | undefined {
+  return nativeSpecifier;
+}
+
 /** Loads, registers and activates one backend; throws TS_ERR_BACKEND_UNAVAILABLE with the reason. */
 export async function loadBackend(name: BackendName): Promise<void> {
   registerFileSystemRouter();
   switch (name) {
     case 'tensorflow-gpu':
-      await importNative(name, '@tensorflow/tfjs-node-gpu');
+      await importNative(name, '@tensorflow/tfjs-node-gpu', gpuPackageSpecifier());
       await activate(name, NATIVE_ENGINE_NAME);
       if (!nativeBackendUsesGpu()) {
         throw unavailable(name, '@tensorflow/tfjs-node-gpu loaded but TensorFlow found no usable GPU (check the CUDA 12 libraries and the driver; see docs/NATIVE_TENSORFLOW.md)');
@@ -98,23 +121,31 @@ export function describeSelection(chosen: BackendName, skipped: BackendSelection
 }
 
 /**
- * TensorFlow's C++ INFO lines (oneDNN, CPU features) go straight to stderr and would break up
- * structured logs; warnings and errors still come through. Must be set before the library loads,
- * and on the main thread: a worker's process.env is its own copy, which TensorFlow never reads.
+ * Process settings native TensorFlow reads once, when it loads. Must be set before the library
+ * loads, and on the main thread: a worker's process.env is its own copy, which TensorFlow never
+ * reads. Each is left alone when the user has set it.
+ * - TF_CPP_MIN_LOG_LEVEL=1: TensorFlow's C++ INFO lines (oneDNN, CPU features) go straight to
+ *   stderr and would break up structured logs; warnings and errors still come through.
+ * - TF_CPU_ALLOCATOR_USE_BFC=true: host tensors come from TensorFlow's pooling (best-fit with
+ *   coalescing) allocator instead of malloc. Eager execution allocates a fresh output for every
+ *   op; a TEMI step makes dozens of 16-26 MB tensors, which malloc serves with fresh mmap'd pages
+ *   (a page fault per 4 KiB, zeroed, every time). Measured on the 2-core dev machine: TEMI
+ *   training +40-60% anchors/s (docs/BENCHMARKS.md). The pool keeps what it grew to.
  */
 export function quietNativeInfoLogs(): void {
   process.env.TF_CPP_MIN_LOG_LEVEL ??= '1';
+  process.env.TF_CPU_ALLOCATOR_USE_BFC ??= 'true';
 }
 
-async function importNative(name: BackendName, packageName: string): Promise<void> {
+async function importNative(name: BackendName, packageName: string, specifier: string = packageName): Promise<void> {
   quietNativeInfoLogs();
   // A string the compiler cannot resolve: the native packages are optional and may be absent.
-  const specifier: string = packageName;
   try {
     await import(specifier);
   } catch (error) {
     throw unavailable(name, reasonForImportFailure(packageName, error), error);
   }
+  nativeSpecifier = specifier;
 }
 
 function reasonForImportFailure(packageName: string, error: unknown): string {
