@@ -2,10 +2,13 @@
  * MobileNetV2-224 embedding throughput per TensorFlow.js backend, and against the same
  * architecture in PyTorch on the same CPU.
  *
- *   npm run bench:embed [-- --seconds 6 --backends tensorflow-gpu,tensorflow,wasm,cpu --batches 1,16,64 --no-torch --no-onnx --onnx-provider cpu|cuda --full-cpu]
+ *   npm run bench:embed [-- --seconds 6 --backends tensorflow-gpu,tensorflow,wasm,cpu --batches 1,16,64 --no-torch --no-onnx --onnx-provider cpu|cuda --full-cpu --no-pipeline --eager --json FILE]
  *
  * Model: the built-in MobileNetV2 (nsfwjs weights) cut at its global average pool, 1280-d, as the
- * embed stage runs it (TfEmbedder: host copy in, forward pass, rows copied out). Input: random
+ * embed stage runs it (TfEmbedder: host copy in, forward pass, rows copied out). On the native
+ * backends that is one TensorFlow session per batch (the LayersModel written as a frozen
+ * SavedModel, see src/embedding/layers-saved-model.ts); --eager adds the layer-by-layer
+ * LayersModel rows ("tfjs <backend> eager") for comparison. Input: random
  * 224x224x3 images. Each configuration: one warm-up batch, then batches until --seconds have
  * passed (at least one). The cpu backend is the pure-JS fallback and needs ~2 s an image, so its
  * batch 64 runs only with --full-cpu.
@@ -17,11 +20,28 @@
  * 2 intra-op threads as PyTorch; batch norm folded by the exporter), and the same graph in
  * float16 throughout (--fp16 of export_onnx.py). --onnx-provider cuda runs them
  * on ONNX Runtime's CUDA provider (scripts/onnx/setup-cuda.sh, then source .cache/onnx/gpu/env.sh).
+ *
+ * PyTorch references: PyPI's torch from `npm run setup:reference` (.cache/reference-venv; MKL,
+ * oneDNN) is THE reference every "ratio to PyTorch" is taken against; Debian's python3-torch
+ * (generic BLAS) is timed too where present and printed as its own rows.
+ *
+ * Pipeline: with the first tfjs backend, the real pipeline runtime runs source -> decode (JPEG
+ * 256x256 -> 224x224 RGB, preset mobilenet-v2) -> embed (the model on its worker thread, batch b)
+ * -> sink, and the images/s between the end of the second batch and the last record are set
+ * against the bare model's images/s at the same batch (the rows above). --no-pipeline skips it.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { MOBILENET_V2_MACS } from '../src/embedding/nsfwjs-models.ts';
-import { PYTORCH_THREADS, option, runReference, torchUnavailable } from './bench-support.ts';
+import { PYTORCH_THREADS, option, runReference, torchReferences, torchUnavailable, type TorchReference } from './bench-support.ts';
+import sharp from 'sharp';
+import { Observable, tap } from 'rxjs';
+import type { StreamRecord } from '../src/runtime/contracts/record.ts';
+import { definePlugin } from '../src/runtime/contracts/plugin.ts';
+import { services } from '../src/runtime/contracts/services.ts';
+import { s } from '../src/runtime/schema/schema.ts';
+import { runForTest, tempDir } from '../test/support/pipeline-harness.ts';
+import { rm } from 'node:fs/promises';
 import { OnnxEmbedder, type OnnxExecutionProvider } from '../src/embedding/onnx/onnx-embedder.ts';
 import { TfEmbedder } from '../src/embedding/tf-embedder.ts';
 import type { Embedder } from '../src/embedding/embedder.ts';
@@ -39,6 +59,9 @@ const runTorch = !process.argv.includes('--no-torch');
 const runOnnx = !process.argv.includes('--no-onnx');
 const onnxProvider = option('onnx-provider', 'cpu') as OnnxExecutionProvider;
 const fullCpu = process.argv.includes('--full-cpu');
+const runPipeline = !process.argv.includes('--no-pipeline');
+const eagerRows = process.argv.includes('--eager');
+const jsonFile = option('json', '');
 
 interface Row {
   readonly engine: string;
@@ -59,11 +82,15 @@ async function timeBackend(backend: BackendName, images: DecodedPixels[]): Promi
   } catch (error) {
     return [{ engine: `tfjs ${backend}`, batch: 0, note: `unavailable: ${(error as Error).message}` }];
   }
+  const skip = (batch: number) => (backend === 'cpu' && batch > 16 && !fullCpu ? 'skipped: one batch takes minutes on the pure-JS backend (--full-cpu runs it)' : undefined);
   const embedder = await TfEmbedder.open({ builtin: 'mobilenet-v2' }, { l2normalize: false });
-  const rows = await timeEmbedder(`tfjs ${backend}`, embedder, images, (batch) =>
-    backend === 'cpu' && batch > 16 && !fullCpu ? 'skipped: one batch takes minutes on the pure-JS backend (--full-cpu runs it)' : undefined,
-  );
+  const rows = (await timeEmbedder(`tfjs ${backend}`, embedder, images, skip)).map((r) => ({ ...r, note: embedder.execution }));
   embedder.dispose();
+  if (eagerRows && embedder.execution !== 'layers') {
+    const eager = await TfEmbedder.open({ builtin: 'mobilenet-v2' }, { l2normalize: false, session: false });
+    rows.push(...(await timeEmbedder(`tfjs ${backend} eager`, eager, images, skip)).map((r) => ({ ...r, note: eager.execution })));
+    eager.dispose();
+  }
   return rows;
 }
 
@@ -122,17 +149,105 @@ async function onnxModelRows(engine: string, file: string, images: DecodedPixels
   }
 }
 
-function torchRows(): Row[] {
-  if (!runTorch) return [];
-  const engine = `pytorch ${PYTORCH_THREADS} threads`;
-  const unavailable = torchUnavailable();
-  if (unavailable) return [{ engine, batch: 0, note: unavailable }];
-  const out = runReference('embed_torch.py', ['--batches', batchSizes.join(','), '--seconds', String(targetSeconds)]);
-  return out
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as { batch: number; images_per_s: number; batches: number; torch: string })
-    .map((r) => ({ engine, batch: r.batch, imagesPerSecond: r.images_per_s, batches: r.batches, note: `torch ${r.torch}` }));
+/** Rows of every PyTorch present (PyPI's first: the reference), and notes for the ones missing. */
+function torchRows(): { rows: Row[]; references: TorchReference[] } {
+  if (!runTorch) return { rows: [], references: [] };
+  const { found, missing } = torchReferences();
+  const rows: Row[] = missing.map((why) => ({ engine: 'pytorch', batch: 0, note: why }));
+  for (const reference of found) {
+    const engine = `pytorch ${reference.source} ${PYTORCH_THREADS}t`;
+    const out = runReference('embed_torch.py', ['--batches', batchSizes.join(','), '--seconds', String(targetSeconds)], reference.python);
+    rows.push(
+      ...out
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as { batch: number; images_per_s: number; batches: number; torch: string })
+        .map((r) => ({ engine, batch: r.batch, imagesPerSecond: r.images_per_s, batches: r.batches, note: `torch ${r.torch}` })),
+    );
+  }
+  return { rows, references: found };
+}
+
+/** Bench source: `count` records carrying one of a few JPEGs (256x256 RGB) as payload.bytes. */
+const jpegSource = definePlugin({
+  name: 'bench-jpegs',
+  kind: 'source',
+  description: 'Bench source: `count` records, each one of 8 random-pattern 256x256 JPEGs as payload.bytes.',
+  configSchema: s.object({ count: s.integer({ min: 1 }) }),
+  deps: { records: services.records },
+  create({ config, deps, instanceName }) {
+    let closed = false;
+    return {
+      expectedCount: config.count,
+      close() {
+        closed = true;
+      },
+      open: (flow) =>
+        new Observable<StreamRecord>((subscriber) => {
+          (async () => {
+            const jpegs = await benchJpegs();
+            for (let i = 0; i < config.count && !closed; i++) {
+              if (flow.paused) await flow.whenReady();
+              subscriber.next(deps.records.create({ key: `img-${i}`, payload: { bytes: jpegs[i % jpegs.length] }, origin: { source: instanceName, position: i } }));
+              if (i % 64 === 63) await new Promise((r) => setImmediate(r));
+            }
+          })().then(() => subscriber.complete(), (error) => subscriber.error(error));
+        }),
+    };
+  },
+});
+
+let jpegCache: Buffer[] | undefined;
+async function benchJpegs(): Promise<Buffer[]> {
+  if (jpegCache) return jpegCache;
+  const random = new SeededRandom(5);
+  jpegCache = await Promise.all(
+    Array.from({ length: 8 }, () => {
+      const raw = Buffer.alloc(256 * 256 * 3);
+      for (let i = 0; i < raw.length; i++) raw[i] = Math.floor(random.next() * 256);
+      return sharp(raw, { raw: { width: 256, height: 256, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
+    }),
+  );
+  return jpegCache;
+}
+
+/** Times of records leaving the embed stage. */
+let passed: number[] = [];
+const timingTap = definePlugin({
+  name: 'bench-embed-timing',
+  kind: 'stage',
+  description: 'Bench stage: notes when each record leaves the embed stage.',
+  configSchema: s.object({}),
+  deps: {},
+  create: () => ({ operator: (input) => input.pipe(tap(() => passed.push(performance.now()))) }),
+});
+
+/** decode -> embed (worker) -> sink at `batch`, images/s after the first two batches. */
+async function pipelineRate(backend: BackendName, batch: number, bareRate: number): Promise<number> {
+  const count = Math.max(6 * batch, Math.round(bareRate * targetSeconds) + 2 * batch);
+  const dir = await tempDir('temi-embed-bench-');
+  passed = [];
+  try {
+    await runForTest(
+      {
+        name: 'embed-bench',
+        source: { use: 'bench-jpegs', with: { count } },
+        stages: [
+          { use: 'decode', with: { preset: 'mobilenet-v2' } },
+          { use: 'embed', with: { model: { builtin: 'mobilenet-v2' }, backend, batchSize: batch, maxWaitMs: 1000 } },
+          { use: 'bench-embed-timing', with: {} },
+        ],
+        sink: { use: 'jsonl', with: { path: 'out.jsonl', fsync: false } },
+        runtime: { maxInFlight: Math.max(64, 4 * batch) },
+      },
+      dir,
+      [jpegSource, timingTap],
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  const from = 2 * batch - 1;
+  return (passed.length - 1 - from) / ((passed[passed.length - 1] - passed[from]) / 1000);
 }
 
 async function main(): Promise<void> {
@@ -140,8 +255,19 @@ async function main(): Promise<void> {
   const images = randomImages(Math.max(...batchSizes), 1);
   const rows: Row[] = [];
   for (const backend of backends) rows.push(...(await timeBackend(backend, images)));
+  const pipelineRows: Row[] = [];
+  const firstTf = rows.find((r) => r.engine.startsWith('tfjs') && !r.engine.endsWith('eager') && r.imagesPerSecond !== undefined);
+  if (runPipeline && firstTf) {
+    const backend = firstTf.engine.replace(/^tfjs /, '') as BackendName;
+    for (const r of rows.filter((row) => row.engine === firstTf.engine && row.imagesPerSecond !== undefined)) {
+      const rate = await pipelineRate(backend, r.batch, r.imagesPerSecond!);
+      pipelineRows.push({ engine: `pipeline ${backend}`, batch: r.batch, imagesPerSecond: rate, note: `decode+embed(worker); ${(rate / r.imagesPerSecond!).toFixed(2)}x the bare model` });
+      process.stderr.write(`  pipeline ${backend} batch ${r.batch}: ${rate.toFixed(2)} images/s\n`);
+    }
+  }
+  rows.push(...pipelineRows);
   rows.push(...(await onnxRows(images)));
-  const torch = torchRows();
+  const { rows: torch, references } = torchRows();
   rows.push(...torch);
 
   console.log('');
@@ -152,16 +278,27 @@ async function main(): Promise<void> {
       `${r.engine.padEnd(26)} ${String(r.batch || '-').padStart(5)} ${ips === undefined ? '         -' : ips.toFixed(2).padStart(10)} ${ips === undefined ? '        -' : (ips * GFLOP_PER_IMAGE).toFixed(2).padStart(9)} ${String(r.batches ?? '-').padStart(9)}  ${r.note ?? ''}`,
     );
   }
-  const reference = new Map(torch.filter((r) => r.imagesPerSecond !== undefined).map((r) => [r.batch, r.imagesPerSecond!]));
-  if (reference.size > 0) {
+  if (pipelineRows.length > 0) {
     console.log('');
-    console.log('ratio to PyTorch (images/s / PyTorch images/s, same batch):');
+    console.log('pipeline (decode + embed on its worker thread) / bare model, same batch:');
+    for (const p of pipelineRows) {
+      const bare = rows.find((r) => r.engine === firstTf!.engine && r.batch === p.batch)!;
+      console.log(`  batch ${String(p.batch).padStart(3)}: ${p.imagesPerSecond!.toFixed(2)} / ${bare.imagesPerSecond!.toFixed(2)} images/s = ${(p.imagesPerSecond! / bare.imagesPerSecond!).toFixed(2)}x`);
+    }
+  }
+  for (const reference of references) {
+    const engine = `pytorch ${reference.source} ${PYTORCH_THREADS}t`;
+    const base = new Map(torch.filter((r) => r.engine === engine && r.imagesPerSecond !== undefined).map((r) => [r.batch, r.imagesPerSecond!]));
+    if (base.size === 0) continue;
+    console.log('');
+    console.log(`ratio to PyTorch ${reference.version} (${reference.source === 'pypi' ? 'PyPI, the reference' : "Debian's python3-torch"}; images/s / its images/s, same batch, same run):`);
     for (const r of rows) {
-      const base = reference.get(r.batch);
-      if (!r.engine.startsWith('pytorch') && r.imagesPerSecond !== undefined && base) console.log(`  ${r.engine.padEnd(26)} batch ${String(r.batch).padStart(3)}: ${(r.imagesPerSecond / base).toFixed(2)}x`);
+      const b = base.get(r.batch);
+      if (!r.engine.startsWith('pytorch') && r.imagesPerSecond !== undefined && b) console.log(`  ${r.engine.padEnd(26)} batch ${String(r.batch).padStart(3)}: ${(r.imagesPerSecond / b).toFixed(2)}x`);
     }
   }
   console.log(`\ntf.memory().numTensors at exit: ${tf.memory().numTensors}`);
+  if (jsonFile) writeFileSync(jsonFile, JSON.stringify({ bench: 'embed', rows }, null, 2));
 }
 
 await main();

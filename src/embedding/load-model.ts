@@ -7,6 +7,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { TemiError, reasonOf } from '../runtime/errors.ts';
+import { nativePackageSpecifier } from '../tf/backends.ts';
 import { registerFileSystemRouter } from '../tf/file-io-handler.ts';
 import { tf } from '../tf/tf.ts';
 
@@ -86,7 +87,7 @@ async function detectJsonFormat(modelJsonPath: string): Promise<'layers' | 'grap
   throw new TemiError(MODEL_LOAD_FAILED, 'cannot tell whether model.json is a LayersModel or a GraphModel; set model.format', { where: modelJsonPath });
 }
 
-async function loadSavedModel(dir: string): Promise<SavedModel> {
+export async function loadSavedModel(dir: string): Promise<SavedModel> {
   if (tf.getBackend() !== 'tensorflow') {
     throw new TemiError(MODEL_LOAD_FAILED, `a SavedModel runs only on the native TensorFlow backend (backend "tensorflow" or "tensorflow-gpu"; now "${tf.getBackend()}"); convert it with tensorflowjs_converter to use wasm or cpu`, {
       where: dir,
@@ -95,7 +96,9 @@ async function loadSavedModel(dir: string): Promise<SavedModel> {
   // The native package is optional, so it is imported by a name the compiler does not resolve.
   // It is already loaded (the backend is active), so this returns the same module instance.
   let lastError: unknown;
-  for (const specifier of ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'] as string[]) {
+  // The package that registered the backend first: importing the other would load a second libtensorflow.
+  const loaded = nativePackageSpecifier();
+  for (const specifier of [...(loaded ? [loaded] : []), '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'] as string[]) {
     let native: { node: { loadSavedModel(dir: string, tags?: string[], signature?: string): Promise<SavedModel> } };
     try {
       native = await import(specifier);

@@ -3,6 +3,8 @@
  * runs the feature extractor, copies the rows out and frees every tensor it made, so a stage can
  * run it for days without tf.memory() creeping up.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { DecodedPixels } from '../runtime/contracts/record.ts';
 import { TemiError, reasonOf } from '../runtime/errors.ts';
@@ -10,7 +12,8 @@ import { tf } from '../tf/tf.ts';
 import { BUILTIN_MODELS, type BuiltinModelName } from './builtin-models.ts';
 import { featureExtractor, type FeatureExtractor } from './feature-extractor.ts';
 import { l2NormalizeInPlace } from './l2-normalize.ts';
-import { loadModelFromArtifacts, loadModelFromPath, type ModelFormat } from './load-model.ts';
+import { UnsupportedLayerError, writeLayersSavedModel } from './layers-saved-model.ts';
+import { type LoadedModel, loadModelFromArtifacts, loadModelFromPath, loadSavedModel, type ModelFormat } from './load-model.ts';
 import { describeGeometry, type ExpectedGeometry } from './pixel-checks.ts';
 import { packImages } from './onnx/pack-images.ts';
 
@@ -27,6 +30,13 @@ export interface ModelSpec {
 
 export interface TfEmbedderOptions {
   readonly baseDir?: string;
+  /**
+   * On the native backends, run a LayersModel as one TensorFlow session (written as a frozen
+   * SavedModel, batch norm folded, see layers-saved-model.ts) instead of layer by layer in eager
+   * mode; checked against the LayersModel on a test batch at open. Default true; false keeps the
+   * LayersModel (and so does any layer the translation does not know).
+   */
+  readonly session?: boolean;
   readonly l2normalize?: boolean;
   /** Where errors point (the stage's config path). */
   readonly where?: string;
@@ -39,17 +49,28 @@ export class TfEmbedder {
     readonly geometry: Required<ExpectedGeometry>,
     readonly dim: number,
     private readonly l2normalize: boolean,
+    /** How the model runs: its format, or "layers-as-session" for a LayersModel run as one TensorFlow session. */
+    readonly execution: string,
   ) {}
 
   /** Loads the model, checks the chosen output exists and answers, and measures the embedding size. */
   static async open(spec: ModelSpec, options: TfEmbedderOptions = {}): Promise<TfEmbedder> {
     const where = options.where ?? 'model';
     const { loaded, output, inputSize } = await loadSpec(spec, options.baseDir ?? process.cwd(), where);
-    const extractor = featureExtractor(loaded, output, where);
+    let extractor = featureExtractor(loaded, output, where);
+    let execution: string = loaded.format;
     try {
       const geometry = resolveGeometry(extractor.geometry, inputSize, where);
       const dim = probeDimension(extractor, geometry, where);
-      return new TfEmbedder(extractor, geometry, dim, options.l2normalize ?? false);
+      if (loaded.format === 'layers' && options.session !== false && isNativeBackend()) {
+        const session = await layersAsSession(loaded.model, extractor, output.outputLayer, geometry, where);
+        if (session) {
+          extractor.dispose();
+          extractor = session;
+          execution = 'layers-as-session';
+        }
+      }
+      return new TfEmbedder(extractor, geometry, dim, options.l2normalize ?? false, execution);
     } catch (error) {
       extractor.dispose();
       throw error;
@@ -58,19 +79,25 @@ export class TfEmbedder {
 
   /** One row per image, in order. Images must already match `geometry` (see checkPixels). */
   async embed(images: readonly DecodedPixels[]): Promise<Float32Array[]> {
-    const { width, height, channels } = this.geometry;
     // HWC as TF.js takes it, transposed from CHW when a decode preset for PyTorch models wrote that.
-    const stacked = packImages(images, 'nhwc');
-    const input = tf.tensor4d(stacked, [images.length, height, width, channels]);
+    const rows = this.embedPacked(packImages(images, 'nhwc'), images.length);
+    return Array.from({ length: images.length }, (_, i) => rows.slice(i * this.dim, (i + 1) * this.dim));
+  }
+
+  /**
+   * `count` images already packed NHWC into one buffer -> `count` rows of `dim` values, one
+   * buffer (l2-normalised when the embedder does that). Synchronous: the forward pass holds this
+   * thread (see WorkerEmbedder for running it off the pipeline's thread).
+   */
+  embedPacked(packed: Float32Array, count: number): Float32Array {
+    const { width, height, channels } = this.geometry;
+    const input = tf.tensor4d(packed, [count, height, width, channels]);
     let output: tf.Tensor2D | undefined;
     try {
       output = tf.tidy(() => this.extractor.run(input));
-      const values = await output.data<'float32'>();
-      const rows: Float32Array[] = [];
-      for (let i = 0; i < images.length; i++) {
-        const row = values.slice(i * this.dim, (i + 1) * this.dim);
-        rows.push(this.l2normalize ? l2NormalizeInPlace(row) : row);
-      }
+      const values = output.dataSync<'float32'>();
+      const rows = values.buffer === packed.buffer ? Float32Array.from(values) : values;
+      if (this.l2normalize) for (let i = 0; i < count; i++) l2NormalizeInPlace(rows.subarray(i * this.dim, (i + 1) * this.dim));
       return rows;
     } finally {
       input.dispose();
@@ -98,6 +125,48 @@ async function loadSpec(spec: ModelSpec, baseDir: string, where: string) {
   const location = path.resolve(baseDir, spec.path!);
   const loaded = await loadModelFromPath(location, spec.format ?? 'auto');
   return { loaded, output: { outputLayer: spec.outputLayer, outputNode: spec.outputNode }, inputSize: spec.inputSize };
+}
+
+function isNativeBackend(): boolean {
+  return tf.getBackend() === 'tensorflow';
+}
+
+/**
+ * The LayersModel as one TensorFlow session: written as a frozen SavedModel into a temporary
+ * directory (TensorFlow reads it whole at load, so the directory is removed right after), then
+ * checked against the LayersModel on a random batch of two. Undefined when a layer has no
+ * translation or the outputs disagree; the LayersModel then runs as before.
+ */
+async function layersAsSession(model: tf.LayersModel, layers: FeatureExtractor, outputLayer: string | undefined, g: Required<ExpectedGeometry>, where: string): Promise<FeatureExtractor | undefined> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'temi-session-'));
+  let session: FeatureExtractor | undefined;
+  try {
+    writeLayersSavedModel(model, dir, outputLayer);
+    const loaded: LoadedModel = { format: 'saved-model', model: await loadSavedModel(dir) };
+    session = featureExtractor(loaded, {}, where);
+    const probe = tf.randomUniform([2, g.height, g.width, g.channels], 0, 1, 'float32', 7) as tf.Tensor4D;
+    const [diff, scale] = tf.tidy(() => {
+      const a = layers.run(probe);
+      const b = session!.run(probe);
+      if (a.shape[1] !== b.shape[1]) return [Infinity, 1];
+      return [tf.max(tf.abs(tf.sub(a, b))).dataSync()[0], Math.max(1, tf.max(tf.abs(a)).dataSync()[0])];
+    });
+    probe.dispose();
+    // Folding batch norm into the weights changes float32 rounding only: ~1e-5 on MobileNetV2.
+    if (!(diff <= 1e-3 * scale)) {
+      session.dispose();
+      return undefined;
+    }
+    return session;
+  } catch (error) {
+    session?.dispose();
+    // A layer without a translation (UnsupportedLayerError) or a session TensorFlow refuses: the
+    // LayersModel still works, so it runs as it always did.
+    if (error instanceof UnsupportedLayerError || error instanceof Error) return undefined;
+    throw error;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function resolveGeometry(fromModel: ExpectedGeometry, inputSize: number | undefined, where: string): Required<ExpectedGeometry> {

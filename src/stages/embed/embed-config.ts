@@ -48,6 +48,11 @@ export const embedConfigSchema = s.object({
       { description: 'ONNX Runtime settings, for a model.path ending in .onnx (or model.format "onnx").' },
     ),
   ),
+  thread: s.enum(['worker', 'main'], {
+    default: 'worker',
+    description:
+      'Where a TF.js model runs: "worker" (default), a worker thread with its own TensorFlow.js engine, so the decode of the next batch overlaps this batch\'s forward pass and the pipeline\'s event loop stays free; "main", on the pipeline\'s thread (each forward pass holds it). An ONNX model always runs off the event loop (ONNX Runtime\'s own threads).',
+  }),
   batchSize: s.integer({ min: 1, default: 32, description: 'Most images per forward pass.' }),
   maxWaitMs: s.integer({ min: 0, default: 50, description: 'Longest a partial batch waits for more images.' }),
   l2normalize: s.boolean({ default: true, description: 'Scale each embedding to unit length (cosine similarity = dot product).' }),

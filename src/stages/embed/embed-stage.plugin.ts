@@ -50,7 +50,7 @@ export const embedStagePlugin = definePlugin({
         const opened = await openEmbedder(config, deps.pipeline.baseDir, (line) => log.info(line));
         embedder = opened.embedder;
         backend = opened.runtime;
-        log.info('embed backend chosen', { backend, skipped: opened.skipped });
+        log.info('embed backend chosen', { backend, skipped: opened.skipped, thread: opened.thread, execution: opened.execution });
         log.info('embed model loaded', { ...embedder.geometry, dim: embedder.dim, weightTensors: tf.memory().numTensors - tensorsBefore, batchSize: config.batchSize });
       },
       // Pixel checks run per record ahead of batching, so a malformed record is dead-lettered on

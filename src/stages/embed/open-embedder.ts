@@ -6,6 +6,7 @@
 import type { Embedder } from '../../embedding/embedder.ts';
 import { OnnxEmbedder } from '../../embedding/onnx/onnx-embedder.ts';
 import { TfEmbedder } from '../../embedding/tf-embedder.ts';
+import { WorkerEmbedder } from '../../embedding/worker/worker-embedder.ts';
 import { TemiError } from '../../runtime/contracts/index.ts';
 import { selectBackend } from '../../tf/backends.ts';
 import type { EmbedConfig } from './embed-config.ts';
@@ -14,8 +15,12 @@ export interface OpenedEmbedder {
   readonly embedder: Embedder;
   /** Metrics label and log field: the TF.js backend, or onnxruntime-<provider>. */
   readonly runtime: string;
-  /** TF.js only: the backends skipped and why. */
+  /** TF.js only: the backends skipped and why (in the worker's case, in its log lines). */
   readonly skipped?: readonly { readonly backend: string; readonly reason: string }[];
+  /** TF.js only: how the model runs (its format, or "layers-as-session"). */
+  readonly execution?: string;
+  /** TF.js only: the thread the forward pass runs on. */
+  readonly thread?: 'worker' | 'main';
 }
 
 const WHERE = 'with.model';
@@ -44,9 +49,16 @@ export async function openEmbedder(config: EmbedConfig, baseDir: string, log: (l
   if (config.onnx !== undefined) {
     throw new TemiError('TS_ERR_EMBED_MODEL_CHOICE', 'onnx settings apply to ONNX models (a model.path ending in .onnx); this model runs on TensorFlow.js (see backend)', { where: 'with.onnx' });
   }
+  const spec = { ...model, format: model.format as Exclude<typeof model.format, 'onnx'> };
+  const options = { baseDir, l2normalize: config.l2normalize, where: WHERE };
+  if (config.thread === 'worker') {
+    // The worker chooses its backend itself (its own engine) and reports the choice in `log`.
+    const embedder = await WorkerEmbedder.start({ spec, options, backend: config.backend }, log);
+    return { embedder, runtime: embedder.backend, execution: embedder.execution, thread: 'worker' };
+  }
   const selection = await selectBackend(config.backend, log);
-  const embedder = await TfEmbedder.open({ ...model, format: model.format as Exclude<typeof model.format, 'onnx'> }, { baseDir, l2normalize: config.l2normalize, where: WHERE });
-  return { embedder, runtime: selection.backend, skipped: selection.skipped };
+  const embedder = await TfEmbedder.open(spec, options);
+  return { embedder, runtime: selection.backend, skipped: selection.skipped, execution: embedder.execution, thread: 'main' };
 }
 
 function refuse(condition: boolean, key: string, why: string): void {

@@ -52,6 +52,21 @@ describe('embed stage', () => {
     await stage.stop!();
   });
 
+  it('runs the model on a worker thread by default and on the pipeline\'s thread with thread "main", with the same rows', async () => {
+    const images = syntheticImages(6, SIZE, 3, 8);
+    const rows: Float32Array[][] = [];
+    for (const thread of ['worker', 'main'] as const) {
+      const stage = await harness.create(embedStagePlugin, config({ backend: 'auto', ...(thread === 'main' ? { thread } : {}) }), `embed-${thread}`);
+      await stage.start!();
+      expect(harness.logLines.some((l) => l.includes('embed backend chosen') && l.includes(`"thread":"${thread}"`))).toBe(true);
+      const out = await lastValueFrom(from(images.map((img, i) => harness.record(`${thread}-${i}`, img))).pipe(stage.operator, toArray()));
+      expect(out.map((r) => r.key)).toEqual(images.map((_, i) => `${thread}-${i}`));
+      rows.push(out.map((r) => r.payload.embedding!));
+      await stage.stop!();
+    }
+    rows[0].forEach((row, i) => row.forEach((v, j) => expect(v).toBeCloseTo(rows[1][i][j], 5)));
+  });
+
   it('flushes a partial batch after maxWaitMs while the source stays open', async () => {
     const stage = await harness.create(embedStagePlugin, config({ batchSize: 64, maxWaitMs: 30 }));
     await stage.start!();

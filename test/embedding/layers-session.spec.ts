@@ -1,0 +1,64 @@
+/**
+ * On native TensorFlow a LayersModel runs as one TensorFlow session per batch (written as a frozen
+ * SavedModel with batch norm folded into the convolutions; src/embedding/layers-saved-model.ts)
+ * instead of layer by layer: the same embeddings, several times faster (docs/BENCHMARKS.md).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TfEmbedder } from '../../src/embedding/tf-embedder.ts';
+import { loadBackend } from '../../src/tf/backends.ts';
+import { tf } from '../../src/tf/tf.ts';
+import { syntheticImages } from './support/images.ts';
+import { buildTinyLayersModel, saveLayersModel } from './support/tiny-models.ts';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'temi-layers-session-'));
+  await loadBackend('tensorflow');
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function maxAbsDiff(a: readonly Float32Array[], b: readonly Float32Array[]): number {
+  let worst = 0;
+  a.forEach((row, i) => row.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - b[i][j])))));
+  return worst;
+}
+
+describe('a LayersModel on native TensorFlow', () => {
+  it('the built-in MobileNetV2 runs as one session and embeds as the layer-by-layer model does', async () => {
+    const images = syntheticImages(3, 224, 3, 11);
+    const session = await TfEmbedder.open({ builtin: 'mobilenet-v2' });
+    const eager = await TfEmbedder.open({ builtin: 'mobilenet-v2' }, { session: false });
+    expect(session.execution).toBe('layers-as-session');
+    expect(eager.execution).toBe('layers');
+    expect(session.dim).toBe(1280);
+    const tensorsBefore = tf.memory().numTensors;
+    const a = await session.embed(images);
+    const b = await eager.embed(images);
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+    // Batch norm folded into the weights moves float32 rounding only (values are O(1)).
+    expect(maxAbsDiff(a, b)).toBeLessThan(1e-4);
+    expect(Math.max(...b.flatMap((row) => Array.from(row)))).toBeGreaterThan(0.1);
+    session.dispose();
+    eager.dispose();
+  });
+
+  it('a model cut at a layer the translation does not cover (Dense) runs layer by layer, as before', async () => {
+    const model = buildTinyLayersModel(16, 3, 9);
+    const modelJson = await saveLayersModel(model, path.join(dir, 'tiny'));
+    model.dispose();
+    const images = syntheticImages(4, 16, 3, 2);
+    const head = await TfEmbedder.open({ path: modelJson, outputLayer: 'head' });
+    expect(head.execution).toBe('layers');
+    const features = await TfEmbedder.open({ path: modelJson, outputLayer: 'features' });
+    const featuresEager = await TfEmbedder.open({ path: modelJson, outputLayer: 'features' }, { session: false });
+    expect(features.execution).toBe('layers-as-session');
+    expect(maxAbsDiff(await features.embed(images), await featuresEager.embed(images))).toBeLessThan(1e-5);
+    expect((await head.embed(images))[0]).toHaveLength(4);
+    for (const e of [head, features, featuresEager]) e.dispose();
+  });
+});
