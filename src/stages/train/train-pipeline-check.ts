@@ -7,6 +7,42 @@ import type { PipelineCheckContext, ValidationIssue } from '../../runtime/contra
  * the same way. And a round trains on the window: fewer rows than clusters cannot seed them.
  */
 export function checkTrainPipeline(config: { readonly k: number; readonly trainer: string; readonly clusters: number; readonly maxRows?: number }, context: PipelineCheckContext): ValidationIssue[] {
+  return [...checkMmdcInput(config.trainer, context), ...checkWindow(config, context)];
+}
+
+/**
+ * mmdc learns its features from the images themselves: its rows must be the decoded pixels as
+ * they are (pixels-embed with projection "none" and l2normalize false), not features a model or
+ * a projection made of them. Without this check the trainer would fail every round on a
+ * dimension it cannot read as an image, or, worse, train a ConvNet on PCA scores laid out as a
+ * picture. A third-party embedding stage is not second-guessed.
+ */
+function checkMmdcInput(trainer: string, context: PipelineCheckContext): ValidationIssue[] {
+  if (trainer !== 'mmdc') return [];
+  const embed = [...context.before].reverse().find((u) => u.plugin === 'pixels-embed' || u.plugin === 'embed');
+  if (!embed) return [];
+  const settings = embed.config as { projection?: string; l2normalize?: boolean } | undefined;
+  const wrong =
+    embed.plugin === 'embed'
+      ? { path: `${embed.path}.use`, found: 'embed (a model\'s features)' }
+      : settings?.projection !== undefined && settings.projection !== 'none'
+        ? { path: `${embed.path}.with.projection`, found: `projection "${settings.projection}"` }
+        : settings?.l2normalize !== false
+          ? { path: `${embed.path}.with.l2normalize`, found: 'l2normalize true' }
+          : undefined;
+  if (!wrong) return [];
+  return [
+    {
+      code: 'TS_ERR_PIPELINE_MMDC_INPUT',
+      path: wrong.path,
+      expected: 'pixels-embed with projection "none" and l2normalize false before an mmdc train stage',
+      found: wrong.found,
+      message: `the mmdc trainer (${context.path}) trains a ConvNet on the decoded images themselves, so its rows must be the pixels as decoded: use pixels-embed with projection "none" and l2normalize false (found ${wrong.found} at ${wrong.path}); to give other trainers mmdc's learned features, use the mmdc-embed stage in a second pipeline`,
+    },
+  ];
+}
+
+function checkWindow(config: { readonly k: number; readonly trainer: string; readonly clusters: number; readonly maxRows?: number }, context: PipelineCheckContext): ValidationIssue[] {
   const index = [...context.before].reverse().find((u) => u.plugin === 'index');
   const capacity = (index?.config as { capacity?: number } | undefined)?.capacity;
   if (!index || capacity === undefined) return [];

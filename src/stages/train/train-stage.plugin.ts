@@ -8,10 +8,18 @@ import { PeriodicTrainer } from './periodic-trainer.ts';
 import { roundProgress } from './round-progress.ts';
 import { checkTrainPipeline } from './train-pipeline-check.ts';
 
+/**
+ * Trainers whose clusters live in features they learn (mmdc's ConvNet). The label-free choice
+ * scores candidates by the index's neighbours, which for them are raw pixels, the very features
+ * they exist to replace: pixel-space k-means and the window clustering would win every round and
+ * the trained network would never serve. Their rounds publish the warm-started model.
+ */
+const LEARNS_OWN_FEATURES: ReadonlySet<string> = new Set(['mmdc']);
+
 export const trainStagePlugin = definePlugin({
   name: 'train',
   kind: 'stage',
-  description: 'Retrains clustering heads periodically on the index window (temi by default; scan, tsp, kmeans) and publishes versioned models; records pass through untouched and never wait for training.',
+  description: 'Retrains clustering heads periodically on the index window (temi by default; scan, tsp, kmeans; mmdc trains a ConvNet on the decoded images the window holds) and publishes versioned models; records pass through untouched and never wait for training.',
   configSchema: s.object({
     trainer: s.enum(TRAINER_NAMES, { default: 'temi', description: 'Training objective.' }),
     clusters: s.integer({ min: 2, max: 10_000, default: 10, description: 'Number of clusters C.' }),
@@ -44,7 +52,7 @@ export const trainStagePlugin = definePlugin({
     selectModel: s.boolean({
       default: true,
       description:
-        'Each round publishes the candidate whose clusters best keep mined neighbours together (chance-corrected kNN agreement on the window): the new model, the one in service, and k-means and the window clustering when on. The scores are logged. Off: every round publishes the trainer\'s model.',
+        'Each round publishes the candidate whose clusters best keep mined neighbours together (chance-corrected kNN agreement on the window): the new model, the one in service, and k-means and the window clustering when on. The scores are logged. Off: every round publishes the trainer\'s model. Not applied to mmdc, which learns its own features (the neighbours are raw pixels there): its rounds always publish.',
     }),
     kmeansCandidate: s.boolean({ default: true, description: 'Under selectModel: k-means on the window (unit rows) competes each round.' }),
     windowClustering: s.boolean({ default: true, description: 'Under selectModel: spectral clustering of the kNN graph (balanced k-means, served by prototypes) competes each round.' }),
@@ -68,7 +76,7 @@ export const trainStagePlugin = definePlugin({
       deps.index,
       deps.registry,
       { firstRoundAt: config.firstRoundAt, everyRecords: config.everyRecords, everySeconds: config.everySeconds, epochs: config.epochs, minSteps: config.minSteps, k: config.k, maxRows: config.maxRows,
-        choice: config.selectModel ? { clusters: config.clusters, seed: config.seed, kmeans: config.kmeansCandidate, window: config.windowClustering, refine: config.refine } : undefined,
+        choice: config.selectModel && !LEARNS_OWN_FEATURES.has(config.trainer) ? { clusters: config.clusters, seed: config.seed, kmeans: config.kmeansCandidate, window: config.windowClustering, refine: config.refine } : undefined,
         novelty: config.drift ? { records: config.driftRecords, share: config.driftShare } : undefined },
       deps.clock,
       logger,
