@@ -4,7 +4,8 @@ import { decodeImage, DECODABLE_FORMATS, reshapeRaw, type DecodableFormat, type 
 import { DECODE_PRESETS, resolveDecodeSpec, type DecodePresetName, type DecodeSpec } from './decode-spec.ts';
 import { normalisePixels } from './normalise-pixels.ts';
 import { orderedConcurrentMap } from './ordered-concurrent-map.ts';
-import { isRawPixels } from './raw-pixels.ts';
+import { isRawPixels, type RawPixels } from './raw-pixels.ts';
+import { fastDecode } from './fast-decode.ts';
 
 const presetNames = Object.keys(DECODE_PRESETS) as DecodePresetName[];
 
@@ -59,9 +60,7 @@ export const decodeStagePlugin = definePlugin({
     const seconds = deps.metrics.histogram('temi_decode_seconds', 'Time to decode, resize and normalise one image', ['stage'], [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]);
     deps.logger.debug('decode spec', { stage: instanceName, ...spec });
 
-    const decodeOne = async (record: StreamRecord): Promise<StreamRecord> => {
-      const started = performance.now();
-      const raw = await rawPixelsOf(record, spec, limits, options);
+    const finish = (record: StreamRecord, raw: RawPixels, started: number): StreamRecord => {
       record.payload.pixels = normalisePixels(raw, spec);
       if (!config.keepInput) {
         delete record.payload.bytes;
@@ -71,24 +70,47 @@ export const decodeStagePlugin = definePlugin({
       return record;
     };
 
-    // A failure dead-letters that record alone (as perRecord does) while others decode alongside it.
-    const guarded = async (record: StreamRecord): Promise<StreamRecord | null> => {
+    // The async path (sharp, or a failure to dead-letter): the fast path was already tried by `decode`.
+    const viaSharp: DecodeOptions = { decoder: 'sharp' };
+    const guarded = async (record: StreamRecord, started: number): Promise<StreamRecord | null> => {
       try {
-        return await decodeOne(record);
+        return finish(record, await rawPixelsOf(record, spec, limits, viaSharp), started);
       } catch (error) {
+        // A failure dead-letters that record alone (as perRecord does) while others decode alongside it.
         await deps.deadLetters.send({ record, stage: instanceName, code: errorCode(error), reason: reasonOf(error) });
         return null;
       }
     };
 
+    // Synchronous when the image needs no sharp: no promise, and the record leaves at once when nothing before it is pending.
+    const decode = (record: StreamRecord): StreamRecord | null | Promise<StreamRecord | null> => {
+      const started = performance.now();
+      const raw = options.decoder === 'sharp' ? undefined : immediatePixels(record, spec, limits);
+      return raw ? finish(record, raw, started) : guarded(record, started);
+    };
+
     const operator: OperatorFunction<StreamRecord, StreamRecord> = (source) =>
       source.pipe(
-        orderedConcurrentMap(config.concurrency, guarded),
+        orderedConcurrentMap(config.concurrency, decode),
         filter((r): r is StreamRecord => r !== null),
       );
     return { operator };
   },
 });
+
+/**
+ * The record's pixels when they need no sharp and no wait: a PNG the fast path takes, or raw pixels
+ * (IDX rows) already at the target size. Undefined otherwise, and for anything wrong (the async
+ * path then produces the dead letter).
+ */
+function immediatePixels(record: StreamRecord, spec: DecodeSpec, limits: DecodeLimits): RawPixels | undefined {
+  const { bytes, rawPixels } = record.payload;
+  if (bytes instanceof Uint8Array) return bytes.length > 0 && limits.formats.includes('png') ? fastDecode(bytes, spec, limits.maxPixels) : undefined;
+  if (!isRawPixels(rawPixels) || !(rawPixels.width > 0 && rawPixels.height > 0) || rawPixels.width * rawPixels.height > limits.maxPixels) return undefined;
+  const width = spec.rawAtOwnSize ? rawPixels.width : spec.width;
+  const height = spec.rawAtOwnSize ? rawPixels.height : spec.height;
+  return rawPixels.width === width && rawPixels.height === height && rawPixels.channels === spec.channels ? rawPixels : undefined;
+}
 
 async function rawPixelsOf(record: StreamRecord, spec: DecodeSpec, limits: DecodeLimits, options: DecodeOptions) {
   const { bytes, rawPixels } = record.payload;

@@ -40,45 +40,77 @@ export function reduceRows(src: Uint8Array, width: number, channels: number, pla
   const rowLength = width * channels;
   const boxed = plan.boxShrink > 1 ? boxShrinkRows(src, plan.from, rowLength, plan.boxShrink) : src;
   if (plan.residual === 1) return boxed;
-  const out = new Uint8Array(rowLength * plan.to);
-  const { inputs, masks, n } = samplingOf(plan, kernel);
-  // Row by row with the whole row in the inner loop: no clamping or index arithmetic per sample.
-  const sums = new Int32Array(rowLength);
-  for (let o = 0; o < plan.to; o++) {
-    const mask = masks[o];
-    sums.fill(INTERPOLATE_SCALE >> 1);
-    for (let i = 0; i < n; i++) {
-      const weight = mask[i];
-      const row = inputs[o * n + i] * rowLength;
-      for (let x = 0; x < rowLength; x++) sums[x] += weight * boxed[row + x];
+  return reduceLines(boxed, rowLength, plan, kernel);
+}
+
+/**
+ * Columns: an image of plan.from x height becomes plan.to x height. Run as rows of the transposed
+ * image (the same sums in the same integers, so the same result): contiguous inner loops instead
+ * of one gather per sample, about twice as fast.
+ */
+export function reduceColumns(src: Uint8Array, height: number, channels: number, plan: ReducePlan, kernel: VipsKernel): Uint8Array {
+  const boxed = plan.boxShrink > 1 ? boxShrinkColumns(src, plan.from, height, channels, plan.boxShrink) : src;
+  if (plan.residual === 1) return boxed;
+  const from = Math.ceil(plan.from / plan.boxShrink);
+  const reduced = reduceLines(transpose(boxed, from, height, channels), height * channels, plan, kernel);
+  return transpose(reduced, height, plan.to, channels);
+}
+
+/** width x height pixels of `channels` samples to height x width. */
+function transpose(src: Uint8Array, width: number, height: number, channels: number): Uint8Array {
+  const out = new Uint8Array(src.length);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const from = (y * width + x) * channels;
+      const to = (x * height + y) * channels;
+      for (let c = 0; c < channels; c++) out[to + c] = src[from + c];
     }
-    const at = o * rowLength;
-    for (let x = 0; x < rowLength; x++) out[at + x] = clip(sums[x] >> INTERPOLATE_SHIFT);
   }
   return out;
 }
 
-/** Columns: an image of plan.from x height becomes plan.to x height. */
-export function reduceColumns(src: Uint8Array, height: number, channels: number, plan: ReducePlan, kernel: VipsKernel): Uint8Array {
-  const boxed = plan.boxShrink > 1 ? boxShrinkColumns(src, plan.from, height, channels, plan.boxShrink) : src;
-  if (plan.residual === 1) return boxed;
-  const inRow = Math.ceil(plan.from / plan.boxShrink) * channels;
-  const outRow = plan.to * channels;
-  const out = new Uint8Array(outRow * height);
+/**
+ * The reduce along lines of `lineLength` samples (the rows of an image): output line o is the
+ * masked sum of the input lines under its mask. Four samples are summed at once in locals (half
+ * the time of a sums array), and taps whose weight is zero are skipped (the mask is wider than
+ * the kernel's support at most positions); neither changes an integer of the result.
+ */
+function reduceLines(src: Uint8Array, lineLength: number, plan: ReducePlan, kernel: VipsKernel): Uint8Array {
+  const out = new Uint8Array(lineLength * plan.to);
   const { inputs, masks, n } = samplingOf(plan, kernel);
-  const offsets = new Int32Array(inputs.length);
-  for (let i = 0; i < inputs.length; i++) offsets[i] = inputs[i] * channels;
-  for (let y = 0; y < height; y++) {
-    const row = y * inRow;
-    const outAt = y * outRow;
-    for (let o = 0; o < plan.to; o++) {
-      const mask = masks[o];
-      const first = o * n;
-      for (let c = 0; c < channels; c++) {
-        let sum = INTERPOLATE_SCALE >> 1;
-        for (let i = 0; i < n; i++) sum += mask[i] * boxed[row + offsets[first + i] + c];
-        out[outAt + o * channels + c] = clip(sum >> INTERPOLATE_SHIFT);
+  const offsets = new Int32Array(n);
+  const round = INTERPOLATE_SCALE >> 1;
+  for (let o = 0; o < plan.to; o++) {
+    const mask = masks[o];
+    let first = 0;
+    let end = n;
+    while (first < end && mask[first] === 0) first++;
+    while (end > first && mask[end - 1] === 0) end--;
+    for (let i = first; i < end; i++) offsets[i] = inputs[o * n + i] * lineLength;
+    const at = o * lineLength;
+    let x = 0;
+    for (; x + 4 <= lineLength; x += 4) {
+      let s0 = round;
+      let s1 = round;
+      let s2 = round;
+      let s3 = round;
+      for (let i = first; i < end; i++) {
+        const w = mask[i];
+        const r = offsets[i] + x;
+        s0 += w * src[r];
+        s1 += w * src[r + 1];
+        s2 += w * src[r + 2];
+        s3 += w * src[r + 3];
       }
+      out[at + x] = clip(s0 >> INTERPOLATE_SHIFT);
+      out[at + x + 1] = clip(s1 >> INTERPOLATE_SHIFT);
+      out[at + x + 2] = clip(s2 >> INTERPOLATE_SHIFT);
+      out[at + x + 3] = clip(s3 >> INTERPOLATE_SHIFT);
+    }
+    for (; x < lineLength; x++) {
+      let sum = round;
+      for (let i = first; i < end; i++) sum += mask[i] * src[offsets[i] + x];
+      out[at + x] = clip(sum >> INTERPOLATE_SHIFT);
     }
   }
   return out;
