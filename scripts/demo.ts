@@ -8,8 +8,9 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { main } from '../src/cli/main.ts';
-import { DEMO_USAGE, ensureFashionMnist, requestedData, type DemoData } from './demo/choose-dataset.ts';
-import { demoSummary } from './demo/demo-summary.ts';
+import { DEMO_USAGE, ensureFashionMnist, parseDemoArgs, type DemoData } from './demo/choose-dataset.ts';
+import { preparePipeline } from './demo/split-pipeline.ts';
+import { demoSummary, type TrainingSummary } from './demo/demo-summary.ts';
 import { ensureShapes } from './demo/ensure-shapes.ts';
 import { scoreLabelsFile } from './demo/score-labels.ts';
 
@@ -20,27 +21,27 @@ if (args.includes('--help') || args.includes('-h')) {
   console.log(DEMO_USAGE);
   process.exit(0);
 }
-const choice = requestedData(args, process.env);
-if (!choice) {
+const request = parseDemoArgs(args, process.env);
+if (!request) {
   console.error(DEMO_USAGE);
   process.exit(2);
 }
+const choice = request.data;
 let data: DemoData = choice === 'shapes' ? 'shapes' : 'fashion-mnist';
-if (data === 'fashion-mnist' && !ensureFashionMnist()) {
-  if (choice === 'fashion-mnist') {
-    console.error('demo: Fashion-MNIST was asked for (--data fashion-mnist) and is not installed; see above for how to install it.');
+if (data === 'fashion-mnist' && !ensureFashionMnist(request.split)) {
+  if (choice === 'fashion-mnist' || request.pipeline || request.split) {
+    console.error('demo: Fashion-MNIST was asked for and is not installed; see above for how to install it.');
     process.exit(1);
   }
   console.error('demo: falling back to the rendered shapes dataset (npm run demo -- --data shapes does this directly)');
   data = 'shapes';
 }
 
-const pipeline = PIPELINES[data];
-const spec = JSON.parse(readFileSync(pipeline, 'utf8')) as { state: { dir: string }; sink: { with: { path: string } }; source: { with: { folder?: string } } };
-const here = dirname(resolve(pipeline));
-const stateDir = resolve(here, spec.state.dir);
-const labelsPath = resolve(here, spec.sink.with.path);
-if (data === 'shapes') await ensureShapes(resolve(here, spec.source.with.folder!));
+const { file: pipeline, stateDir, labelsPath } = preparePipeline(request.pipeline ?? PIPELINES[data], request.split);
+if (data === 'shapes') {
+  const spec = JSON.parse(readFileSync(pipeline, 'utf8')) as { source: { with: { folder?: string } } };
+  await ensureShapes(resolve(dirname(resolve(pipeline)), spec.source.with.folder!));
+}
 
 // The demo is a fresh run each time: a kept state directory would restore the last model and
 // index (as a service restart should) and make runs incomparable.
@@ -56,6 +57,9 @@ if (exitCode === 0) {
   if ((await main(['report', stateDir, '--pipeline', pipeline, '--out', out])) === 0) reportPath = out;
 }
 const labels = existsSync(labelsPath) ? await scoreLabelsFile(labelsPath) : undefined;
+const trainingFile = resolve(stateDir, 'training-summary.json');
+const training = existsSync(trainingFile) ? (JSON.parse(readFileSync(trainingFile, 'utf8')) as TrainingSummary) : undefined;
 const seconds = performance.now() / 1000; // since the process started
-console.error(`\n${demoSummary({ data, seconds, exitCode, evaluation, labels, reportPath, labelsPath: relative('.', labelsPath) })}`);
+const what = `${data}${request.split ? ` ${request.split} split` : ''}${request.pipeline ? `, ${request.pipeline}` : ''}`;
+console.error(`\n${demoSummary({ data: what, seconds, exitCode, evaluation, labels, training, reportPath, labelsPath: relative('.', labelsPath) })}`);
 process.exitCode = exitCode;

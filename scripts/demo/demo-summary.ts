@@ -10,6 +10,17 @@ interface Scores {
   readonly clustersUsed?: number;
 }
 
+/** training-summary.json as the train stage writes it. */
+export interface TrainingSummary {
+  readonly trainer: string;
+  readonly backend: string;
+  readonly thread: string;
+  readonly rounds: number;
+  readonly samples: number;
+  readonly seconds: number;
+  readonly samplesPerSecond: number;
+}
+
 export interface DemoOutcome {
   readonly data: string;
   readonly seconds: number;
@@ -18,6 +29,8 @@ export interface DemoOutcome {
   readonly evaluation?: Record<string, unknown>;
   /** The labels file scored as its reader sees it. */
   readonly labels?: LabelsFileScores;
+  /** The train stage's training-summary.json, when it wrote one. */
+  readonly training?: TrainingSummary;
   readonly reportPath?: string;
   readonly labelsPath: string;
 }
@@ -34,6 +47,10 @@ export function demoSummary(outcome: DemoOutcome): string {
   if (labels?.firstEmitted) lines.push(`  first emitted  ${describe(labels.firstEmitted)}   (each record's first label)`);
   if (labels?.delivered) lines.push(`  delivered      ${describe(labels.delivered)}   (each record's latest label)`);
   if (finalModel) lines.push(`  final model    ${describe(finalModel)}   (re-applied to the labelled records)`);
+  const t = outcome.training;
+  if (t && t.rounds > 0) {
+    lines.push(`  training       ${t.trainer}: ${t.rounds} round${t.rounds === 1 ? '' : 's'}, ${t.samples.toLocaleString('en-US')} samples in ${formatSeconds(t.seconds)}, ${t.samplesPerSecond.toLocaleString('en-US')} samples/s on ${t.backend} (${t.thread} thread)`);
+  }
   if (!labels?.firstEmitted && !finalModel) lines.push('  no scores: no labelled records were written (see the log above)');
   lines.push(`  labels: ${outcome.labelsPath}`);
   if (outcome.reportPath) lines.push(`  report: ${outcome.reportPath}`);

@@ -1,7 +1,8 @@
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { requestedData } from '../../scripts/demo/choose-dataset.ts';
+import { parseDemoArgs, requestedData } from '../../scripts/demo/choose-dataset.ts';
+import { preparePipeline } from '../../scripts/demo/split-pipeline.ts';
 import { demoSummary } from '../../scripts/demo/demo-summary.ts';
 import { scoreLabelsFile } from '../../scripts/demo/score-labels.ts';
 import { tempDir } from '../support/pipeline-harness.ts';
@@ -48,5 +49,35 @@ describe('npm run demo', () => {
       '  labels: out/labels.jsonl',
       '  report: /x/report.html',
     ]);
+  });
+
+  it('takes another Fashion-MNIST pipeline and a split, and refuses them with the shapes', () => {
+    expect(parseDemoArgs(['--pipeline', 'pipelines/fashion-mnist-mmdc.json', '--split', 'train'], {})).toEqual({ data: 'auto', pipeline: 'pipelines/fashion-mnist-mmdc.json', split: 'train' });
+    expect(parseDemoArgs(['--split=test'], {})).toEqual({ data: 'auto', split: 'test' });
+    expect(parseDemoArgs(['--split', 'valid'], {})).toBeUndefined();
+    expect(parseDemoArgs(['--pipeline'], {})).toBeUndefined();
+    expect(parseDemoArgs(['--data', 'shapes', '--split', 'train'], {})).toBeUndefined();
+  });
+
+  it('--split train runs a copy reading the train split, whose state and labels do not overwrite the test run', async () => {
+    const prepared = preparePipeline('pipelines/fashion-mnist-mmdc.json', 'train');
+    const copy = JSON.parse(await readFile(prepared.file, 'utf8')) as { source: { with: { idx: { images: string; labels: string } } }; state: { dir: string }; sink: { with: { path: string } } };
+    expect(copy.source.with.idx).toEqual({ images: '/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz', labels: '/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz' });
+    expect(copy.state.dir).toBe(resolve('state/fashion-mnist-mmdc-train'));
+    expect(copy.sink.with.path).toBe(resolve('out/fashion-mnist-mmdc-labels-train.jsonl'));
+    expect(prepared).toMatchObject({ stateDir: copy.state.dir, labelsPath: copy.sink.with.path });
+    expect(preparePipeline('pipelines/fashion-mnist.json', undefined)).toEqual({ file: 'pipelines/fashion-mnist.json', stateDir: resolve('state/fashion-mnist'), labelsPath: resolve('out/fashion-mnist-labels.jsonl') });
+    expect(() => preparePipeline('pipelines/shapes.json', 'train')).toThrow(/--split needs a files source reading Fashion-MNIST's IDX files/);
+  });
+
+  it("names the trainer, its samples/s and backend from the train stage's training-summary.json", () => {
+    const summary = demoSummary({
+      data: 'fashion-mnist train split',
+      seconds: 300,
+      exitCode: 0,
+      labelsPath: 'out/x.jsonl',
+      training: { trainer: 'mmdc', backend: 'tensorflow', thread: 'worker', rounds: 3, samples: 120_000, seconds: 240, samplesPerSecond: 500 },
+    });
+    expect(summary).toContain('  training       mmdc: 3 rounds, 120,000 samples in 4 min 00 s, 500 samples/s on tensorflow (worker thread)');
   });
 });

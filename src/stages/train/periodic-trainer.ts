@@ -44,6 +44,14 @@ export interface RoundProgress {
   readonly epoch?: number;
 }
 
+export interface TrainingTotals {
+  readonly rounds: number;
+  /** Training samples the trainer reported (anchors, or images for mmdc). */
+  readonly samples: number;
+  /** Seconds spent in the trainer's rounds (mining and the model choice not included). */
+  readonly seconds: number;
+}
+
 /**
  * Runs training rounds off the record path: `observe` only counts, and a due round runs in the
  * background (one at a time) while records keep flowing. Each round mines pairs from the index,
@@ -53,6 +61,7 @@ export interface RoundProgress {
  */
 export class PeriodicTrainer {
   private state: ScheduleState = { seen: 0, seenAtLastRound: 0, rounds: 0, lastRoundAtMs: 0 };
+  private trained: TrainingTotals = { rounds: 0, samples: 0, seconds: 0 };
   private running: Promise<void> | undefined;
   private failedRounds = 0;
   /** Set when the trainer can never train again; every later record and the drain rethrow it. */
@@ -77,6 +86,11 @@ export class PeriodicTrainer {
 
   get rounds(): number {
     return this.state.rounds;
+  }
+
+  /** Rounds trained by this process (published or kept) and the samples and seconds they took. */
+  get totals(): TrainingTotals {
+    return this.trained;
   }
 
   get failures(): number {
@@ -139,6 +153,7 @@ export class PeriodicTrainer {
     try {
       const data = await this.index.trainingSet(this.settings.k, { maxRows: this.settings.maxRows });
       const result = await this.trainer.trainRound(data, { epochs: this.settings.epochs, minSteps: this.settings.minSteps, signal: this.stopping, onEpoch: ({ epoch }) => this.onRound?.({ round, phase: 'training', rows: data.count, epoch }) });
+      this.trained = { rounds: this.trained.rounds + 1, samples: this.trained.samples + result.samples, seconds: this.trained.seconds + result.seconds };
       this.onRound?.({ round, phase: 'choosing', rows: data.count });
       const outcome = await this.choose(data, result.model);
       this.state = { seen: this.state.seen, seenAtLastRound: seenAtStart, rounds: this.state.rounds + 1, lastRoundAtMs: this.clock.now() };

@@ -1,6 +1,6 @@
 import { Observable } from 'rxjs';
 import { TRAINER_NAMES, createTrainer } from '../../clustering/trainer-factory.ts';
-import { clusteringServices, definePlugin, services, s } from '../../runtime/contracts/index.ts';
+import { clusteringServices, definePlugin, reasonOf, services, s } from '../../runtime/contracts/index.ts';
 import { BACKEND_PREFERENCE, selectBackend } from '../../tf/backends.ts';
 import { trackTensors } from '../../tf/tensor-gauge.ts';
 import { WorkerTrainer } from '../../clustering/worker/worker-trainer.ts';
@@ -63,7 +63,7 @@ export const trainStagePlugin = definePlugin({
   }),
   provides: {},
   checkPipeline: checkTrainPipeline,
-  deps: { pipeline: services.pipeline, index: clusteringServices.vectorIndex, registry: clusteringServices.modelRegistry, clock: services.clock, logger: services.logger, metrics: services.metrics, progress: services.progress },
+  deps: { state: services.state, pipeline: services.pipeline, index: clusteringServices.vectorIndex, registry: clusteringServices.modelRegistry, clock: services.clock, logger: services.logger, metrics: services.metrics, progress: services.progress },
   async create({ config, deps, instanceName }) {
     const settings = { clusters: config.clusters, seed: config.seed, batchSize: config.batchSize, learningRate: config.learningRate, heads: config.heads, options: config.options };
     const logger = deps.logger.child({ stage: instanceName, trainer: config.trainer });
@@ -71,6 +71,15 @@ export const trainStagePlugin = definePlugin({
       config.thread === 'worker'
         ? await WorkerTrainer.start({ trainer: config.trainer, settings, backend: config.backend }, (line) => logger.info(`training thread: ${line}`))
         : createTrainer(config.trainer, settings);
+    const showRound = roundProgress(deps.progress.status('train'), config);
+    let backend = config.backend as string;
+    // training-summary.json in the state directory: what the trainer has done in this run, for
+    // an operator (and the demo) to read without parsing logs.
+    const writeSummary = (): Promise<void> => {
+      const { rounds, samples, seconds } = periodic.totals;
+      const summary = { trainer: config.trainer, backend, thread: config.thread, rounds, samples, seconds: Number(seconds.toFixed(3)), samplesPerSecond: seconds > 0 ? Math.round(samples / seconds) : 0, at: new Date(deps.clock.now()).toISOString() };
+      return deps.state.writeJson('training-summary.json', summary).catch((error: unknown) => logger.warn('could not write training-summary.json', { reason: reasonOf(error) }));
+    };
     const periodic = new PeriodicTrainer(
       trainer,
       deps.index,
@@ -82,12 +91,16 @@ export const trainStagePlugin = definePlugin({
       logger,
       deps.metrics,
       deps.pipeline.stopping,
-      roundProgress(deps.progress.status('train'), config),
+      (report) => {
+        showRound(report);
+        if (report.phase === 'done') void writeSummary();
+      },
     );
     let releaseTensors: (() => void) | undefined;
     return {
       async start() {
         const selection = await selectBackend(config.backend, (line) => logger.info(line));
+        backend = selection.backend;
         deps.metrics.gauge('temi_backend_info', 'TensorFlow.js backend in use (1 for the active one)', ['backend']).set(1, { backend: selection.backend });
         releaseTensors = trackTensors(deps.metrics);
       },
@@ -108,7 +121,7 @@ export const trainStagePlugin = definePlugin({
             error: (e) => subscriber.error(e),
             complete() {
               periodic.drain(config.finalRound).then(
-                () => subscriber.complete(),
+                () => writeSummary().then(() => subscriber.complete()),
                 (e: unknown) => subscriber.error(e),
               );
             },

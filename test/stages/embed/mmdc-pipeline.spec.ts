@@ -69,7 +69,7 @@ async function latest(file: string): Promise<Line[]> {
 
 function accuracy(lines: readonly Line[]): number {
   const assigned = lines.filter((l) => l.cluster !== null);
-  return clusteringAccuracy(Int32Array.from(assigned, (l) => l.label), Int32Array.from(assigned, (l) => l.cluster!), BAR_CLASSES, BAR_CLASSES);
+  return clusteringAccuracy(Int32Array.from(assigned, (l) => l.label), Int32Array.from(assigned, (l) => l.cluster!));
 }
 
 describe('the mmdc trainer in a pipeline', () => {
@@ -81,6 +81,11 @@ describe('the mmdc trainer in a pipeline', () => {
     expect(a.summary).toMatchObject({ records: COUNT, written: COUNT });
     const saved = JSON.parse(await readFile(join(dir, 'state-a', 'models', 'latest.json'), 'utf8')) as { trainer: string; version: number };
     expect(saved.trainer).toBe('mmdc');
+    // What the trainer did, for an operator: rounds, samples/s, the backend and thread.
+    const training = JSON.parse(await readFile(join(dir, 'state-a', 'training-summary.json'), 'utf8')) as Record<string, unknown>;
+    expect(training).toMatchObject({ trainer: 'mmdc', backend: 'tensorflow', thread: 'worker' });
+    expect(training.rounds).toBeGreaterThanOrEqual(2);
+    expect(training.samplesPerSecond).toBeGreaterThan(0);
     const delivered = await latest(join(dir, 'labels.jsonl'));
     expect(delivered).toHaveLength(COUNT);
     // Records labelled before the first model are revised by the final pass: every one has a label.
