@@ -2,7 +2,7 @@
  * MobileNetV2-224 embedding throughput per TensorFlow.js backend, and against the same
  * architecture in PyTorch on the same CPU.
  *
- *   npm run bench:embed [-- --seconds 6 --backends tensorflow-gpu,tensorflow,wasm,cpu --batches 1,16,64 --no-torch --no-onnx --onnx-provider cpu|cuda --full-cpu --no-pipeline --eager --json FILE]
+ *   npm run bench:embed [-- --seconds 6 --backends tensorflow-gpu,tensorflow,wasm,cpu --batches 1,16,64 --no-torch --no-onnx --onnx-provider cpu|cuda --full-cpu --no-pipeline --pipeline-input raw,jpeg --eager --json FILE]
  *
  * Model: the built-in MobileNetV2 (nsfwjs weights) cut at its global average pool, 1280-d, as the
  * embed stage runs it (TfEmbedder: host copy in, forward pass, rows copied out). On the native
@@ -25,10 +25,12 @@
  * oneDNN) is THE reference every "ratio to PyTorch" is taken against; Debian's python3-torch
  * (generic BLAS) is timed too where present and printed as its own rows.
  *
- * Pipeline: with the first tfjs backend, the real pipeline runtime runs source -> decode (JPEG
- * 256x256 -> 224x224 RGB, preset mobilenet-v2) -> embed (the model on its worker thread, batch b)
- * -> sink, and the images/s between the end of the second batch and the last record are set
- * against the bare model's images/s at the same batch (the rows above). --no-pipeline skips it.
+ * Pipeline: with the first tfjs backend, the real pipeline runtime runs source -> decode (preset
+ * mobilenet-v2) -> embed (the model on its worker thread, batch b) -> sink, and the images/s
+ * between the end of the second batch and the last record are set against the bare model's
+ * images/s at the same batch (the rows above). Inputs (--pipeline-input): raw, 224x224 RGB bytes
+ * (payload.rawPixels: decode only scales them to floats), and jpeg, 256x256 JPEGs (sharp decodes
+ * and crops them to 224). --no-pipeline skips it.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -60,6 +62,7 @@ const runOnnx = !process.argv.includes('--no-onnx');
 const onnxProvider = option('onnx-provider', 'cpu') as OnnxExecutionProvider;
 const fullCpu = process.argv.includes('--full-cpu');
 const runPipeline = !process.argv.includes('--no-pipeline');
+const pipelineInputs = option('pipeline-input', 'raw,jpeg').split(',') as ('jpeg' | 'raw')[];
 const eagerRows = process.argv.includes('--eager');
 const jsonFile = option('json', '');
 
@@ -69,6 +72,20 @@ interface Row {
   readonly imagesPerSecond?: number;
   readonly batches?: number;
   readonly note?: string;
+  /** Pipeline rows: the bare model's images/s around the pipeline run. */
+  readonly bare?: number;
+}
+
+/** The bare model's images/s on `input` over about --seconds (one warm-up batch first). */
+async function bareRate(embedder: TfEmbedder, input: DecodedPixels[]): Promise<number> {
+  await embedder.embed(input);
+  let done = 0;
+  const started = performance.now();
+  while (done === 0 || performance.now() - started < targetSeconds * 1000) {
+    await embedder.embed(input);
+    done++;
+  }
+  return (input.length * done) / ((performance.now() - started) / 1000);
 }
 
 function randomImages(count: number, seed: number): DecodedPixels[] {
@@ -172,8 +189,8 @@ function torchRows(): { rows: Row[]; references: TorchReference[] } {
 const jpegSource = definePlugin({
   name: 'bench-jpegs',
   kind: 'source',
-  description: 'Bench source: `count` records, each one of 8 random-pattern 256x256 JPEGs as payload.bytes.',
-  configSchema: s.object({ count: s.integer({ min: 1 }) }),
+  description: 'Bench source: `count` records, each one of 8 random-pattern 256x256 JPEGs as payload.bytes, or (input raw) one of 8 224x224 RGB byte images as payload.rawPixels.',
+  configSchema: s.object({ count: s.integer({ min: 1 }), input: s.enum(['jpeg', 'raw'] as const, { default: 'jpeg' }) }),
   deps: { records: services.records },
   create({ config, deps, instanceName }) {
     let closed = false;
@@ -186,9 +203,11 @@ const jpegSource = definePlugin({
         new Observable<StreamRecord>((subscriber) => {
           (async () => {
             const jpegs = await benchJpegs();
+            const raw = rawImages();
             for (let i = 0; i < config.count && !closed; i++) {
               if (flow.paused) await flow.whenReady();
-              subscriber.next(deps.records.create({ key: `img-${i}`, payload: { bytes: jpegs[i % jpegs.length] }, origin: { source: instanceName, position: i } }));
+              const payload = config.input === 'jpeg' ? { bytes: jpegs[i % jpegs.length] } : { rawPixels: { width: 224, height: 224, channels: 3, data: raw[i % raw.length] } };
+              subscriber.next(deps.records.create({ key: `img-${i}`, payload, origin: { source: instanceName, position: i } }));
               if (i % 64 === 63) await new Promise((r) => setImmediate(r));
             }
           })().then(() => subscriber.complete(), (error) => subscriber.error(error));
@@ -196,6 +215,11 @@ const jpegSource = definePlugin({
     };
   },
 });
+
+function rawImages(): Uint8Array[] {
+  const random = new SeededRandom(6);
+  return Array.from({ length: 8 }, () => Uint8Array.from({ length: 224 * 224 * 3 }, () => Math.floor(random.next() * 256)));
+}
 
 let jpegCache: Buffer[] | undefined;
 async function benchJpegs(): Promise<Buffer[]> {
@@ -223,7 +247,7 @@ const timingTap = definePlugin({
 });
 
 /** decode -> embed (worker) -> sink at `batch`, images/s after the first two batches. */
-async function pipelineRate(backend: BackendName, batch: number, bareRate: number): Promise<number> {
+async function pipelineRate(backend: BackendName, batch: number, bareRate: number, input: 'jpeg' | 'raw'): Promise<number> {
   const count = Math.max(6 * batch, Math.round(bareRate * targetSeconds) + 2 * batch);
   const dir = await tempDir('temi-embed-bench-');
   passed = [];
@@ -231,7 +255,7 @@ async function pipelineRate(backend: BackendName, batch: number, bareRate: numbe
     await runForTest(
       {
         name: 'embed-bench',
-        source: { use: 'bench-jpegs', with: { count } },
+        source: { use: 'bench-jpegs', with: { count, input } },
         stages: [
           { use: 'decode', with: { preset: 'mobilenet-v2' } },
           { use: 'embed', with: { model: { builtin: 'mobilenet-v2' }, backend, batchSize: batch, maxWaitMs: 1000 } },
@@ -259,11 +283,28 @@ async function main(): Promise<void> {
   const firstTf = rows.find((r) => r.engine.startsWith('tfjs') && !r.engine.endsWith('eager') && r.imagesPerSecond !== undefined);
   if (runPipeline && firstTf) {
     const backend = firstTf.engine.replace(/^tfjs /, '') as BackendName;
-    for (const r of rows.filter((row) => row.engine === firstTf.engine && row.imagesPerSecond !== undefined)) {
-      const rate = await pipelineRate(backend, r.batch, r.imagesPerSecond!);
-      pipelineRows.push({ engine: `pipeline ${backend}`, batch: r.batch, imagesPerSecond: rate, note: `decode+embed(worker); ${(rate / r.imagesPerSecond!).toFixed(2)}x the bare model` });
-      process.stderr.write(`  pipeline ${backend} batch ${r.batch}: ${rate.toFixed(2)} images/s\n`);
+    await loadBackend(backend);
+    // The bare model is timed again right before and after each pipeline run, and the pipeline is
+    // set against the mean of the two: on a shared machine the load moves between minutes.
+    const bare = await TfEmbedder.open({ builtin: 'mobilenet-v2' }, { l2normalize: false });
+    for (const input of pipelineInputs) {
+      for (const batch of batchSizes.filter((b) => rows.some((r) => r.engine === firstTf.engine && r.batch === b && r.imagesPerSecond !== undefined))) {
+        const before = await bareRate(bare, images.slice(0, batch));
+        const rate = await pipelineRate(backend, batch, before, input);
+        const after = await bareRate(bare, images.slice(0, batch));
+        const bareMean = (before + after) / 2;
+        const what = input === 'jpeg' ? 'JPEG 256 px -> 224' : 'raw 224 px bytes';
+        pipelineRows.push({
+          engine: `pipeline ${input} ${backend}`,
+          batch,
+          imagesPerSecond: rate,
+          bare: bareMean,
+          note: `decode (${what}) + embed on its worker; bare model ${before.toFixed(1)} before, ${after.toFixed(1)} after: ${(rate / bareMean).toFixed(2)}x`,
+        });
+        process.stderr.write(`  pipeline ${input} ${backend} batch ${batch}: ${rate.toFixed(2)} images/s (bare ${before.toFixed(2)} / ${after.toFixed(2)})\n`);
+      }
     }
+    bare.dispose();
   }
   rows.push(...pipelineRows);
   rows.push(...(await onnxRows(images)));
@@ -280,10 +321,9 @@ async function main(): Promise<void> {
   }
   if (pipelineRows.length > 0) {
     console.log('');
-    console.log('pipeline (decode + embed on its worker thread) / bare model, same batch:');
+    console.log('pipeline (decode + embed on its worker thread) / bare model (mean of its runs right before and after), same batch:');
     for (const p of pipelineRows) {
-      const bare = rows.find((r) => r.engine === firstTf!.engine && r.batch === p.batch)!;
-      console.log(`  batch ${String(p.batch).padStart(3)}: ${p.imagesPerSecond!.toFixed(2)} / ${bare.imagesPerSecond!.toFixed(2)} images/s = ${(p.imagesPerSecond! / bare.imagesPerSecond!).toFixed(2)}x`);
+      console.log(`  ${p.engine.split(' ')[1].padEnd(4)} batch ${String(p.batch).padStart(3)}: ${p.imagesPerSecond!.toFixed(2)} / ${p.bare!.toFixed(2)} images/s = ${(p.imagesPerSecond! / p.bare!).toFixed(2)}x`);
     }
   }
   for (const reference of references) {
