@@ -25,7 +25,10 @@
  *   --epochs N         offline epochs (30)        --heads N        temi/scan heads (16)
  *   --batch N          batch size (256)           --lr X           base learning rate (1e-4)
  *   --k N              neighbours mined (50)      --kmeans-init N  k-means restarts (10)
- *   --methods LIST     temi,temi-torch-draws,scan,tsp,kmeans,temi-stream (all)
+ *   --methods LIST     temi,temi-torch-draws,scan,tsp,kmeans,temi-stream,stream (all), and on request
+ *                      mmdc (offline, per seed, with the PyTorch reference's mean over the same seeds)
+ *                      and mmdc-stream: a ConvNet trained from the pixels (issue 18; options and
+ *                      settings in bench/mmdc-bench.ts, figures in docs/BENCHMARKS.md)
  *   --stream-every N   records per streaming round (2000)   --stream-epochs N   (equal budget)
  *   --stream-min-steps N   each streaming round trains at least N steps (1000; 0: epochs only),
  *                      the train stage's `minSteps`: the first rounds see 2k-4k records, a few
@@ -90,6 +93,7 @@ import { type BackendName, describeSelection, selectBackend } from '../src/tf/ba
 import { tf } from '../src/tf/tf.ts';
 import { SYSTEM_PYTHON, runReference, torchUnavailable } from './bench-support.ts';
 import { readTemiTrace, recordedDraws } from './reference/temi-trace.ts';
+import { offlineMmdcRows, streamingMmdcRows } from './mmdc-bench.ts';
 import { simulateStream } from './stream-simulation.ts';
 import { createTrainer as createNamedTrainer } from '../src/clustering/trainer-factory.ts';
 import { SeededRandom } from '../src/numeric/seeded-random.ts';
@@ -97,7 +101,7 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 
 const CLUSTERS = 10;
-const METHODS = ['temi', 'temi-torch-draws', 'scan', 'tsp', 'kmeans', 'temi-stream', 'stream'] as const;
+const METHODS = ['temi', 'temi-torch-draws', 'scan', 'tsp', 'kmeans', 'temi-stream', 'stream', 'mmdc', 'mmdc-stream'] as const;
 /** Offline TEMI's mean ACC over ten tfjs seeds (docs/BENCHMARKS.md), the reference when this run trains none. */
 const TEMI_OFFLINE_MEAN_ACC = 0.508;
 const STREAM_ORDERS = ['shuffled', 'class'] as const;
@@ -184,7 +188,8 @@ function parseSettings(argv: string[]): Settings {
   };
   const quick = flags.has('quick');
   if (quick) flags.delete('quick');
-  const methods = (value('methods') ?? (quick ? 'kmeans,stream' : METHODS.join(','))).split(',').map((m) => m.trim()) as Method[];
+  // mmdc trains a ConvNet from pixels (minutes per seed on 2 cores): run it by naming it.
+  const methods = (value('methods') ?? (quick ? 'kmeans,stream' : METHODS.filter((m) => !m.startsWith('mmdc')).join(','))).split(',').map((m) => m.trim()) as Method[];
   const onOff = (name: string, fallback: boolean): boolean => {
     const raw = value(name);
     if (raw === undefined) return fallback;
@@ -617,7 +622,7 @@ async function main(): Promise<void> {
 
   const started = performance.now();
   // stream mines its own windows and k-means needs none: skip the exact table when only they run.
-  const needsTable = s.methods.some((m) => m !== 'stream' && m !== 'kmeans');
+  const needsTable = s.methods.some((m) => m !== 'stream' && m !== 'kmeans' && !m.startsWith('mmdc'));
   const neighbours = needsTable ? await buildNeighbourTable(embeddings, count, dim, s.k, { exact: true }) : { k: 0, indices: new Int32Array(0) };
   if (needsTable) {
     console.log(`cosine kNN (exact, k ${s.k}): ${((performance.now() - started) / 1000).toFixed(1)} s`);
@@ -647,6 +652,8 @@ async function main(): Promise<void> {
       }
     }
     else if (method === 'temi-stream') rows.push(...(await streaming('temi', data, labels, s)));
+    else if (method === 'mmdc') rows.push(...(await offlineMmdcRows(data, labels, s.split)));
+    else if (method === 'mmdc-stream') rows.push(...(await streamingMmdcRows(data, labels)));
     else if (method === 'stream') {
       const result = await streamRows(data, labels, s);
       rows.push(...result.rows);

@@ -165,6 +165,15 @@ async function main(): Promise<void> {
     }
   }
   if (compareThreads && results.length > 0) await compareTrainingThreads(results[0].requested, random);
+  // MMDC (issue 18): one timed epoch of its ConvNet trainer on 2,048 random 28x28 images, tfjs on
+  // the first backend against bench/reference/mmdc_torch.py, same settings, same run (--no-mmdc skips).
+  if (!process.argv.includes('--no-mmdc')) {
+    const backend = results[0]?.requested ?? 'tensorflow';
+    await loadBackend(backend);
+    const { mmdcThroughput } = await import('./mmdc-bench.ts');
+    console.log('MMDC training bench: cnn4 16/32/64/128 on 28x28x1, batch 128, samples/s as the trainer reports it (host work included)');
+    await mmdcThroughput(backend, runTorch);
+  }
   const torch: { source: string; version: string; samplesPerSecond: number }[] = [];
   if (runTorch) {
     const { found, missing } = torchReferences();

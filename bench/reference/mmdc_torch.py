@@ -8,7 +8,8 @@ Written from the spec and the tfjs trainer, not copied from the official code.
 
 Usage: /usr/bin/python3 bench/reference/mmdc_torch.py [--split test|train] [--limit N] [--seed 0]
        [--epochs 12] [--widths 16,32,64,128] [--rotation-every 4] [--no-rotation]
-       [--refine-fraction 0.25] [--batch 128] [--lr 0.05] [--threads 2]
+       [--refine-fraction 0.25] [--match-view plain|augmented] [--batch 128] [--lr 0.05] [--threads 2]
+       [--random-images]   uniform random pixels instead of the dataset (bench:train's throughput row)
        [--trace DIR]   replay the draws the tfjs trainer recorded (bench/reference/mmdc-trace.ts):
                        initial parameters, targets, every epoch's order and views; the schedule
                        and sizes come from its manifest
@@ -27,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans
-from sklearn.metrics import normalized_mutual_info_score
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 DATA = "/usr/share/datasets/fashion-mnist"
 GREY = {"crops": [24 / 28, 20 / 28, 16 / 28], "inferenceCrop": 24 / 28, "rotationDegrees": 25.0}
@@ -364,8 +365,12 @@ def train(images, cfg, draws, epochs, log):
             rows = order[start:start + batch]
             if len(rows) < 2:
                 continue
+            if not refining and cfg["matchView"] == "plain":
+                with torch.no_grad():
+                    plain = render(images, rows, plain_views(len(rows), cfg["inferenceCrop"]), 0)
+                    match_batch(net.features(net.pooled(torch.from_numpy(plain), False)).numpy(), targets, rows)
             f = net.features(net.pooled(torch.from_numpy(render(images, rows, views, start)), True))
-            if not refining:
+            if not refining and cfg["matchView"] == "augmented":
                 match_batch(f.detach().numpy(), targets, rows)
             losses.append(step(F.mse_loss(f, torch.from_numpy(targets[rows]))))
         samples += count
@@ -389,6 +394,8 @@ def main():
     ap.add_argument("--refine-fraction", type=float, default=0.25)
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--lr", type=float, default=0.05)
+    ap.add_argument("--match-view", default="plain", choices=["plain", "augmented"])
+    ap.add_argument("--random-images", action="store_true", help="uniform random pixels (throughput only)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--trace")
     ap.add_argument("--predictions")
@@ -408,19 +415,22 @@ def main():
     else:
         cfg = {"trunk": "cnn4", "widths": [int(w) for w in args.widths.split(",")], "clusters": 10, "outputDim": 10,
                "rotation": not args.no_rotation, "rotationEvery": args.rotation_every,
-               "refineFraction": args.refine_fraction, "batchSize": args.batch, "learningRate": args.lr,
+               "refineFraction": args.refine_fraction, "matchView": args.match_view, "batchSize": args.batch, "learningRate": args.lr,
                "momentum": 0.9, "weightDecay": 5e-4, "seed": args.seed, **GREY}
         epochs, limit = args.epochs, args.limit
         draws = OwnDraws(args.seed, cfg)
     if limit:
         images, labels = images[:limit], labels[:limit]
     x = (images.astype(np.float32) / 255.0)[..., None]
+    if args.random_images:
+        x = np.random.default_rng(1).random(x.shape, dtype=np.float32)
     pred, history, samples, seconds = train(x, cfg, draws, epochs, log)
     if args.predictions:
         pred.astype(np.int32).tofile(args.predictions)
     print(json.dumps({
         "torch": torch.__version__, "threads": args.threads, "count": len(x), "epochs": epochs,
         "acc": round(float(accuracy(labels, pred)), 4), "nmi": round(float(normalized_mutual_info_score(labels, pred)), 4),
+        "ari": round(float(adjusted_rand_score(labels, pred)), 4),
         "clustersUsed": int(len(np.unique(pred))), "seconds": round(seconds, 1), "samples": samples,
         "samplesPerSecond": round(samples / seconds, 1),
         "epochLosses": [h["clustering"] for h in history], "rotationLosses": [h["rotation"] for h in history],

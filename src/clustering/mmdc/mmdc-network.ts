@@ -40,6 +40,16 @@ export class MmdcNetwork {
     return embedPlain(this.layout, this.params, this.stats, images, count, inferenceCrop);
   }
 
+  /** Unit-sphere outputs of the plain views of `rows`, eval mode (the official matching's view). */
+  embedRows(images: Float32Array, rows: Int32Array, inferenceCrop: number): Float32Array {
+    const [h, w, c] = this.layout.imageShape;
+    const batch = renderBatch(images, rows, this.layout.imageShape, plainViews(rows.length, inferenceCrop), 0);
+    const features = tf.tidy(() => unitFeatures(this.params, trunkPooled(this.layout, this.params, this.stats, tf.tensor4d(batch, [rows.length, h, w, c]), false)));
+    const out = Float32Array.from(features.dataSync() as Float32Array);
+    features.dispose();
+    return out;
+  }
+
   variables(): tf.Variable[] {
     return [...Object.values(this.params), ...Object.values(this.stats)];
   }

@@ -126,6 +126,22 @@ describe('MmdcTrainer', () => {
   });
 });
 
+describe('the ResNet-18-style trunk', () => {
+  it('trains a round on small colour images (natural domain: flips, jitter) and its model round-trips', async () => {
+    const count = 64;
+    const images = Float32Array.from({ length: count * 8 * 8 * 3 }, (_, i) => ((i * 2654435761) % 1000) / 1000);
+    const window = { count, dim: 8 * 8 * 3, embeddings: images, neighbours: { k: 0, indices: new Int32Array(0) } };
+    const trainer = new MmdcTrainer({ clusters: 3, trunk: 'resnet18', widths: [4], batchSize: 32, rotationEvery: 1, refineFraction: 0.5 });
+    expect(trainer.config.domain).toBe('natural');
+    const { model } = await trainer.trainRound(window, { epochs: 2 });
+    expect(trainer.lastRoundLosses.every((e) => Number.isFinite(e.clustering) && Number.isFinite(e.rotation!))).toBe(true);
+    const copy = deserializeClusterModel(model.serialize(), 'spec');
+    expect(copy.assign(images, count)).toEqual(model.assign(images, count));
+    for (const m of [model, copy]) m.dispose();
+    trainer.dispose();
+  });
+});
+
 describe('MmdcModel', () => {
   it('assigns the same after serialize / deserialize, embeds on the unit sphere, and permutes its clusters', async () => {
     const trainer = new MmdcTrainer(SMALL);

@@ -157,8 +157,9 @@ export class MmdcTrainer implements ClusterTrainer {
       if (rows.length < 2) continue; // batch norm needs two samples; PyTorch's reference skips the same remainder
       this.checkAbort(signal);
       const batch = this.batchTensor(data, rows, views, start, core.layout);
+      const plain = match && c.matchView === 'plain' ? core.network.embedRows(data.embeddings, rows, c.inferenceCrop) : undefined;
       const loss = this.step(core, batch, (features) => {
-        if (match) matchBatchTargets(features, targets, rows, d);
+        if (match) matchBatchTargets(plain ?? features, targets, rows, d);
         const batchTargets = new Float32Array(rows.length * d);
         for (let k = 0; k < rows.length; k++) batchTargets.set(targets.subarray(rows[k] * d, (rows[k] + 1) * d), k * d);
         return batchTargets;
@@ -206,8 +207,7 @@ export class MmdcTrainer implements ClusterTrainer {
     return this.optimise(core, (moments) => {
       const x = tf.tensor4d(batch.values, [batch.count, h, w, ch]);
       const features = unitFeatures(core.network.params, trunkPooled(core.layout, core.network.params, core.network.stats, x, true, moments));
-      // Matching reads the outputs of this same forward (the augmented view, training mode); the
-      // official code runs a second, eval-mode forward on the plain view for it (docs/MMDC.md).
+      // With matchView 'augmented', matching reads the outputs of this same forward (training mode).
       const targets = tf.tensor2d(targetsFor(features.dataSync() as Float32Array), features.shape);
       return tf.mean(tf.square(tf.sub(features, targets))) as tf.Scalar;
     }, false);

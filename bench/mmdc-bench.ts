@@ -1,0 +1,281 @@
+/**
+ * The mmdc rows of bench:quality and bench:train (issue 18): the tfjs trainer from raw pixels,
+ * and the PyTorch reference of the same spec (bench/reference/mmdc_torch.py) with the same
+ * settings and seeds in the same run.
+ *
+ * Settings (flags or env BENCH_<NAME>): --mmdc-epochs N (MMDC_BENCH.epochs), --mmdc-seeds LIST (0-2),
+ * --mmdc-torch on|off (on: the reference's mean over the same seeds), --mmdc-stream-every N (2000),
+ * --mmdc-stream-epochs N (MMDC_BENCH.streamEpochs), --mmdc-reservoir N (10000: the images a round
+ * trains on at most, a uniform reservoir sample of the stream so far).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { ClusterModel, TrainingSet } from '../src/clustering/contracts.ts';
+import { alignClusters } from '../src/clustering/align-clusters.ts';
+import { adjustedRandIndex, clusteringAccuracy, normalizedMutualInfo } from '../src/clustering/metrics/index.ts';
+import { MmdcTrainer, type MmdcOptions } from '../src/clustering/mmdc/index.ts';
+import { SeededRandom } from '../src/numeric/seeded-random.ts';
+import { PYTORCH_THREADS, SYSTEM_PYTHON } from './bench-support.ts';
+
+/**
+ * The CPU-budget settings every mmdc figure was measured with (docs/MMDC.md says why each one
+ * departs from the official MNIST command): a 10k offline run takes about 10 minutes on 2 cores.
+ */
+export const MMDC_BENCH = {
+  epochs: 12,
+  options: { clusters: 10, widths: [16, 32, 64, 128], rotation: true, rotationEvery: 3, refineFraction: 0.2, matchView: 'plain' } satisfies MmdcOptions,
+  /** A round of a stream: 4 epochs, so one rotation epoch and one refinement epoch each. */
+  streamEpochs: 4,
+  streamOptions: { rotationEvery: 4, refineFraction: 0.25 } satisfies MmdcOptions,
+};
+
+export interface MmdcRow {
+  name: string;
+  scores: { acc: number; nmi: number; ari: number; clustersUsed: number };
+  seconds: number;
+  samplesPerSecond?: number;
+  note?: string;
+  reference?: { acc: number; nmi: number; ari: number; samplesPerSecond?: number; label: string };
+}
+
+interface TorchRun {
+  torch: string;
+  acc: number;
+  nmi: number;
+  ari: number;
+  seconds: number;
+  samplesPerSecond: number;
+  clustersUsed: number;
+}
+
+const PYPI_TORCH = fileURLToPath(new URL('../.cache/reference-venv/bin/python', import.meta.url));
+
+function value(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i >= 0 && process.argv[i + 1]) return process.argv[i + 1];
+  return process.env[`BENCH_${name.toUpperCase().replace(/-/g, '_')}`];
+}
+
+function seedsOf(raw: string): number[] {
+  const range = /^(\d+)-(\d+)$/.exec(raw.trim());
+  const seeds = range ? Array.from({ length: Number(range[2]) - Number(range[1]) + 1 }, (_, i) => Number(range[1]) + i) : raw.split(',').map(Number);
+  if (!seeds.every(Number.isInteger)) throw new Error(`--mmdc-seeds expects "0,1,2" or "0-2", found ${raw}`);
+  return seeds;
+}
+
+export function mmdcSettings(): { epochs: number; seeds: number[]; torch: boolean; streamEvery: number; streamEpochs: number; reservoir: number } {
+  return {
+    reservoir: Number(value('mmdc-reservoir') ?? 10_000),
+    epochs: Number(value('mmdc-epochs') ?? MMDC_BENCH.epochs),
+    seeds: seedsOf(value('mmdc-seeds') ?? '0-2'),
+    torch: (value('mmdc-torch') ?? 'on') !== 'off',
+    streamEvery: Number(value('mmdc-stream-every') ?? 2000),
+    streamEpochs: Number(value('mmdc-stream-epochs') ?? MMDC_BENCH.streamEpochs),
+  };
+}
+
+function score(truth: Int32Array, pred: Int32Array): MmdcRow['scores'] {
+  return { acc: clusteringAccuracy(truth, pred), nmi: normalizedMutualInfo(truth, pred), ari: adjustedRandIndex(truth, pred), clustersUsed: new Set(pred).size };
+}
+
+/**
+ * The torch python to run the reference with: PyPI's build from `npm run setup:reference` when it
+ * has what mmdc_torch.py imports (scipy, scikit-learn: the venv that script makes holds torch and
+ * numpy only, so today this is Debian's python3-torch), else Debian's.
+ */
+export function torchPython(): { python: string; source: 'pypi' | 'debian' } | undefined {
+  for (const [python, source] of [[PYPI_TORCH, 'pypi'], [SYSTEM_PYTHON, 'debian']] as const) {
+    if (!existsSync(python)) continue;
+    try {
+      execFileSync(python, ['-c', 'import torch, scipy, sklearn'], { stdio: 'ignore' });
+      return { python, source };
+    } catch {
+      // missing a module: try the next
+    }
+  }
+  return undefined;
+}
+
+/** One run of bench/reference/mmdc_torch.py with the bench settings; its final JSON line. */
+export function runTorchMmdc(args: string[], python = torchPython()?.python ?? SYSTEM_PYTHON): TorchRun {
+  const o = MMDC_BENCH.options;
+  const script = fileURLToPath(new URL('./reference/mmdc_torch.py', import.meta.url));
+  const out = execFileSync(
+    python,
+    [script, '--threads', String(PYTORCH_THREADS), '--widths', o.widths.join(','), '--rotation-every', String(o.rotationEvery), '--refine-fraction', String(o.refineFraction), '--quiet', ...args],
+    { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(PYTORCH_THREADS), PYTHONWARNINGS: 'ignore' }, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 },
+  );
+  return JSON.parse(out.trim().split('\n').pop()!) as TorchRun;
+}
+
+async function offlineRun(data: TrainingSet, labels: Int32Array, epochs: number, seed: number): Promise<MmdcRow> {
+  const trainer = new MmdcTrainer({ ...MMDC_BENCH.options, seed });
+  const started = performance.now();
+  try {
+    const result = await trainer.trainRound(data, {
+      epochs,
+      onEpoch: ({ epoch, meanLoss }) => process.stderr.write(`  mmdc seed ${seed} epoch ${epoch}: loss ${meanLoss.toFixed(4)} (${((performance.now() - started) / 1000).toFixed(0)} s)\n`),
+    });
+    const { cluster } = result.model.assign(data.embeddings, data.count);
+    result.model.dispose();
+    return { name: `mmdc (seed ${seed})`, scores: score(labels, cluster), seconds: (performance.now() - started) / 1000, samplesPerSecond: result.samples / result.seconds, note: `${epochs} epochs` };
+  } finally {
+    trainer.dispose();
+  }
+}
+
+function mean(rows: { acc: number; nmi: number; ari: number }[]): { acc: number; nmi: number; ari: number } {
+  const m = (pick: (r: { acc: number; nmi: number; ari: number }) => number): number => rows.reduce((s, r) => s + pick(r), 0) / rows.length;
+  return { acc: m((r) => r.acc), nmi: m((r) => r.nmi), ari: m((r) => r.ari) };
+}
+
+/**
+ * Offline mmdc once per seed on the window as given (pixels /255, flattened 28x28), each printed,
+ * and the mean held against the PyTorch reference's mean over the same seeds (same split, limit).
+ */
+export async function offlineMmdcRows(data: TrainingSet, labels: Int32Array, split: 'test' | 'train'): Promise<MmdcRow[]> {
+  const s = mmdcSettings();
+  const rows: MmdcRow[] = [];
+  for (const seed of s.seeds) {
+    const row = await offlineRun(data, labels, s.epochs, seed);
+    process.stderr.write(`  mmdc seed ${seed}: ACC ${row.scores.acc.toFixed(3)} NMI ${row.scores.nmi.toFixed(3)} (${row.seconds.toFixed(0)} s)\n`);
+    rows.push(row);
+  }
+  let reference: MmdcRow['reference'];
+  if (s.torch) {
+    const torch = torchPython();
+    if (!torch) console.log('  mmdc PyTorch reference skipped: no python with torch');
+    else {
+      const runs: TorchRun[] = [];
+      for (const seed of s.seeds) {
+        const run = runTorchMmdc(['--seed', String(seed), '--epochs', String(s.epochs), '--split', split, '--limit', String(data.count)], torch.python);
+        process.stderr.write(`  mmdc PyTorch seed ${seed}: ACC ${run.acc.toFixed(3)} NMI ${run.nmi.toFixed(3)} (${run.seconds.toFixed(0)} s)\n`);
+        rows.push({ name: `mmdc PyTorch (seed ${seed})`, scores: { acc: run.acc, nmi: run.nmi, ari: run.ari, clustersUsed: run.clustersUsed }, seconds: run.seconds, samplesPerSecond: run.samplesPerSecond, note: `torch ${run.torch} (${torch.source})` });
+        runs.push(run);
+      }
+      reference = { ...mean(runs), samplesPerSecond: Math.round(runs.reduce((a, r) => a + r.samplesPerSecond, 0) / runs.length), label: `bench/reference/mmdc_torch.py, torch ${runs[0].torch} (${torch.source}), mean of seeds ${s.seeds.join(', ')}` };
+    }
+  }
+  const ours = rows.filter((r) => r.name.startsWith('mmdc (seed'));
+  const m = mean(ours.map((r) => r.scores));
+  rows.push({
+    name: `mmdc (mean of ${ours.length} seeds)`,
+    scores: { ...m, clustersUsed: Math.min(...ours.map((r) => r.scores.clustersUsed)) },
+    seconds: ours.reduce((a, r) => a + r.seconds, 0),
+    samplesPerSecond: ours.reduce((a, r) => a + (r.samplesPerSecond ?? 0), 0) / ours.length,
+    note: `seeds ${s.seeds.join(', ')}; ${s.epochs} epochs, ${JSON.stringify(MMDC_BENCH.options)}; ACC ${Math.min(...ours.map((r) => r.scores.acc)).toFixed(4)}-${Math.max(...ours.map((r) => r.scores.acc)).toFixed(4)}`,
+    reference,
+  });
+  return rows;
+}
+
+/**
+ * mmdc streaming, as the train stage runs it (a simulation, sequential): records arrive in a
+ * seeded shuffle; every `streamEvery` records a warm-started round trains on the reservoir (a
+ * uniform sample of at most `reservoir` records of the stream so far; all of them while they
+ * fit); each record is labelled by the model current when it arrives (the first window by the
+ * first model); a new model's ids are aligned with the previous model's on the reservoir. At the
+ * end the final model labels every record once more (the pipeline's final pass of a finite
+ * source): delivered = each record's latest label.
+ */
+export async function streamingMmdcRows(data: TrainingSet, labels: Int32Array): Promise<MmdcRow[]> {
+  const s = mmdcSettings();
+  const { count, dim } = data;
+  const seed = s.seeds[0];
+  const random = new SeededRandom(0x5eed ^ seed);
+  const order = random.permutation(count);
+  const truth = Int32Array.from(order, (row) => labels[row]);
+  const imageOf = (i: number): Float32Array => data.embeddings.subarray(order[i] * dim, (order[i] + 1) * dim);
+  const trainer = new MmdcTrainer({ ...MMDC_BENCH.options, ...MMDC_BENCH.streamOptions, seed });
+  const emitted = new Int32Array(count).fill(-1);
+  const reservoir = new Float32Array(Math.min(s.reservoir, count) * dim);
+  let held = 0;
+  let model: ClusterModel | undefined;
+  let labelled = 0;
+  let samples = 0;
+  let trainSeconds = 0;
+  const started = performance.now();
+  const ends: number[] = [];
+  for (let end = s.streamEvery; end < count; end += s.streamEvery) ends.push(end);
+  ends.push(count);
+  const label = (from: number, to: number): void => {
+    const chunk = new Float32Array((to - from) * dim);
+    for (let i = from; i < to; i++) chunk.set(imageOf(i), (i - from) * dim);
+    emitted.set(model!.assign(chunk, to - from).cluster, from);
+  };
+  try {
+    let arrived = 0;
+    for (const [round, end] of ends.entries()) {
+      if (model) label(labelled, end);
+      for (; arrived < end; arrived++) {
+        // Reservoir sampling (Algorithm R): every record so far is held with equal probability.
+        const slot = held < reservoir.length / dim ? held++ : random.int(arrived + 1);
+        if (slot < reservoir.length / dim) reservoir.set(imageOf(arrived), slot * dim);
+      }
+      const window = reservoir.subarray(0, held * dim);
+      const result = await trainer.trainRound({ count: held, dim, embeddings: window, neighbours: { k: 0, indices: new Int32Array(0) } }, { epochs: s.streamEpochs });
+      samples += result.samples;
+      trainSeconds += result.seconds;
+      let next = result.model;
+      if (model) {
+        const aligned = next.withPermutation(alignClusters(model.assign(window, held).cluster, next.assign(window, held).cluster, next.numClusters));
+        next.dispose();
+        next = aligned;
+        model.dispose();
+      }
+      model = next;
+      if (labelled < end && round === 0) label(0, end);
+      labelled = end;
+      process.stderr.write(
+        `  mmdc-stream round ${round + 1}/${ends.length}: ${end} records, ${held} in the reservoir, ${result.epochs} epochs, ` +
+          `first-emitted ACC so far ${clusteringAccuracy(truth.subarray(0, labelled), emitted.subarray(0, labelled)).toFixed(3)} (${((performance.now() - started) / 1000).toFixed(0)} s)\n`,
+      );
+    }
+    const delivered = new Int32Array(count);
+    const saved = emitted.slice();
+    label(0, count);
+    delivered.set(emitted);
+    const seconds = (performance.now() - started) / 1000;
+    const note = `${ends.length} rounds every ${s.streamEvery} records on a reservoir of ${s.reservoir}, ${s.streamEpochs} epochs each (${JSON.stringify(MMDC_BENCH.streamOptions)}), seed ${seed}, shuffled arrival; wall ${seconds.toFixed(0)} s, training ${trainSeconds.toFixed(0)} s`;
+    return [
+      { name: 'mmdc-stream (first emitted)', scores: score(truth, saved), seconds, samplesPerSecond: samples / trainSeconds, note },
+      { name: 'mmdc-stream (delivered)', scores: score(truth, delivered), seconds, samplesPerSecond: samples / trainSeconds, note: 'the final model on every record (the final pass)' },
+    ];
+  } finally {
+    model?.dispose();
+    trainer.dispose();
+  }
+}
+
+/**
+ * bench:train's mmdc row: one timed epoch (clustering steps only, rotation off, no refinement) on
+ * `count` Fashion-like random images, tfjs on the active backend against the PyTorch reference
+ * on the same settings; samples/s as each trainer reports it (host work included).
+ */
+export async function mmdcThroughput(backend: string, withTorch: boolean, count = 2048): Promise<void> {
+  const random = new SeededRandom(1);
+  const images = new Float32Array(count * 784);
+  for (let i = 0; i < images.length; i++) images[i] = random.next();
+  const data: TrainingSet = { count, dim: 784, embeddings: images, neighbours: { k: 0, indices: new Int32Array(0) } };
+  const options = { ...MMDC_BENCH.options, rotation: false, refineFraction: 0 };
+  const trainer = new MmdcTrainer(options);
+  try {
+    (await trainer.trainRound({ ...data, count: 256, embeddings: images.subarray(0, 256 * 784) }, { epochs: 1 })).model.dispose(); // warm-up
+    const result = await trainer.trainRound(data, { epochs: 1 });
+    result.model.dispose();
+    const ours = result.samples / result.seconds;
+    console.log(`  mmdc (cnn4 ${options.widths.join('/')}, batch 128, plain-view matching) tfjs ${backend}: ${ours.toFixed(1).padStart(8)} samples/s`);
+    if (!withTorch) return;
+    const torch = torchPython();
+    if (!torch) {
+      console.log('  mmdc pytorch skipped: no python with torch, scipy and scikit-learn');
+      return;
+    }
+    const run = runTorchMmdc(['--limit', String(count), '--epochs', '1', '--no-rotation', '--refine-fraction', '0', '--random-images'], torch.python);
+    console.log(`  mmdc pytorch ${run.torch} (${torch.source}, ${PYTORCH_THREADS} threads): ${run.samplesPerSecond.toFixed(1).padStart(8)} samples/s`);
+    console.log(`  mmdc ratio tfjs ${backend} / pytorch ${run.torch} (same run): ${(ours / run.samplesPerSecond).toFixed(2)}`);
+  } finally {
+    trainer.dispose();
+  }
+}
