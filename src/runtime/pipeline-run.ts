@@ -9,6 +9,7 @@ import { DEADLINE_PASSED, StopDeadline } from './flow/stop-deadline.ts';
 import { batchRecords } from './operators/batch-records.ts';
 import type { ResolvedPipeline, ResolvedStage } from './pipeline/resolved-pipeline.ts';
 import { ProgressReporter } from './progress/progress-reporter.ts';
+import { StageCounts } from './services/stage-counts.ts';
 import { DefaultRecordFactory } from './records/record-factory.ts';
 import { DeadLetterRouter } from './services/dead-letter-router.ts';
 import { FileStateStore } from './services/file-state-store.ts';
@@ -71,6 +72,7 @@ export class PipelineRun {
   /** runtime.drainTimeoutMs from the stop request: bounds every wait on the way out. */
   private readonly deadline: StopDeadline;
   private snapshotter: PipelineSnapshots | undefined;
+  private readonly stageCounts: StageCounts;
 
   constructor(readonly pipeline: ResolvedPipeline, private readonly options: PipelineRunOptions = {}) {
     const runtime = pipeline.spec.runtime;
@@ -80,6 +82,7 @@ export class PipelineRun {
     this.logger = createLogger(runtime.logLevel, pipeline.redactor, options.logStream).child({ pipeline: pipeline.spec.name });
     this.limiter = new InFlightLimiter(runtime.maxInFlight);
     this.deadline = new StopDeadline(runtime.drainTimeoutMs);
+    this.stageCounts = new StageCounts(this.metrics);
   }
 
   /** The pipeline's snapshots (save times and sizes), once the run has started. */
@@ -194,13 +197,18 @@ export class PipelineRun {
       subscription?.unsubscribe();
       clearInterval(periodic);
       clearInterval(sampler);
+      this.stageCounts.publish();
       progress.finish();
     }
   }
 
-  /** source -> each stage (counted in and out) -> sink batches, acknowledged once written. */
+  /**
+   * source -> each stage (counted in and out) -> sink batches, acknowledged once written. What
+   * runs per record is kept to plain counting; the metrics take the counts once per sink batch
+   * and once a second (stageCounts), and the latency histogram one observation per batch.
+   */
   private assembleStream(source: SourceInstance, stages: StageInstance[], sink: SinkInstance, counts: { emitted: number; written: number; revised: number }, onWritten: (n: number, revised: number) => void): Observable<unknown> {
-    const latency = this.metrics.histogram('temi_record_latency_seconds', 'Time from ingestion to the durable sink write', [], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]);
+    const latency = this.metrics.histogram('temi_record_latency_seconds', 'Time from ingestion to the durable sink write, of the oldest record in each sink batch', [], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]);
     const batchSizes = this.metrics.histogram('temi_sink_batch_size', 'Records per sink write', [], [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]);
     let staged = source.open(this.limiter).pipe(
       tap(() => {
@@ -213,14 +221,16 @@ export class PipelineRun {
     });
     const writeBatch = async (batch: StreamRecord[]) => {
       await this.writeToSink(sink, batch);
-      const now = Date.now();
       let revisions = 0;
+      let oldest = Infinity;
       for (const r of batch) {
-        latency.observe((now - r.metadata.ingestedAt) / 1000);
+        if (r.metadata.ingestedAt < oldest) oldest = r.metadata.ingestedAt;
         r.ack.ack();
         if (r.payload.assignment?.revision) revisions++;
       }
+      latency.observe((Date.now() - oldest) / 1000);
       batchSizes.observe(batch.length);
+      this.stageCounts.publish();
       counts.written += batch.length - revisions;
       counts.revised += revisions;
       onWritten(batch.length - revisions, revisions);
@@ -284,7 +294,10 @@ export class PipelineRun {
   /** The in-flight gauge is read rather than counted. (Plugins that use TensorFlow sample their own tensor gauge.) */
   private startSampling(): NodeJS.Timeout {
     const inFlight = this.metrics.gauge('temi_in_flight_records', 'Records between source and final ack');
-    const sample = () => inFlight.set(this.limiter.inFlight);
+    const sample = () => {
+      inFlight.set(this.limiter.inFlight);
+      this.stageCounts.publish();
+    };
     sample();
     const timer = setInterval(sample, 1000);
     timer.unref();
@@ -377,9 +390,13 @@ export class PipelineRun {
   }
 
   private instrumented(name: string, operator: OperatorFunction<StreamRecord, StreamRecord>): OperatorFunction<StreamRecord, StreamRecord> {
-    const seen = this.metrics.counter('temi_stage_records_in_total', 'Records entering a stage', ['stage']);
-    const passed = this.metrics.counter('temi_stage_records_out_total', 'Records leaving a stage', ['stage']);
-    return (input) => input.pipe(tap(() => seen.inc({ stage: name })), operator, tap(() => passed.inc({ stage: name })));
+    const count = this.stageCounts.stage(name);
+    return (input) =>
+      input.pipe(
+        tap(() => count.in++),
+        operator,
+        tap(() => count.out++),
+      );
   }
 
   private async waitForDrain(): Promise<void> {

@@ -49,7 +49,10 @@ export function reasonNamingMessage(reason: string, origin: { readonly topic?: s
 
 export function messageHeaders(m: KafkaMessageView): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(m.headers ?? {})) {
+  const headers = m.headers;
+  if (!headers) return out;
+  for (const name in headers) {
+    const value = headers[name];
     if (value === undefined) continue;
     const last = Array.isArray(value) ? value[value.length - 1] : value;
     if (last !== undefined) out[name] = last.toString();
@@ -58,32 +61,33 @@ export function messageHeaders(m: KafkaMessageView): Record<string, string> {
 }
 
 function looksLikeJson(value: Buffer): boolean {
-  for (const byte of value) {
+  for (let i = 0; i < value.length; i++) {
+    const byte = value[i];
     if (byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d) continue;
     return byte === 0x7b; // "{"
   }
   return false;
 }
 
-function headerLabel(headers: Record<string, string>, labelHeader: string, where: string): number | undefined {
+function headerLabel(headers: Record<string, string>, labelHeader: string, m: KafkaMessageView): number | undefined {
   const text = headers[labelHeader];
   if (text === undefined || text === '') return undefined;
-  if (!/^\d+$/.test(text.trim())) throw new TemiError('TS_ERR_KAFKA_LABEL_HEADER', `header "${labelHeader}" must be a non-negative integer, found ${JSON.stringify(text.slice(0, 40))}`, { where });
+  if (!/^\d+$/.test(text.trim())) throw new TemiError('TS_ERR_KAFKA_LABEL_HEADER', `header "${labelHeader}" must be a non-negative integer, found ${JSON.stringify(text.slice(0, 40))}`, { where: messageAddress(m) });
   return Number(text.trim());
 }
 
 /** Throws a TemiError (code TS_ERR_KAFKA_* or TS_ERR_ENVELOPE_*, reason naming topic/partition@offset) for a message that cannot become a record. */
 export function parseImageMessage(m: KafkaMessageView, options: { format: ImageMessageFormat; labelHeader: string }): ImageMessage {
-  const where = messageAddress(m);
-  if (!m.value || m.value.length === 0) throw new TemiError('TS_ERR_KAFKA_EMPTY_VALUE', 'message has no value (expected image bytes or a JSON envelope)', { where });
+  // The message's address is spelled out only when it is needed (an error, a missing key): this runs once per message.
+  if (!m.value || m.value.length === 0) throw new TemiError('TS_ERR_KAFKA_EMPTY_VALUE', 'message has no value (expected image bytes or a JSON envelope)', { where: messageAddress(m) });
   const headers = messageHeaders(m);
   const producedAt = m.timestamp !== undefined && /^\d+$/.test(m.timestamp) ? Number(m.timestamp) : undefined;
-  const fromHeader = headerLabel(headers, options.labelHeader, where);
-  const messageKey = m.key && m.key.length > 0 ? m.key.toString('utf8') : undefined;
+  const fromHeader = headerLabel(headers, options.labelHeader, m);
   const asEnvelope = options.format === 'envelope' || (options.format === 'auto' && looksLikeJson(m.value));
   if (asEnvelope) {
-    const envelope = parseEnvelope(m.value.toString('utf8'), where);
+    const envelope = parseEnvelope(m.value.toString('utf8'), messageAddress(m));
     return { key: envelope.id, bytes: envelope.bytes, label: envelope.label ?? fromHeader, headers: { ...headers, ...envelope.headers }, producedAt };
   }
-  return { key: messageKey ?? where, bytes: new Uint8Array(m.value.buffer, m.value.byteOffset, m.value.length), label: fromHeader, headers, producedAt };
+  const key = m.key && m.key.length > 0 ? m.key.toString('utf8') : messageAddress(m);
+  return { key, bytes: new Uint8Array(m.value.buffer, m.value.byteOffset, m.value.length), label: fromHeader, headers, producedAt };
 }

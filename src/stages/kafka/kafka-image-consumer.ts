@@ -1,9 +1,9 @@
 import { Observable, type Subscriber } from 'rxjs';
 import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { type DeadLetters, type FlowControl, type Gauge, type Logger, type RecordFactory, type StreamRecord, errorCode, reasonOf, TemiError } from '../../runtime/contracts/index.ts';
-import { CommitLedger, type TopicPartitionOffset } from './commit-ledger.ts';
+import { CommitLedger, type PartitionLedger, type TopicPartitionOffset } from './commit-ledger.ts';
 import type { KafkaClient } from './kafka-connection.ts';
-import { messageAddress, messageHeaders, parseImageMessage } from './image-message.ts';
+import { messageAddress, messageHeaders, parseImageMessage, type ImageMessage, type KafkaMessageView } from './image-message.ts';
 import { subscribeError } from './subscribe-error.ts';
 
 /** What the consumer needs from the source's config (kafka-source.plugin.ts holds the schema). */
@@ -213,47 +213,93 @@ export class KafkaImageConsumer {
     }
   }
 
+  /**
+   * One fetched batch. Per message this does only what a message needs (parse, one record, the
+   * ledger entry); the checks that cost kafkajs a lookup or a promise (running/stale, heartbeat,
+   * resolveOffset) run once per batch and after every wait, since nothing changes between two
+   * messages emitted without yielding. A message that must wait for in-flight room or for its
+   * dead letter to be written yields, and the checks run again after it.
+   */
   private async eachBatch(flow: FlowControl, { batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const { topic, partition } = batch;
     this.parts.lag.set(Number(batch.offsetLagLow()), { topic, partition: String(partition) });
-    for (const message of batch.messages) {
+    const ledger = this.ledger.partition(topic, partition);
+    const context: MessageContext = { topic, partition, ledger, origin: { source: this.parts.instanceName, topic, partition } };
+    let resolved: string | undefined;
+    try {
       if (this.closed || !isRunning() || isStale()) return;
-      await this.waitForRoom(flow, heartbeat);
-      if (this.closed) return;
-      if (!(await this.emit(topic, partition, message))) return;
-      resolveOffset(message.offset);
-      await heartbeat();
+      for (const message of batch.messages) {
+        // A stage that fails synchronously ends the stream (close) while this loop runs.
+        if (this.closed) return;
+        if (flow.paused) {
+          await this.waitForRoom(flow, heartbeat);
+          if (this.closed || !isRunning() || isStale()) return;
+        }
+        if (this.emitRecord(context, message)) {
+          resolved = message.offset;
+          continue;
+        }
+        // Not an image: its dead letter is written before the offset may advance.
+        if (!(await this.deadLetter(context, message))) return;
+        resolved = message.offset;
+        if (this.closed || !isRunning() || isStale()) return;
+      }
+    } finally {
+      if (resolved !== undefined) resolveOffset(resolved);
     }
+    await heartbeat();
   }
 
-  /** One message: a record, or a dead letter when it is not an image. False when the run must stop. */
-  private async emit(topic: string, partition: number, message: KafkaMessage): Promise<boolean> {
-    const { records, instanceName } = this.parts;
-    const view = { topic, partition, offset: message.offset, key: message.key, value: message.value, headers: message.headers, timestamp: message.timestamp };
-    const origin = { source: instanceName, topic, partition, offset: message.offset };
-    const onAck = this.ledger.read(topic, partition, message.offset);
+  /** One message as a record, synchronously; false when it is not an image (the caller dead-letters it). */
+  private emitRecord(context: MessageContext, message: KafkaMessage): boolean {
+    const view: KafkaMessageView = { topic: context.topic, partition: context.partition, offset: message.offset, key: message.key, value: message.value, headers: message.headers, timestamp: message.timestamp };
+    let image: ImageMessage;
     try {
-      const image = parseImageMessage(view, this.settings);
-      this.subscriber?.next(records.create({ key: image.key, payload: { bytes: image.bytes }, origin, label: image.label, headers: image.headers, producedAt: image.producedAt, onAck }));
-      return true;
+      image = parseImageMessage(view, this.settings);
     } catch (error) {
-      // Bad input, not a broken source: the letter keeps the original bytes, and the offset
-      // advances once the letter is written (the router acks the record after the write).
-      const record = records.create({
-        key: message.key && message.key.length > 0 ? message.key.toString('utf8') : messageAddress(view),
-        payload: message.value ? { bytes: new Uint8Array(message.value.buffer, message.value.byteOffset, message.value.length) } : {},
-        origin,
-        headers: messageHeaders(view),
-        onAck,
-      });
-      try {
-        await this.parts.deadLetters.send({ record, stage: instanceName, code: errorCode(error), reason: reasonOf(error) });
-        return true;
-      } catch (sendError) {
-        // Neither processed nor dead-lettered: the run must stop here, before committing past it.
-        this.fail(new TemiError('TS_ERR_KAFKA_DEAD_LETTER', `could not dead-letter ${messageAddress(view)}: ${reasonOf(sendError)}`, { where: instanceName, cause: sendError }));
-        return false;
-      }
+      context.failure = error;
+      return false;
+    }
+    const onAck = context.ledger.read(message.offset);
+    const origin = { ...context.origin, offset: message.offset };
+    this.subscriber?.next(this.parts.records.create({ key: image.key, payload: { bytes: image.bytes }, origin, label: image.label, headers: image.headers, producedAt: image.producedAt, onAck }));
+    return true;
+  }
+
+  /**
+   * A message that cannot become a record: bad input, not a broken source. The letter keeps the
+   * original bytes, and the offset advances once the letter is written (the router acks the
+   * record after the write). False when the run must stop.
+   */
+  private async deadLetter(context: MessageContext, message: KafkaMessage): Promise<boolean> {
+    const { records, instanceName } = this.parts;
+    const view: KafkaMessageView = { topic: context.topic, partition: context.partition, offset: message.offset, key: message.key, value: message.value, headers: message.headers, timestamp: message.timestamp };
+    const error = context.failure;
+    context.failure = undefined;
+    const record = records.create({
+      key: message.key && message.key.length > 0 ? message.key.toString('utf8') : messageAddress(view),
+      payload: message.value ? { bytes: new Uint8Array(message.value.buffer, message.value.byteOffset, message.value.length) } : {},
+      origin: { ...context.origin, offset: message.offset },
+      headers: messageHeaders(view),
+      onAck: context.ledger.read(message.offset),
+    });
+    try {
+      await this.parts.deadLetters.send({ record, stage: instanceName, code: errorCode(error), reason: reasonOf(error) });
+      return true;
+    } catch (sendError) {
+      // Neither processed nor dead-lettered: the run must stop here, before committing past it.
+      this.fail(new TemiError('TS_ERR_KAFKA_DEAD_LETTER', `could not dead-letter ${messageAddress(view)}: ${reasonOf(sendError)}`, { where: instanceName, cause: sendError }));
+      return false;
     }
   }
+}
+
+/** What the messages of one fetched batch share. */
+interface MessageContext {
+  readonly topic: string;
+  readonly partition: number;
+  readonly ledger: PartitionLedger;
+  readonly origin: { readonly source: string; readonly topic: string; readonly partition: number };
+  /** Why the last message could not be parsed, handed from emitRecord to deadLetter. */
+  failure?: unknown;
 }

@@ -24,15 +24,21 @@ export interface LabelValue {
 
 export function labelValue(record: StreamRecord, now: number): LabelValue {
   const a = record.payload.assignment;
-  return {
+  // Built field by field (in the documented order) rather than with conditional spreads: one per record.
+  const value: { -readonly [K in keyof LabelValue]: LabelValue[K] } = {
     id: record.key,
     cluster: a?.cluster ?? null,
     confidence: a ? a.confidence : null,
     modelVersion: a?.modelVersion ?? null,
     ts: now,
-    ...(record.metadata.label !== undefined ? { label: record.metadata.label } : {}),
-    ...(a?.revision ? { revision: true as const, previousCluster: a.revision.previousCluster, previousModelVersion: a.revision.previousModelVersion } : {}),
   };
+  if (record.metadata.label !== undefined) value.label = record.metadata.label;
+  if (a?.revision) {
+    value.revision = true;
+    value.previousCluster = a.revision.previousCluster;
+    value.previousModelVersion = a.revision.previousModelVersion;
+  }
+  return value;
 }
 
 export function labelMessage(record: StreamRecord, now: number): { key: string; value: string } {
