@@ -1,23 +1,27 @@
 /**
  * Kafka throughput and latency on a real broker (started here, tuned for throughput).
  *
- *   npm run bench:kafka [-- --small 20000 --large 4000 --rate 200 --latency-seconds 15]
+ *   npm run bench:kafka [-- --small 20000 --large 4000 --rate 200 --latency-seconds 15 --only small|large --decoder auto|sharp --measure all|pass-through|full --cpu-profile DIR]
  *
  * For 2 KiB and 64 KiB PNG messages (random grayscale noise, so the sizes hold after compression):
- * - ceiling: a bare kafkajs consumer (eachBatch, no processing) reading the topic in a fresh group
- *   (best of three reads);
- * - transport: kafka -> kafka-labels (no stages): what the source, the runtime and the sink cost;
- * - pipeline: kafka -> decode (mnist preset: 28x28 gray, 16 at once) -> pixels-embed -> kafka-labels
- *   over the same messages, counted on the labels topic (the labels are acknowledged by the broker);
- * - each as a ratio of the ceiling (target >= 0.8x). When the pipeline's ratio is far below the
- *   transport's, decoding (sharp, CPU-bound) is the limit, not Kafka.
- * Rates are taken from the first to the last message (resp. label), so group joins do not count.
- * Then end-to-end latency at a fixed input rate (2 KiB messages): the label message's timestamp
- * (set by the sink's producer) minus the image message's timestamp (set by this producer),
- * p50/p99. Prints figures; asserts nothing.
+ * - raw consume: a bare kafkajs consumer (eachBatch, no processing) reading the topic in a fresh
+ *   group (best of three reads);
+ * - raw consume->produce: a plain kafkajs loop that reads each batch and writes one small message
+ *   per input (key = the input's key, a label-sized JSON value) with the producer settings of
+ *   kafka-labels (idempotent, one request in flight, acks=-1, 500 messages a request), offsets
+ *   committed every second: the ceiling for any consume-and-produce service on this broker;
+ * - pass-through: kafka -> kafka-labels (no stages): what the source, the runtime and the sink cost;
+ * - full pipeline: kafka -> decode (mnist preset: 28x28 gray, 16 at once) -> pixels-embed ->
+ *   kafka-labels over the same messages;
+ * the last three counted on their output topic (acknowledged by the broker), each as a ratio of
+ * raw consume->produce (target: pass-through >= 0.8x). Rates run from the first output message to
+ * the last, so group joins do not count. Then end-to-end latency at a fixed input rate (2 KiB
+ * messages): the label message's timestamp (set by the sink's producer) minus the image message's
+ * timestamp (set by this producer), p50/p99. Ends with one summary line; asserts nothing.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import kafkajs from 'kafkajs';
@@ -37,7 +41,16 @@ const SMALL_COUNT = Number(option('small', '20000'));
 const LARGE_COUNT = Number(option('large', '4000'));
 const RATE = Number(option('rate', '200'));
 const LATENCY_SECONDS = Number(option('latency-seconds', '15'));
+const ONLY = option('only', 'both');
+/** The decode stage's decoder: auto (its PNG fast path) or sharp (every image through sharp, as before the fast path). */
+const DECODER = option('decoder', 'auto');
+/** A folder: each pipeline measurement is CPU-profiled (main thread, node:inspector) into <name>-<size>.cpuprofile there. */
+const CPU_PROFILE_DIR = option('cpu-profile', '');
+/** For CPU profiles of the pipeline alone: --measure pass-through (or full) skips the other measurements and the latency run. */
+const MEASURE = option('measure', 'all');
 const DISTINCT_IMAGES = 200;
+/** As kafka-labels' default batchSize. */
+const PRODUCE_BATCH = 500;
 
 /** Noise PNGs of about `bytes` bytes: side chosen so width*height grayscale bytes ~ the target. */
 async function noisePngs(bytes: number, count: number): Promise<Buffer[]> {
@@ -87,13 +100,45 @@ async function rawConsumeRate(kafka: KafkaClient, topic: string, count: number):
   return (count - 1) / ((last - first) / 1000);
 }
 
+/**
+ * Messages/s a plain kafkajs consume->produce loop writes to `output`: per batch, one label-sized
+ * message per input through an idempotent acks=-1 producer (kafka-labels' settings), then commit.
+ */
+async function rawConsumeProduceRate(kafka: KafkaClient, input: string, count: number): Promise<number> {
+  const output = `raw-out-${randomUUID()}`;
+  await createTopics(kafka, [output]);
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const consumer = kafka.consumer({ groupId: `raw-cp-${randomUUID()}`, maxBytesPerPartition: 8 * 1024 * 1024, maxBytes: 64 * 1024 * 1024 });
+  await consumer.connect();
+  await consumer.subscribe({ topic: input, fromBeginning: true });
+  const rate = labelRate(kafka, output, count);
+  // Offsets committed every second, as the kafka source does in a pipeline without stateful stages.
+  await consumer.run({
+    autoCommitInterval: 1000,
+    eachBatch: async ({ batch, resolveOffset }) => {
+      const now = Date.now();
+      for (let i = 0; i < batch.messages.length; i += PRODUCE_BATCH) {
+        const chunk = batch.messages.slice(i, i + PRODUCE_BATCH);
+        const messages = chunk.map((m) => ({ key: m.key, value: JSON.stringify({ id: m.key?.toString(), cluster: null, confidence: null, modelVersion: null, ts: now }) }));
+        await producer.send({ topic: output, messages, acks: -1 });
+        resolveOffset(chunk[chunk.length - 1].offset);
+      }
+    },
+  });
+  const result = await rate;
+  await consumer.disconnect();
+  await producer.disconnect();
+  return result;
+}
+
 function pipelineSpec(brokers: string, input: string, labels: string, stateDir: string, maxBytesPerPartition: number, withStages = true): Record<string, unknown> {
   return {
     name: 'kafka-bench',
     source: { use: 'kafka', with: { brokers: [brokers], topics: [input], groupId: `bench-${randomUUID()}`, maxBytesPerPartition } },
     stages: withStages
       ? [
-          { use: 'decode', with: { preset: 'mnist', concurrency: 16 } },
+          { use: 'decode', with: { preset: 'mnist', concurrency: 16, decoder: DECODER } },
           { use: 'pixels-embed', with: { projection: 'none' } },
         ]
       : [],
@@ -155,6 +200,42 @@ async function pipelineRate(kafka: KafkaClient, brokers: string, input: string, 
   return rate;
 }
 
+/** Runs `work` under the V8 CPU profiler when --cpu-profile is given, writing <dir>/<name>.cpuprofile. */
+async function profiled<T>(name: string, work: () => Promise<T>): Promise<T> {
+  if (!CPU_PROFILE_DIR) return work();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  try {
+    return await work();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    await mkdir(CPU_PROFILE_DIR, { recursive: true });
+    await writeFile(join(CPU_PROFILE_DIR, `${name}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
+interface Measured {
+  readonly rate: number;
+  /** CPU time of this process (all its threads) per 1,000 messages, over the whole measurement. */
+  readonly cpuMsPer1000: number;
+}
+
+async function measured(count: number, rate: () => Promise<number>): Promise<Measured> {
+  const before = process.cpuUsage();
+  const value = await rate();
+  const used = process.cpuUsage(before);
+  return { rate: value, cpuMsPer1000: (used.user + used.system) / 1000 / (count / 1000) };
+}
+
+/** The fastest run (NaN when there was none). */
+function best(runs: Measured[]): Measured {
+  return runs.reduce((a, b) => (Number.isNaN(a.rate) || b.rate > a.rate ? b : a), { rate: NaN, cpuMsPer1000: NaN } as Measured);
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
@@ -212,31 +293,55 @@ async function main(): Promise<void> {
   console.log(`broker ${broker.brokers} (KAFKA_JVM_OPTS="${process.env.KAFKA_JVM_OPTS}") ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const kafka = new Kafka({ clientId: 'kafka-bench', brokers: [broker.brokers], logLevel: logLevel.NOTHING });
   try {
-    const rows: string[] = [];
-    for (const [label, bytes, count] of [
+    const summary: Array<{ label: string; passRatio: number; full: number }> = [];
+    const sizes = [
       ['2 KiB', 2048, SMALL_COUNT],
       ['64 KiB', 65536, LARGE_COUNT],
-    ] as const) {
+    ] as const;
+    for (const [label, bytes, count] of sizes) {
+      if ((ONLY === 'small' && bytes !== 2048) || (ONLY === 'large' && bytes === 2048)) continue;
       const images = await noisePngs(bytes, DISTINCT_IMAGES);
       const meanBytes = images.reduce((s, b) => s + b.length, 0) / images.length;
       const topic = `bench-${bytes}-${randomUUID()}`;
       await createTopics(kafka, [topic]);
       await fill(kafka, topic, images, count);
       // The bare consumer's rate is the noisiest figure on a shared machine: best of three reads.
-      const raw = Math.max(await rawConsumeRate(kafka, topic, count), await rawConsumeRate(kafka, topic, count), await rawConsumeRate(kafka, topic, count));
+      const all = MEASURE === 'all';
+      const raw = all ? Math.max(await rawConsumeRate(kafka, topic, count), await rawConsumeRate(kafka, topic, count), await rawConsumeRate(kafka, topic, count)) : NaN;
       const fetchBytes = 8 * 1024 * 1024; // as the bare consumer's
-      const transport = await pipelineRate(kafka, broker.brokers, topic, count, fetchBytes, false);
-      const piped = await pipelineRate(kafka, broker.brokers, topic, count, fetchBytes, true);
-      const row =
-        `${label.padEnd(7)} (${(meanBytes / 1024).toFixed(1)} KiB mean, ${count} msgs): raw kafkajs consume ${raw.toFixed(0).padStart(6)} msg/s (${((raw * meanBytes) / 1048576).toFixed(1)} MiB/s)` +
-        ` | kafka -> kafka-labels ${transport.toFixed(0).padStart(6)} msg/s (${(transport / raw).toFixed(2)}x)` +
-        ` | kafka -> decode -> pixels-embed -> kafka-labels ${piped.toFixed(0).padStart(6)} msg/s (${(piped / raw).toFixed(2)}x)`;
-      console.log(row);
-      rows.push(row);
+      // Raw consume->produce and pass-through alternate, best of three each: on a shared machine
+      // a run's rate moves with whatever else runs then; CPU per 1,000 messages (this process,
+      // the broker apart) moves much less.
+      const rawRuns: Measured[] = [];
+      const passRuns: Measured[] = [];
+      for (let round = 0; round < (all ? 3 : 1); round++) {
+        if (all) rawRuns.push(await measured(count, () => rawConsumeProduceRate(kafka, topic, count)));
+        if (all || MEASURE === 'pass-through') passRuns.push(await measured(count, () => profiled(`pass-through-${bytes}`, () => pipelineRate(kafka, broker.brokers, topic, count, fetchBytes, false))));
+      }
+      const rawProduce = best(rawRuns);
+      const transport = best(passRuns);
+      const piped = all || MEASURE === 'full' ? (await measured(count, () => profiled(`full-${bytes}`, () => pipelineRate(kafka, broker.brokers, topic, count, fetchBytes, true)))) : undefined;
+      const ratio = (rate: number) => `${(rate / rawProduce.rate).toFixed(2)}x`;
+      const runs = (list: Measured[]) => list.map((m) => m.rate.toFixed(0)).join(', ');
+      const cpu = (m: Measured | undefined) => (m ? `${m.cpuMsPer1000.toFixed(1)} ms CPU/1,000 msgs` : '');
+      console.log(
+        `${label.padEnd(7)} (${(meanBytes / 1024).toFixed(1)} KiB mean, ${count} msgs): raw consume ${raw.toFixed(0)} msg/s (${((raw * meanBytes) / 1048576).toFixed(1)} MiB/s)` +
+          ` | raw consume->produce ${rawProduce.rate.toFixed(0)} msg/s (runs ${runs(rawRuns)}; ${cpu(rawProduce)})` +
+          ` | pass-through kafka -> kafka-labels ${transport.rate.toFixed(0)} msg/s (${ratio(transport.rate)}; runs ${runs(passRuns)}; ${cpu(transport)})` +
+          ` | full pipeline kafka -> decode -> pixels-embed -> kafka-labels ${(piped?.rate ?? NaN).toFixed(0)} msg/s (${ratio(piped?.rate ?? NaN)}; ${cpu(piped)})`,
+      );
+      const transportRate = transport.rate;
+      const rawProduceRate = rawProduce.rate;
+      const pipedRate = piped?.rate ?? NaN;
+      summary.push({ label, passRatio: transportRate / rawProduceRate, full: pipedRate });
     }
+    if (MEASURE !== 'all') return;
     const latencyImages = await noisePngs(2048, DISTINCT_IMAGES);
     const lat = await latencyAtRate(kafka, broker.brokers, latencyImages);
     console.log(`latency at ${RATE} msg/s for ${LATENCY_SECONDS} s (2 KiB PNGs, ${lat.count} labels): p50 ${lat.p50} ms, p99 ${lat.p99} ms, max ${lat.max} ms`);
+    console.log(
+      `pass-through/raw-produce: ${summary.map((r) => `${r.passRatio.toFixed(2)} (${r.label})`).join(' ')}; full pipeline: ${summary.map((r) => `${r.full.toFixed(0)} msg/s (${r.label})`).join(' ')}`,
+    );
   } finally {
     await broker.destroy();
   }
