@@ -323,6 +323,16 @@ export function writeLayersSavedModel(model: tf.LayersModel, dir: string, output
       case 'Add':
         out = inputs.length === 2 ? g.node('AddV2', g.unique(layer.name), inputs, { T: float }) : g.node('AddN', g.unique(layer.name), inputs, { T: float, N: intAttr(g, pb, inputs.length) });
         break;
+      case 'Concatenate': {
+        const axis = Number(c.axis ?? -1);
+        if (axis !== -1 && axis !== 3) throw new UnsupportedLayerError(`${layer.name}: concatenation on axis ${axis}`);
+        out = g.node('ConcatV2', g.unique(layer.name), [...inputs, g.constant(`${layer.name}/axis`, Int32Array.from([3]), [])], {
+          T: float,
+          N: intAttr(g, pb, inputs.length),
+          Tidx: g.type('DT_INT32'),
+        });
+        break;
+      }
       case 'AveragePooling2D':
       case 'MaxPooling2D': {
         const [ph, pw] = pair(c.poolSize, `${layer.name} pool size`);
