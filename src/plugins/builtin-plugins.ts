@@ -7,7 +7,6 @@ import { replaySourcePlugin } from '../stages/replay/replay-source.plugin.ts';
 import { decodeStagePlugin } from '../stages/decode/decode-stage.plugin.ts';
 import { embedStagePlugin } from '../stages/embed/embed-stage.plugin.ts';
 import { pixelsEmbedStagePlugin } from '../stages/embed/pixels-embed.plugin.ts';
-import { mmdcEmbedStagePlugin } from '../stages/embed/mmdc-embed.plugin.ts';
 import { filesSourcePlugin } from '../stages/files/files-source.plugin.ts';
 import { assignStagePlugin } from '../stages/assign/assign-stage.plugin.ts';
 import { evaluateStagePlugin } from '../stages/evaluate/evaluate-stage.plugin.ts';
@@ -25,7 +24,6 @@ export function builtinPlugins(): StagePlugin[] {
     decodeStagePlugin,
     embedStagePlugin,
     pixelsEmbedStagePlugin,
-    mmdcEmbedStagePlugin,
     indexStagePlugin,
     trainStagePlugin,
     assignStagePlugin,

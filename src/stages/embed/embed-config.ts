@@ -30,8 +30,16 @@ export const embedConfigSchema = s.object({
             'ONNX: the input layout, batch x channels x height x width (PyTorch exports) or batch x height x width x channels; auto reads it from the input shape. Pixels are transposed from what the decode stage wrote when they differ. float32 or float16 comes from the model.',
         }),
       ),
+      mmdc: s.optional(
+        s.string({
+          minLength: 1,
+          description:
+            "state.dir of a pipeline whose train stage runs mmdc (relative to this pipeline file): the model in service there, read at start, embeds with its ConvNet trunk (unit-sphere features), so temi, scan, tsp or kmeans cluster learned features. Decode as that pipeline did (same size, channels, range). A newer trunk is adopted at the next start: features of two trunks do not belong in one index.",
+          examples: ['../state/fashion-mnist-mmdc'],
+        }),
+      ),
     },
-    { description: 'Which model to run: exactly one of path and builtin. outputLayer/outputNode apply to TF.js models, input/output/layout to ONNX models.' },
+    { description: 'Which model to run: exactly one of path, builtin and mmdc. outputLayer/outputNode apply to TF.js models, input/output/layout to ONNX models.' },
   ),
   backend: s.enum(['auto', ...BACKEND_PREFERENCE], {
     default: 'auto',

@@ -1,7 +1,7 @@
 /**
  * The trunk of an mmdc model another pipeline trained, read from that pipeline's state
- * directory, as an embedder: its unit-sphere features become payload.embedding, so TEMI, SCAN or
- * k-means can cluster learned features instead of pixels.
+ * directory, as an embed model (`model.mmdc`): its unit-sphere features become
+ * payload.embedding, so TEMI, SCAN or k-means can cluster learned features instead of pixels.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -60,11 +60,10 @@ class MmdcTrunkEmbedder implements Embedder {
     this.dim = model.featureDim;
   }
 
-  /** Images must be HWC (checkTrunkLayout), as the pixels-embed rows the trunk was trained on. */
   async embed(images: readonly DecodedPixels[]): Promise<Float32Array[]> {
     const size = this.model.dim;
     const rows = new Float32Array(images.length * size);
-    images.forEach((image, i) => rows.set(image.data, i * size));
+    images.forEach((image, i) => rows.set(image.layout === 'chw' ? toHwc(image) : image.data, i * size));
     const features = this.model.embed(rows, images.length);
     return images.map((_, i) => features.slice(i * this.dim, (i + 1) * this.dim));
   }
@@ -74,7 +73,10 @@ class MmdcTrunkEmbedder implements Embedder {
   }
 }
 
-/** The trunk was trained on the pixels-embed rows, HWC as decoded; a CHW record would embed as noise. */
-export function checkTrunkLayout(pixels: DecodedPixels): void {
-  if (pixels.layout === 'chw') throw new TemiError('TS_ERR_EMBED_PIXELS_LAYOUT', 'the mmdc trunk takes HWC pixels (decode layout "hwc"); this record is CHW', { where: 'payload.pixels.layout' });
+/** The trunk was trained on pixels-embed rows, HWC as decoded; a CHW decode is put in that order. */
+function toHwc({ width, height, channels, data }: DecodedPixels): Float32Array {
+  const out = new Float32Array(data.length);
+  const plane = width * height;
+  for (let c = 0; c < channels; c++) for (let p = 0; p < plane; p++) out[p * channels + c] = data[c * plane + p];
+  return out;
 }

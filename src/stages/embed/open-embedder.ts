@@ -1,6 +1,7 @@
 /**
- * The embed stage's two routes to a model: ONNX Runtime for an .onnx file, TensorFlow.js (on the
- * backend chosen at start) for everything else. Options that belong to the other route are
+ * The embed stage's routes to a model: ONNX Runtime for an .onnx file, the trunk of an mmdc model
+ * another pipeline trained (model.mmdc), TensorFlow.js (on the backend chosen at start) for
+ * everything else. Options that belong to the other route are
  * refused by name, so a GraphModel's outputNode on an ONNX model does not silently do nothing.
  */
 import type { Embedder } from '../../embedding/embedder.ts';
@@ -9,6 +10,8 @@ import { TfEmbedder } from '../../embedding/tf-embedder.ts';
 import { WorkerEmbedder } from '../../embedding/worker/worker-embedder.ts';
 import { TemiError } from '../../runtime/contracts/index.ts';
 import { selectBackend } from '../../tf/backends.ts';
+import { loadMmdcTrunk } from './mmdc-trunk.ts';
+import { resolve } from 'node:path';
 import type { EmbedConfig } from './embed-config.ts';
 
 export interface OpenedEmbedder {
@@ -31,6 +34,7 @@ export function isOnnxModel(model: EmbedConfig['model']): boolean {
 
 export async function openEmbedder(config: EmbedConfig, baseDir: string, log: (line: string) => void): Promise<OpenedEmbedder> {
   const { model } = config;
+  if (model.mmdc !== undefined) return openMmdcTrunk(config, baseDir, log);
   if (isOnnxModel(model)) {
     refuse(model.builtin !== undefined, 'builtin', 'the built-in models are TF.js models; leave model.format out or set model.path to your .onnx file');
     refuse(model.outputLayer !== undefined, 'outputLayer', 'an ONNX model names its embedding with model.output');
@@ -59,6 +63,24 @@ export async function openEmbedder(config: EmbedConfig, baseDir: string, log: (l
   const selection = await selectBackend(config.backend, log);
   const embedder = await TfEmbedder.open(spec, options);
   return { embedder, runtime: selection.backend, skipped: selection.skipped, execution: embedder.execution, thread: 'main' };
+}
+
+/**
+ * The trunk of the mmdc model in service in another pipeline's state directory, read at start. It
+ * runs on the pipeline's thread (a small ConvNet; its weights live in the model file, not in a
+ * TF.js model a worker could load), on the backend chosen here.
+ */
+async function openMmdcTrunk(config: EmbedConfig, baseDir: string, log: (line: string) => void): Promise<OpenedEmbedder> {
+  const { model } = config;
+  for (const key of ['path', 'builtin', 'outputLayer', 'outputNode', 'inputSize', 'input', 'output', 'layout'] as const) {
+    refuse(model[key] !== undefined, key, 'model.mmdc names the whole model (the trunk and its input size come from the mmdc model file); leave the other model keys out');
+  }
+  refuse(model.format !== 'auto', 'format', 'an mmdc trunk has no format to choose');
+  if (config.onnx !== undefined) throw new TemiError('TS_ERR_EMBED_MODEL_CHOICE', 'onnx settings apply to ONNX models; model.mmdc runs on TensorFlow.js (see backend)', { where: 'with.onnx' });
+  const selection = await selectBackend(config.backend, log);
+  const loaded = await loadMmdcTrunk(resolve(baseDir, model.mmdc!), `${WHERE}.mmdc`);
+  log(`mmdc trunk version ${loaded.version} loaded from ${loaded.file}`);
+  return { embedder: loaded.embedder, runtime: selection.backend, skipped: selection.skipped, execution: `mmdc trunk v${loaded.version}`, thread: 'main' };
 }
 
 function refuse(condition: boolean, key: string, why: string): void {

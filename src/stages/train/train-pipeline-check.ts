@@ -37,7 +37,7 @@ function checkMmdcInput(trainer: string, context: PipelineCheckContext): Validat
       path: wrong.path,
       expected: 'pixels-embed with projection "none" and l2normalize false before an mmdc train stage',
       found: wrong.found,
-      message: `the mmdc trainer (${context.path}) trains a ConvNet on the decoded images themselves, so its rows must be the pixels as decoded: use pixels-embed with projection "none" and l2normalize false (found ${wrong.found} at ${wrong.path}); to give other trainers mmdc's learned features, use the mmdc-embed stage in a second pipeline`,
+      message: `the mmdc trainer (${context.path}) trains a ConvNet on the decoded images themselves, so its rows must be the pixels as decoded: use pixels-embed with projection "none" and l2normalize false (found ${wrong.found} at ${wrong.path}); to give other trainers mmdc's learned features, embed with model.mmdc in a second pipeline`,
     },
   ];
 }

@@ -3,7 +3,7 @@
  * -> pixels-embed (the images as they are) -> index (the bounded window of decoded images) ->
  * train (mmdc in its training thread) -> assign -> jsonl: the labels delivered come from the
  * ConvNet. Pipeline B reads A's state directory and embeds the same images with A's trunk
- * (mmdc-embed), so a k-means trainer clusters the learned features.
+ * (embed with model.mmdc), so a k-means trainer clusters the learned features.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -98,7 +98,7 @@ describe('the mmdc trainer in a pipeline', () => {
         source,
         stages: [
           { use: 'decode', with: { preset: 'mnist' } },
-          { use: 'mmdc-embed', with: { models: 'state-a' } },
+          { use: 'embed', with: { model: { mmdc: 'state-a' } } },
           { use: 'index', with: { capacity: 1000 } },
           { use: 'train', with: { trainer: 'kmeans', clusters: BAR_CLASSES, firstRoundAt: 300, everyRecords: 300, k: 5 } },
           { use: 'assign', with: { beforeFirstModel: 'bootstrap', bootstrapRecords: 100, bootstrapClusters: BAR_CLASSES } },
@@ -118,23 +118,30 @@ describe('the mmdc trainer in a pipeline', () => {
     expect(accuracy(onFeatures)).toBeGreaterThanOrEqual(0.9);
   }, 120_000);
 
-  it('mmdc-embed names the state directory when the model there is not an mmdc model', async () => {
+  it('embed with model.mmdc names the state directory when the model there is not an mmdc model', async () => {
     const dir = await tempDir();
     await writeBars(dir);
     await writeFileIn(join(dir, 'state-k', 'models', 'latest.json'), JSON.stringify({ version: 1, trainer: 'kmeans', publishedAt: 0, model: { trainer: 'kmeans' } }));
     const run = runForTest(
-      { name: 'wrong-model', source, stages: [{ use: 'decode', with: { preset: 'mnist' } }, { use: 'mmdc-embed', with: { models: 'state-k' } }], sink: { use: 'jsonl', with: { path: 'x.jsonl' } } },
+      { name: 'wrong-model', source, stages: [{ use: 'decode', with: { preset: 'mnist' } }, { use: 'embed', with: { model: { mmdc: 'state-k' } } }], sink: { use: 'jsonl', with: { path: 'x.jsonl' } } },
       dir,
     );
     await expect(run).rejects.toMatchObject({ code: 'TS_ERR_STAGE_START_FAILED', cause: { code: 'TS_ERR_MMDC_EMBED_NOT_MMDC' } });
-    await expect(run).rejects.toThrow(/\$\.stages\[1\].*with\.models: the model in service at .*state-k.models.latest\.json was trained by "kmeans", not mmdc/);
+    await expect(run).rejects.toThrow(/\$\.stages\[1\].*with\.model\.mmdc: the model in service at .*state-k.models.latest\.json was trained by "kmeans", not mmdc/);
   });
 
-  it('mmdc-embed says which pipeline to run first when no model was published yet', async () => {
+  it('embed with model.mmdc says which pipeline to run first when no model was published yet', async () => {
     const dir = await tempDir();
     await writeBars(dir);
-    const run = runForTest({ name: 'no-model', source, stages: [{ use: 'decode', with: { preset: 'mnist' } }, { use: 'mmdc-embed', with: { models: 'nothing-here' } }], sink: { use: 'jsonl', with: { path: 'x.jsonl' } } }, dir);
+    const run = runForTest({ name: 'no-model', source, stages: [{ use: 'decode', with: { preset: 'mnist' } }, { use: 'embed', with: { model: { mmdc: 'nothing-here' } } }], sink: { use: 'jsonl', with: { path: 'x.jsonl' } } }, dir);
     await expect(run).rejects.toMatchObject({ code: 'TS_ERR_STAGE_START_FAILED', cause: { code: 'TS_ERR_MMDC_EMBED_NO_MODEL' } });
     await expect(run).rejects.toThrow(/\$\.stages\[1\].*no published model at .*nothing-here.models.latest\.json: run the pipeline that trains mmdc/);
+  });
+
+  it('embed refuses model.mmdc beside another model key, naming the key', async () => {
+    const dir = await tempDir();
+    await writeBars(dir);
+    const run = runForTest({ name: 'two-models', source, stages: [{ use: 'decode', with: { preset: 'mnist' } }, { use: 'embed', with: { model: { mmdc: 'state-a', builtin: 'mobilenet-v2' } } }], sink: { use: 'jsonl', with: { path: 'x.jsonl' } } }, dir);
+    await expect(run).rejects.toMatchObject({ cause: { code: 'TS_ERR_EMBED_MODEL_CHOICE', where: 'with.model.builtin' } });
   });
 });
