@@ -27,14 +27,26 @@ export function torchUnavailable(): string | undefined {
 }
 
 /** Runs bench/reference/<script> with `python` (the system one by default) on PYTORCH_THREADS threads; returns its stdout. */
-export function runReference(script: string, args: string[], python: string = SYSTEM_PYTHON): string {
+export function runReference(script: string, args: string[], python: string = SYSTEM_PYTHON, env: Record<string, string> = {}): string {
   const path = fileURLToPath(new URL(`./reference/${script}`, import.meta.url));
   return execFileSync(python, [path, '--threads', String(PYTORCH_THREADS), ...args], {
     encoding: 'utf8',
-    env: { ...process.env, OMP_NUM_THREADS: String(PYTORCH_THREADS), PYTHONWARNINGS: 'ignore' },
+    env: { ...process.env, OMP_NUM_THREADS: String(PYTORCH_THREADS), PYTHONWARNINGS: 'ignore', ...env },
     stdio: ['ignore', 'pipe', 'ignore'],
   });
 }
+
+/**
+ * How the speed benches run each PyTorch reference: as installed (OpenMP's default wait policy,
+ * threads spin at barriers) and with OMP_WAIT_POLICY=PASSIVE. On a machine other jobs keep busy
+ * the spinning collapses PyTorch (TEMI step, 2 threads, load 7: 69-75 anchors/s spinning, 878
+ * passive, 619 on one thread), which would flatter every ratio; the benches take the faster of
+ * the two as the reference.
+ */
+export const REFERENCE_WAIT_POLICIES: readonly { readonly label: string; readonly env: Record<string, string> }[] = [
+  { label: 'default', env: {} },
+  { label: 'OMP_WAIT_POLICY=PASSIVE', env: { OMP_WAIT_POLICY: 'PASSIVE' } },
+];
 
 /** A PyTorch the speed benches can time in the same run. */
 export interface TorchReference {

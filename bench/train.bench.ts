@@ -22,7 +22,7 @@
  */
 import { tf } from '../src/tf/tf.ts';
 import { writeFileSync } from 'node:fs';
-import { PYTORCH_THREADS, option, runReference, torchReferences, type TorchReference } from './bench-support.ts';
+import { PYTORCH_THREADS, REFERENCE_WAIT_POLICIES, option, runReference, torchReferences, type TorchReference } from './bench-support.ts';
 import type { TrainingSet } from '../src/clustering/contracts.ts';
 import { SeededRandom } from '../src/numeric/seeded-random.ts';
 import { TemiTrainer, temiTrainingFlops } from '../src/clustering/temi/index.ts';
@@ -138,9 +138,9 @@ async function compareTrainingThreads(backend: BackendName, random: SeededRandom
   console.log(`  ratio worker / main: anchors/s ${(inWorker.samplesPerSecond / main.samplesPerSecond).toFixed(2)}, longest stall ${(inWorker.maxStallMs / main.maxStallMs).toFixed(3)}`);
 }
 
-function pytorchRun(reference: TorchReference): { samplesPerSecond: number; torch: string } {
+function pytorchRun(reference: TorchReference, env: Record<string, string>): { samplesPerSecond: number; torch: string } {
   const steps = String(Math.max(4, Math.round(targetSeconds * 2)));
-  const out = runReference('temi_torch.py', ['--steps', steps, '--warmup-steps', '2'], reference.python);
+  const out = runReference('temi_torch.py', ['--steps', steps, '--warmup-steps', '2'], reference.python, env);
   return JSON.parse(out.trim().split('\n').pop()!);
 }
 
@@ -179,16 +179,21 @@ async function main(): Promise<void> {
     const { found, missing } = torchReferences();
     for (const why of missing) console.log(`  pytorch skipped: ${why}`);
     for (const reference of found) {
-      const run = pytorchRun(reference);
-      torch.push({ source: reference.source, version: run.torch, samplesPerSecond: run.samplesPerSecond });
-      console.log(
-        `  pytorch ${run.torch} (${reference.source}, ${PYTORCH_THREADS} threads): ${run.samplesPerSecond.toFixed(1).padStart(8)} anchors/s  ` +
-          `${((run.samplesPerSecond * perAnchor) / 1e9).toFixed(2).padStart(7)} GFLOP/s`,
-      );
+      // Each reference as installed and with passive OpenMP waits; the faster is its figure (see REFERENCE_WAIT_POLICIES).
+      let best: { samplesPerSecond: number; torch: string } | undefined;
+      for (const policy of REFERENCE_WAIT_POLICIES) {
+        const run = pytorchRun(reference, policy.env);
+        console.log(
+          `  pytorch ${run.torch} (${reference.source}, ${PYTORCH_THREADS} threads, ${policy.label}): ${run.samplesPerSecond.toFixed(1).padStart(8)} anchors/s  ` +
+            `${((run.samplesPerSecond * perAnchor) / 1e9).toFixed(2).padStart(7)} GFLOP/s`,
+        );
+        if (!best || run.samplesPerSecond > best.samplesPerSecond) best = run;
+      }
+      torch.push({ source: reference.source, version: best!.torch, samplesPerSecond: best!.samplesPerSecond });
     }
     for (const t of torch) {
       const what = t.source === 'pypi' ? 'PyPI, the reference' : "Debian's python3-torch";
-      for (const m of results) console.log(`  ratio tfjs ${m.requested} / pytorch ${t.version} (${what}, same run): ${(m.samplesPerSecond / t.samplesPerSecond).toFixed(2)}`);
+      for (const m of results) console.log(`  ratio tfjs ${m.requested} / pytorch ${t.version} (${what}, the faster wait policy, same run): ${(m.samplesPerSecond / t.samplesPerSecond).toFixed(2)}`);
     }
   }
   if (jsonFile) {
