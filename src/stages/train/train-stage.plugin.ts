@@ -75,10 +75,15 @@ export const trainStagePlugin = definePlugin({
     let backend = config.backend as string;
     // training-summary.json in the state directory: what the trainer has done in this run, for
     // an operator (and the demo) to read without parsing logs.
+    // Writes go one after another: the end of a round and the end of the stream can ask at once.
+    let summaryWritten: Promise<void> = Promise.resolve();
     const writeSummary = (): Promise<void> => {
-      const { rounds, samples, seconds } = periodic.totals;
-      const summary = { trainer: config.trainer, backend, thread: config.thread, rounds, samples, seconds: Number(seconds.toFixed(3)), samplesPerSecond: seconds > 0 ? Math.round(samples / seconds) : 0, at: new Date(deps.clock.now()).toISOString() };
-      return deps.state.writeJson('training-summary.json', summary).catch((error: unknown) => logger.warn('could not write training-summary.json', { reason: reasonOf(error) }));
+      summaryWritten = summaryWritten.then(() => {
+        const { rounds, samples, seconds } = periodic.totals;
+        const summary = { trainer: config.trainer, backend, thread: config.thread, rounds, samples, seconds: Number(seconds.toFixed(3)), samplesPerSecond: seconds > 0 ? Math.round(samples / seconds) : 0, at: new Date(deps.clock.now()).toISOString() };
+        return deps.state.writeJson('training-summary.json', summary).catch((error: unknown) => logger.warn('could not write training-summary.json', { reason: reasonOf(error) }));
+      });
+      return summaryWritten;
     };
     const periodic = new PeriodicTrainer(
       trainer,
