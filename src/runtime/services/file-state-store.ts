@@ -3,10 +3,13 @@ import { dirname, join } from 'node:path';
 import type { StateStore } from '../contracts/services.ts';
 import { TemiError } from '../errors.ts';
 
+/** Two writes of one file within a millisecond must not share a temp file (one rename would fail). */
+let tempSequence = 0;
+
 /** Writes `data` to `path` atomically: a crash leaves either the old file or the new one, never half. */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const temp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  const temp = `${path}.${process.pid}.${Date.now()}.${++tempSequence}.tmp`;
   const handle = await open(temp, 'w');
   try {
     await handle.writeFile(data);
