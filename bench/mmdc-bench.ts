@@ -109,8 +109,14 @@ export function runTorchMmdc(args: string[], python = torchPython()?.python ?? S
   return JSON.parse(out.trim().split('\n').pop()!) as TorchRun;
 }
 
+/** MMDC_BENCH.options with --mmdc-options over them (exploring settings; the PyTorch runs keep the bench's). */
+function tfjsOptions(): MmdcOptions {
+  const raw = value('mmdc-options');
+  return { ...MMDC_BENCH.options, ...(raw ? (JSON.parse(raw) as MmdcOptions) : {}) };
+}
+
 async function offlineRun(data: TrainingSet, labels: Int32Array, epochs: number, seed: number): Promise<MmdcRow> {
-  const trainer = new MmdcTrainer({ ...MMDC_BENCH.options, seed });
+  const trainer = new MmdcTrainer({ ...tfjsOptions(), seed });
   const started = performance.now();
   try {
     const result = await trainer.trainRound(data, {
@@ -164,7 +170,7 @@ export async function offlineMmdcRows(data: TrainingSet, labels: Int32Array, spl
     scores: { ...m, clustersUsed: Math.min(...ours.map((r) => r.scores.clustersUsed)) },
     seconds: ours.reduce((a, r) => a + r.seconds, 0),
     samplesPerSecond: ours.reduce((a, r) => a + (r.samplesPerSecond ?? 0), 0) / ours.length,
-    note: `seeds ${s.seeds.join(', ')}; ${s.epochs} epochs, ${JSON.stringify(MMDC_BENCH.options)}; ACC ${Math.min(...ours.map((r) => r.scores.acc)).toFixed(4)}-${Math.max(...ours.map((r) => r.scores.acc)).toFixed(4)}`,
+    note: `seeds ${s.seeds.join(', ')}; ${s.epochs} epochs, ${JSON.stringify(tfjsOptions())}; ACC ${Math.min(...ours.map((r) => r.scores.acc)).toFixed(4)}-${Math.max(...ours.map((r) => r.scores.acc)).toFixed(4)}`,
     reference,
   });
   return rows;
@@ -187,7 +193,7 @@ export async function streamingMmdcRows(data: TrainingSet, labels: Int32Array): 
   const order = random.permutation(count);
   const truth = Int32Array.from(order, (row) => labels[row]);
   const imageOf = (i: number): Float32Array => data.embeddings.subarray(order[i] * dim, (order[i] + 1) * dim);
-  const trainer = new MmdcTrainer({ ...MMDC_BENCH.options, ...MMDC_BENCH.streamOptions, seed });
+  const trainer = new MmdcTrainer({ ...tfjsOptions(), ...MMDC_BENCH.streamOptions, seed });
   const emitted = new Int32Array(count).fill(-1);
   const reservoir = new Float32Array(Math.min(s.reservoir, count) * dim);
   let held = 0;

@@ -16,9 +16,10 @@ export class MmdcNetwork {
   readonly stats: Record<string, tf.Variable>;
 
   constructor(readonly layout: TrunkLayout, params: HostTensors, stats?: HostTensors) {
-    this.params = Object.fromEntries(layout.parameters.map((p) => [p.name, tf.variable(tf.tensor(params[p.name], [...p.shape]), true)]));
-    this.stats = Object.fromEntries(
-      statisticSpecs(layout).map((s) => [s.name, tf.variable(stats ? tf.tensor1d(stats[s.name]) : tf.fill([s.size], s.initial), false)]),
+    // Inside tidy: a variable keeps its own reference to the data, the initial tensor is freed.
+    this.params = tf.tidy(() => Object.fromEntries(layout.parameters.map((p) => [p.name, tf.variable(tf.tensor(params[p.name], [...p.shape]), true)])));
+    this.stats = tf.tidy(() =>
+      Object.fromEntries(statisticSpecs(layout).map((s) => [s.name, tf.variable(stats ? tf.tensor1d(stats[s.name]) : tf.fill([s.size], s.initial), false)])),
     );
   }
 

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isTemiError } from '../../runtime/errors.ts';
 import { loadBackend } from '../../tf/backends.ts';
+import { tf } from '../../tf/tf.ts';
 import { BAR_CLASSES, barImages } from '../../../test/support/bar-images.ts';
 import { throughSnapshotFiles } from '../../../test/support/snapshot-round-trip.ts';
 import { clusteringAccuracy } from '../metrics/index.ts';
@@ -97,6 +98,14 @@ describe('MmdcTrainer', () => {
     expect(trainer.lastRoundLosses[0].clustering).toBeLessThan(first[0].clustering);
     trainer.dispose();
     fresh.dispose();
+  });
+
+  it('leaves no tensor behind once its models and itself are disposed', async () => {
+    const before = tf.memory().numTensors;
+    const trainer = new MmdcTrainer({ ...SMALL, widths: [4, 4, 4, 4] });
+    for (let round = 0; round < 2; round++) (await trainer.trainRound(data, { epochs: 2 })).model.dispose();
+    trainer.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('rolls an aborted round back: the snapshot after equals the snapshot before', async () => {

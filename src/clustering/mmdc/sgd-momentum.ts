@@ -15,7 +15,9 @@ export class SgdMomentum {
   private readonly buffers: Map<string, tf.Variable>;
 
   constructor(private readonly parameters: readonly SgdParameter[], private readonly momentum: number, private readonly weightDecay: number) {
-    this.buffers = new Map(parameters.map((p) => [p.name, tf.variable(tf.zerosLike(p.variable), false)]));
+    // Inside tidy: each variable keeps its own reference to the zeros, the temporary is freed.
+    const buffers = tf.tidy(() => parameters.map((p) => tf.variable(tf.zerosLike(p.variable), false)));
+    this.buffers = new Map(parameters.map((p, i) => [p.name, buffers[i]]));
   }
 
   step(gradients: ReadonlyMap<string, tf.Tensor>, learningRate: number): void {
