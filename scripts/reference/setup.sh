@@ -66,10 +66,13 @@ else
   "${PIP[@]}" install --require-hashes --only-binary=:all: -r "$REQUIREMENTS"
 fi
 "$VENV.partial/bin/python" -c "import torch; print('setup:reference: torch', torch.__version__, 'MKL', torch.backends.mkl.is_available(), 'oneDNN', torch.backends.mkldnn.is_available(), 'CPU', torch.backends.cpu.get_cpu_capability())" 2>/dev/null
-# A venv records its own path; it is made under its final name's sibling and moved in one step,
-# so fix the path it recorded by recreating the scripts' shebangs with --upgrade-deps off.
+# A venv records its own path in its text files (activate scripts, pip's shebangs, pyvenv.cfg);
+# it is made under a sibling name and moved in one step, so those paths are rewritten (the
+# interpreter links in bin/ are left as they are).
 rm -rf "$VENV"
 mv "$VENV.partial" "$VENV"
-sed -i "s#$VENV.partial#$VENV#g" "$VENV"/bin/* "$VENV/pyvenv.cfg" 2>/dev/null || true
+for f in "$VENV"/bin/* "$VENV/pyvenv.cfg"; do
+  if [ -f "$f" ] && [ ! -L "$f" ] && grep -Iq . "$f"; then sed -i "s#$VENV.partial#$VENV#g" "$f"; fi
+done
 "$VENV/bin/python" -c "import torch" || fail "torch does not import from $VENV"
 say "done: $VENV/bin/python (bench:train and bench:embed use it)"
