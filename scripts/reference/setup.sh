@@ -56,7 +56,7 @@ FREE_KB="$(df -Pk "$(dirname "$VENV")" 2>/dev/null | awk 'NR==2 {print $4}')"
 
 rm -rf "$VENV.partial"
 mkdir -p "$(dirname "$VENV")"
-"$PYTHON" -m venv "$VENV.partial"
+"$PYTHON" -m venv --prompt "$(basename "$VENV")" "$VENV.partial"
 PIP=("$VENV.partial/bin/python" -m pip --disable-pip-version-check)
 if [ -n "$WHEELHOUSE" ]; then
   say "installing torch $TORCH_VERSION from $WHEELHOUSE (hashes checked)"
