@@ -41,10 +41,12 @@ export class MmdcNetwork {
     return embedPlain(this.layout, this.params, this.stats, images, count, inferenceCrop);
   }
 
-  /** Unit-sphere outputs of the plain views of `rows`, eval mode (the official matching's view). */
-  embedRows(images: Float32Array, rows: Int32Array, inferenceCrop: number): Float32Array {
+  /** Unit-sphere outputs of `rows` of already rendered plain views (see plainViewsOf), eval mode (the official matching's view). */
+  embedRows(plainImages: Float32Array, rows: Int32Array): Float32Array {
     const [h, w, c] = this.layout.imageShape;
-    const batch = renderBatch(images, rows, this.layout.imageShape, plainViews(rows.length, inferenceCrop), 0);
+    const size = h * w * c;
+    const batch = new Float32Array(rows.length * size);
+    for (let k = 0; k < rows.length; k++) batch.set(plainImages.subarray(rows[k] * size, (rows[k] + 1) * size), k * size);
     const features = tf.tidy(() => unitFeatures(this.params, trunkPooled(this.layout, this.params, this.stats, tf.tensor4d(batch, [rows.length, h, w, c]), false)));
     const out = Float32Array.from(features.dataSync() as Float32Array);
     features.dispose();
@@ -66,6 +68,15 @@ export class MmdcNetwork {
   dispose(): void {
     for (const v of this.variables()) v.dispose();
   }
+}
+
+/**
+ * The plain (inference) view of every row, rendered once: it does not change within a round, and
+ * rendering it per step cost 27 ms of a ~190 ms step of 128 (docs/BENCHMARKS.md).
+ */
+export function plainViewsOf(images: Float32Array, count: number, shape: readonly [number, number, number], inferenceCrop: number): Float32Array {
+  if (inferenceCrop === 1) return images;
+  return renderBatch(images, Int32Array.from({ length: count }, (_, i) => i), shape, plainViews(count, inferenceCrop), 0);
 }
 
 /** Shared by the trainer's network and the serving model: plain view, eval-mode trunk, unit outputs. */

@@ -9,7 +9,7 @@ import { matchBatchTargets } from './gmm-targets.ts';
 import { type MmdcConfig, type MmdcOptions, resolveImageShape, resolveMmdcConfig } from './mmdc-config.ts';
 import { type MmdcDraws, SEEDED_MMDC_DRAWS } from './mmdc-draws.ts';
 import { MMDC_TRAINER_NAME, MmdcModel } from './mmdc-model.ts';
-import { MmdcNetwork } from './mmdc-network.ts';
+import { MmdcNetwork, plainViewsOf } from './mmdc-network.ts';
 import { refinementTargets } from './refine-targets.ts';
 import { type BatchMoments, rotationLogits, trunkPooled, unitFeatures } from './trunk-forward.ts';
 import { HEAD_BIAS, HEAD_WEIGHT, TRAINING_ONLY, type TrunkLayout, trunkLayout } from './trunk-layout.ts';
@@ -59,6 +59,7 @@ export class MmdcTrainer implements ClusterTrainer {
   private core: TrainerCore | undefined;
   private progress: Progress = { epochs: 0, rounds: 0, steps: 0 };
   private history: MmdcEpochLosses[] = [];
+  private plainCache: { window: Float32Array; views: Float32Array } | undefined;
 
   constructor(options: MmdcOptions = {}, private readonly draws: MmdcDraws = SEEDED_MMDC_DRAWS) {
     this.config = resolveMmdcConfig(options);
@@ -120,6 +121,7 @@ export class MmdcTrainer implements ClusterTrainer {
       throw error;
     } finally {
       checkpoint.dispose();
+      this.plainCache = undefined;
     }
   }
 
@@ -157,7 +159,7 @@ export class MmdcTrainer implements ClusterTrainer {
       if (rows.length < 2) continue; // batch norm needs two samples; PyTorch's reference skips the same remainder
       this.checkAbort(signal);
       const batch = this.batchTensor(data, rows, views, start, core.layout);
-      const plain = match && c.matchView === 'plain' ? core.network.embedRows(data.embeddings, rows, c.inferenceCrop) : undefined;
+      const plain = match && c.matchView === 'plain' ? core.network.embedRows(this.roundPlainViews(data, core), rows) : undefined;
       const loss = this.step(core, batch, (features) => {
         if (match) matchBatchTargets(plain ?? features, targets, rows, d);
         const batchTargets = new Float32Array(rows.length * d);
@@ -195,6 +197,14 @@ export class MmdcTrainer implements ClusterTrainer {
       await yieldToEventLoop();
     }
     return sum / Math.max(1, steps);
+  }
+
+  /** The window's plain views, rendered once per round (they do not change within it). */
+  private roundPlainViews(data: TrainingSet, core: TrainerCore): Float32Array {
+    if (this.plainCache?.window !== data.embeddings) {
+      this.plainCache = { window: data.embeddings, views: plainViewsOf(data.embeddings, data.count, core.layout.imageShape, this.config.inferenceCrop) };
+    }
+    return this.plainCache.views;
   }
 
   private batchTensor(data: TrainingSet, rows: Int32Array, views: ViewParameters, viewOffset: number, layout: TrunkLayout): { values: Float32Array; count: number } {
