@@ -17,7 +17,6 @@ Usage: /usr/bin/python3 bench/reference/mmdc_torch.py [--split test|train] [--li
 Prints progress per epoch, then one JSON line: per-epoch losses, ACC/NMI, samples/s, seconds.
 """
 import argparse
-import gzip
 import json
 import math
 import os
@@ -30,28 +29,14 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
+from idx_scores import accuracy, read_idx
+
 DATA = "/usr/share/datasets/fashion-mnist"
 GREY = {"crops": [24 / 28, 20 / 28, 16 / 28], "inferenceCrop": 24 / 28, "rotationDegrees": 25.0}
 BN_MOMENTUM = 0.1
 BN_EPS = 1e-5
 CHUNK = 512
 VIEW_FIELDS = ["angle", "crop", "offsetX", "offsetY", "flip", "brightness", "contrast"]
-
-
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    dims = data[3]
-    shape = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(dims)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
-
-
-def accuracy(truth, pred):
-    k = max(truth.max(), pred.max()) + 1
-    counts = np.zeros((k, k), dtype=np.int64)
-    np.add.at(counts, (pred, truth), 1)
-    rows, cols = linear_sum_assignment(-counts)
-    return counts[rows, cols].sum() / len(truth)
 
 
 # ---------------------------------------------------------------- network (TensorFlow layouts)

@@ -18,7 +18,6 @@ Prints progress per epoch, then one JSON line with ACC/NMI/ARI, clusters used, s
 per-epoch mean losses.
 """
 import argparse
-import gzip
 import json
 import os
 import sys
@@ -26,29 +25,14 @@ import time
 
 import numpy as np
 import torch
-from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+from idx_scores import accuracy, read_idx
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from temi_torch import make_heads, make_optimiser, sync_teacher, train_step  # noqa: E402
 
 DATA = "/usr/share/datasets/fashion-mnist"
-
-
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    dims = data[3]
-    shape = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(dims)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
-
-
-def accuracy(truth, pred):
-    k = max(truth.max(), pred.max()) + 1
-    counts = np.zeros((k, k), dtype=np.int64)
-    np.add.at(counts, (pred, truth), 1)
-    rows, cols = linear_sum_assignment(-counts)
-    return counts[rows, cols].sum() / len(truth)
 
 
 def load_trace(directory, student):
