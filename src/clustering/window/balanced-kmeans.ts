@@ -22,7 +22,15 @@ export interface BalancedResult {
  * k-means on these features lets one cluster swallow two look-alike classes while another splits
  * a wide one; the equal-mass prior is the same one TEMI's and SCAN's marginal terms impose.
  */
-export function balancedKMeans(rows: Float32Array, count: number, dim: number, k: number, options: BalancedOptions): BalancedResult {
+export async function balancedKMeans(
+  rows: Float32Array,
+  count: number,
+  dim: number,
+  k: number,
+  options: BalancedOptions,
+  /** Awaited between Sinkhorn iterations (tens of milliseconds each on a 10k-row window). */
+  pause: () => Promise<void> = async () => {},
+): Promise<BalancedResult> {
   const unit = Float32Array.from(rows);
   normaliseRows(unit, count, dim);
   const centres = Float64Array.from(fitKMeans(unit, count, dim, k, { nInit: options.nInit, seed: options.seed, maxIter: 100 }).centres);
@@ -30,6 +38,7 @@ export function balancedKMeans(rows: Float32Array, count: number, dim: number, k
   const plan = new Float64Array(count * k);
   const labels = new Int32Array(count);
   for (let it = 0; it < options.iterations; it++) {
+    await pause();
     sinkhorn(unit, count, dim, centres, k, options.temperature, plan);
     for (let i = 0; i < count; i++) labels[i] = argmax(plan, i * k, k);
     centres.fill(0);

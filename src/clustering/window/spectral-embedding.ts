@@ -24,7 +24,14 @@ const PRODUCTS_PER_ORTHONORMALISATION = 4;
  * few steps cannot separate them; a hundred-odd plain products can, well enough for k-means,
  * which needs only the span.
  */
-export function spectralEmbedding(neighbours: NeighbourTable, count: number, options: SpectralOptions, random: SeededRandom): Float64Array {
+export async function spectralEmbedding(
+  neighbours: NeighbourTable,
+  count: number,
+  options: SpectralOptions,
+  random: SeededRandom,
+  /** Awaited after each orthonormalisation: the iteration is seconds of arithmetic on a 10k-row window. */
+  pause: () => Promise<void> = async () => {},
+): Promise<Float64Array> {
   const dims = Math.min(options.dims, count - 1);
   const graph = symmetricGraph(neighbours, count, options.graphK);
   const width = Math.min(count, dims + 10);
@@ -33,7 +40,10 @@ export function spectralEmbedding(neighbours: NeighbourTable, count: number, opt
   orthonormalise(basis, count, width);
   for (let it = 1; it <= options.iterations; it++) {
     basis = applyGraph(graph, basis, count, width);
-    if (it % PRODUCTS_PER_ORTHONORMALISATION === 0 || it === options.iterations) orthonormalise(basis, count, width);
+    if (it % PRODUCTS_PER_ORTHONORMALISATION === 0 || it === options.iterations) {
+      orthonormalise(basis, count, width);
+      await pause();
+    }
   }
   const image = applyGraph(graph, basis, count, width);
   const small = new Float64Array(width * width);

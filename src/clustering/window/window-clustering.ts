@@ -4,6 +4,7 @@ import { normaliseRows } from '../kmeans/kmeans-model.ts';
 import { normalizedMutualInfo } from '../metrics/mutual-information.ts';
 import { SeededRandom } from '../../numeric/seeded-random.ts';
 import { balancedKMeans } from './balanced-kmeans.ts';
+import { choicePause } from './choice-pause.ts';
 import { knnAgreement } from './knn-agreement.ts';
 import { PrototypeModel } from './prototype-model.ts';
 import { refineByNeighbours } from './refine-labels.ts';
@@ -65,25 +66,26 @@ const CONFIDENT_SHARE = 0.5;
  * split (first 10k, exact cosine 10-NN): plain k-means on unit rows 0.53 ACC; this, seeds 0-2,
  * 0.70 on PCA-64 (15/20 x 4 restarts: 0.61 on raw pixels, seeds 0-2) (docs/BENCHMARKS.md).
  */
-export async function clusterWindow(data: TrainingSet, options: WindowClusteringOptions): Promise<WindowClustering> {
+export async function clusterWindow(data: TrainingSet, options: WindowClusteringOptions, signal?: AbortSignal): Promise<WindowClustering> {
+  const pause = (): Promise<void> => choicePause(signal);
   const o = { ...WINDOW_DEFAULTS, ...options };
   const dimsTried = options.dims ?? [...new Set(DIMS_PER_CLUSTER.map((m) => Math.round(m * o.clusters)))];
   const { count, clusters } = { count: data.count, clusters: o.clusters };
   const scores: Record<string, number> = {};
   const candidates: { labels: Int32Array; confidence: Float32Array; dims: number }[] = [];
-  const spectrum = spectralEmbedding(data.neighbours, count, { graphK: o.graphK, dims: Math.max(...dimsTried), iterations: o.iterations }, new SeededRandom(o.seed));
+  const spectrum = await spectralEmbedding(data.neighbours, count, { graphK: o.graphK, dims: Math.max(...dimsTried), iterations: o.iterations }, new SeededRandom(o.seed), pause);
   for (const dims of dimsTried) {
     const embedded = leadingRows(spectrum, count, dims);
     const width = embedded.length / count;
     for (let restart = 0; restart < o.restarts; restart++) {
-      await yieldToEventLoop();
-      const { labels, confidence } = balancedKMeans(embedded, count, width, clusters, { temperature: BALANCE_TEMPERATURE, iterations: 30, nInit: 1, seed: o.seed + restart });
+      await pause();
+      const { labels, confidence } = await balancedKMeans(embedded, count, width, clusters, { temperature: BALANCE_TEMPERATURE, iterations: 30, nInit: 1, seed: o.seed + restart }, pause);
       const score = knnAgreement(labels, data.neighbours, o.agreementK, clusters);
       scores[`spectral-${dims}`] = Math.max(scores[`spectral-${dims}`] ?? -Infinity, score);
       candidates.push({ labels, confidence, dims });
     }
   }
-  await yieldToEventLoop();
+  await pause();
   const best = candidates[consensusIndex(candidates.map((c) => c.labels))];
   const winner = best;
   let { labels } = winner;
@@ -92,7 +94,7 @@ export async function clusterWindow(data: TrainingSet, options: WindowClustering
     ({ labels, keep } = refineByNeighbours(labels, winner.confidence, data.neighbours, clusters, { keepShare: CONFIDENT_SHARE, k: o.agreementK }));
     scores.refined = knnAgreement(labels, data.neighbours, o.agreementK, clusters);
   }
-  await yieldToEventLoop();
+  await pause();
   const model = prototypesFor(data, labels, clusters, o.perCluster, o.seed, keep);
   return { labels, confidence: winner.confidence, dims: winner.dims, scores, model };
 }
@@ -144,9 +146,4 @@ export function prototypesFor(data: TrainingSet, labels: Int32Array, clusters: n
     offset += part.length;
   }
   return new PrototypeModel(clusters, dim, prototypes, Int32Array.from(owners), BALANCE_TEMPERATURE);
-}
-
-/** A round runs on the pipeline's thread: give timers, heartbeats and I/O a turn between its pieces. */
-export function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }

@@ -1,6 +1,6 @@
 import { alignClusters } from '../../clustering/align-clusters.ts';
 import { TRAINER_LOST, type ClusterModel, type ClusterTrainer } from '../../clustering/contracts.ts';
-import { chooseRoundModel, type RoundCandidate } from '../../clustering/window/round-choice.ts';
+import { chooseRoundModel, type RoundCandidate, type RoundChooser } from '../../clustering/window/round-choice.ts';
 import { prototypesFor } from '../../clustering/window/window-clustering.ts';
 import { type ModelRegistry, type NeighbourIndex, type Clock, type Logger, type Metrics, type TrainingSet, errorCode, reasonOf } from '../../runtime/contracts/index.ts';
 import { NoveltyMonitor, type NoveltySettings } from './novelty-monitor.ts';
@@ -67,6 +67,8 @@ export class PeriodicTrainer {
   /** Set when the trainer can never train again; every later record and the drain rethrow it. */
   private lost: Error | undefined;
   private readonly novelty: NoveltyMonitor | undefined;
+  /** The trainer's state from before the round whose choice is running: what a snapshot taken meanwhile holds. */
+  private trainerBeforeChoice: unknown;
 
   constructor(
     private readonly trainer: ClusterTrainer,
@@ -80,6 +82,8 @@ export class PeriodicTrainer {
     private readonly stopping?: AbortSignal,
     /** Told where a round is (the progress line's "train" entry). */
     private readonly onRound?: (report: RoundProgress) => void,
+    /** Makes the label-free choice: on this thread by default, or in a thread of its own (WorkerRoundChooser). */
+    private readonly chooser: RoundChooser = chooseRoundModel,
   ) {
     this.novelty = settings.novelty ? new NoveltyMonitor(settings.novelty) : undefined;
   }
@@ -122,7 +126,9 @@ export class PeriodicTrainer {
 
   async snapshot(): Promise<unknown> {
     const schedule = this.state;
-    return { schedule, trainer: await this.trainer.snapshot() };
+    // During a round's choice the trainer already holds the round's training, but the schedule
+    // counts the round only once it is chosen: a snapshot then keeps the two from before the round.
+    return { schedule, trainer: this.trainerBeforeChoice ?? (await this.trainer.snapshot()) };
   }
 
   async restore(saved: unknown): Promise<void> {
@@ -152,10 +158,25 @@ export class PeriodicTrainer {
     this.onRound?.({ round, phase: 'mining' });
     try {
       const data = await this.index.trainingSet(this.settings.k, { maxRows: this.settings.maxRows });
+      // What the trainer is put back to when the round is discarded after training (its choice
+      // aborted by a stop, or failed): a training round that fails rolls itself back, but by the
+      // time the choice runs the trainer has already kept what it learnt.
+      const beforeRound = this.settings.choice ? await this.trainer.snapshot() : undefined;
       const result = await this.trainer.trainRound(data, { epochs: this.settings.epochs, minSteps: this.settings.minSteps, signal: this.stopping, onEpoch: ({ epoch }) => this.onRound?.({ round, phase: 'training', rows: data.count, epoch }) });
-      this.trained = { rounds: this.trained.rounds + 1, samples: this.trained.samples + result.samples, seconds: this.trained.seconds + result.seconds };
       this.onRound?.({ round, phase: 'choosing', rows: data.count });
-      const outcome = await this.choose(data, result.model);
+      this.logger.debug('round trained; the label-free choice runs', { round, rows: data.count });
+      let outcome: RoundOutcome;
+      this.trainerBeforeChoice = beforeRound;
+      try {
+        outcome = await this.choose(data, result.model);
+      } catch (error) {
+        result.model.dispose();
+        if (beforeRound !== undefined) await this.trainer.restore(beforeRound);
+        throw error;
+      } finally {
+        this.trainerBeforeChoice = undefined;
+      }
+      this.trained = { rounds: this.trained.rounds + 1, samples: this.trained.samples + result.samples, seconds: this.trained.seconds + result.seconds };
       this.state = { seen: this.state.seen, seenAtLastRound: seenAtStart, rounds: this.state.rounds + 1, lastRoundAtMs: this.clock.now() };
       this.metrics.histogram('temi_training_round_seconds', 'Duration of training rounds', [], [1, 5, 15, 30, 60, 120, 300, 600, 1800]).observe((this.clock.now() - startedAt) / 1000);
       const trained = { rows: data.count, epochs: result.epochs, loss: result.meanLoss, samplesPerSecond: Math.round(result.samples / Math.max(result.seconds, 1e-9)), winner: outcome.winner, scores: outcome.scores };
@@ -181,7 +202,10 @@ export class PeriodicTrainer {
       // The previous model keeps serving; the next trigger tries again with more data.
       this.state = { ...this.state, seenAtLastRound: seenAtStart, lastRoundAtMs: this.clock.now(), rounds: this.state.rounds };
       roundsCounter.inc({ outcome: 'rejected' });
-      this.logger.error('training round rejected; previous model stays in service', { code: errorCode(error), reason: reasonOf(error) });
+      // A stop aborting the round (in training or in its choice) is the stop working, not a fault.
+      const rejected = { code: errorCode(error), reason: reasonOf(error) };
+      if (this.stopping?.aborted) this.logger.info('training round rejected; previous model stays in service', rejected);
+      else this.logger.error('training round rejected; previous model stays in service', rejected);
     } finally {
       this.registry.roundEnded();
       this.onRound?.({ round, phase: 'done' });
@@ -203,7 +227,7 @@ export class PeriodicTrainer {
     const given: RoundCandidate[] = [];
     if (serving && serving.model.dim === data.dim && serving.model.numClusters === trained.numClusters) given.push({ name: `in service (v${serving.version})`, model: serving.model });
     given.push({ name: `${this.trainer.name} (new)`, model: trained });
-    const result = await chooseRoundModel(data, given, { clusters: trained.numClusters, seed: choice.seed, kmeans: choice.kmeans, window: choice.window, refine: choice.refine });
+    const result = await this.chooser(data, given, { clusters: trained.numClusters, seed: choice.seed, kmeans: choice.kmeans, window: choice.window, refine: choice.refine }, this.stopping);
     for (const loser of result.losers) if (loser.model !== serving?.model) loser.model.dispose();
     if (this.novelty) {
       const winnerLabels = () => result.winner.model.assign(data.embeddings, data.count).cluster;

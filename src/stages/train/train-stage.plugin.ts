@@ -3,6 +3,7 @@ import { TRAINER_NAMES, createTrainer } from '../../clustering/trainer-factory.t
 import { clusteringServices, definePlugin, reasonOf, services, s } from '../../runtime/contracts/index.ts';
 import { BACKEND_PREFERENCE, selectBackend } from '../../tf/backends.ts';
 import { trackTensors } from '../../tf/tensor-gauge.ts';
+import { WorkerRoundChooser } from '../../clustering/worker/worker-round-chooser.ts';
 import { WorkerTrainer } from '../../clustering/worker/worker-trainer.ts';
 import { PeriodicTrainer } from './periodic-trainer.ts';
 import { roundProgress } from './round-progress.ts';
@@ -45,7 +46,7 @@ export const trainStagePlugin = definePlugin({
     thread: s.enum(['worker', 'main'] as const, {
       default: 'worker',
       description:
-        "Where training runs: 'worker' (a thread of its own with its own TensorFlow.js engine, so a training step never delays ingest, heartbeats or metrics) or 'main' (the pipeline's thread, between records; saves the worker's memory).",
+        "Where training runs: 'worker' (a thread of its own with its own TensorFlow.js engine, so a training step never delays ingest, heartbeats or metrics; under selectModel the round's choice runs in a second thread of its own, without TensorFlow.js) or 'main' (the pipeline's thread, between records, the choice in pieces of up to a few hundred milliseconds; saves the workers' memory).",
     }),
     finalRound: s.boolean({ default: true, description: 'When a finite source ends, train once more on records that arrived since the last round (skipped when stopped by a signal).' }),
     options: s.record(s.any(), { default: {}, description: "Trainer-specific options, e.g. temi's beta or kmeans' decayFactor." }),
@@ -71,6 +72,18 @@ export const trainStagePlugin = definePlugin({
       config.thread === 'worker'
         ? await WorkerTrainer.start({ trainer: config.trainer, settings, backend: config.backend }, (line) => logger.info(`training thread: ${line}`))
         : createTrainer(config.trainer, settings);
+    const choice = config.selectModel && !LEARNS_OWN_FEATURES.has(config.trainer) ? { clusters: config.clusters, seed: config.seed, kmeans: config.kmeansCandidate, window: config.windowClustering, refine: config.refine } : undefined;
+    // The choice's window clustering is seconds of arithmetic per round: off the pipeline's thread
+    // it neither holds up records nor a stop (which aborts it like a training round).
+    let chooser: WorkerRoundChooser | undefined;
+    if (choice && config.thread === 'worker') {
+      try {
+        chooser = await WorkerRoundChooser.start();
+      } catch (error) {
+        await trainer.dispose();
+        throw error;
+      }
+    }
     const showRound = roundProgress(deps.progress.status('train'), config);
     let backend = config.backend as string;
     // training-summary.json in the state directory: what the trainer has done in this run, for
@@ -90,7 +103,7 @@ export const trainStagePlugin = definePlugin({
       deps.index,
       deps.registry,
       { firstRoundAt: config.firstRoundAt, everyRecords: config.everyRecords, everySeconds: config.everySeconds, epochs: config.epochs, minSteps: config.minSteps, k: config.k, maxRows: config.maxRows,
-        choice: config.selectModel && !LEARNS_OWN_FEATURES.has(config.trainer) ? { clusters: config.clusters, seed: config.seed, kmeans: config.kmeansCandidate, window: config.windowClustering, refine: config.refine } : undefined,
+        choice,
         novelty: config.drift ? { records: config.driftRecords, share: config.driftShare } : undefined },
       deps.clock,
       logger,
@@ -100,6 +113,7 @@ export const trainStagePlugin = definePlugin({
         showRound(report);
         if (report.phase === 'done') void writeSummary();
       },
+      chooser && ((data, given, options, signal) => chooser.choose(data, given, options, signal)),
     );
     let releaseTensors: (() => void) | undefined;
     return {
@@ -135,9 +149,10 @@ export const trainStagePlugin = definePlugin({
       drain: () => periodic.drain(false),
       snapshot: () => periodic.snapshot(),
       restore: (state) => periodic.restore(state),
-      stop: () => {
+      stop: async () => {
         releaseTensors?.();
-        return trainer.dispose();
+        await chooser?.dispose();
+        await trainer.dispose();
       },
     };
   },
