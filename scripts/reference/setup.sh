@@ -7,7 +7,10 @@
 #
 # Pinned and hash-checked: scripts/reference/requirements-torch.txt (torch 2.15.0 for CPython
 # 3.11, manylinux x86_64, and every dependency, including the ~2.8 GB of CUDA wheels torch's PyPI
-# build depends on even on a CPU machine). So it stays out of `npm test`.
+# build depends on even on a CPU machine). So it stays out of `npm test`. Beside it
+# scripts/reference/requirements-scipy-sklearn.txt (numpy, SciPy, scikit-learn and theirs, ~60 MB),
+# which the MMDC and quality references import; a venv that has the torch but not these gets
+# them added in place.
 #
 # Usage: scripts/reference/setup.sh [--wheelhouse DIR]
 #   --wheelhouse DIR  install from wheels already in DIR (no index; e.g. a machine without
@@ -19,13 +22,14 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 REQUIREMENTS="$ROOT/scripts/reference/requirements-torch.txt"
+SCIPY_REQUIREMENTS="$ROOT/scripts/reference/requirements-scipy-sklearn.txt"
 VENV="${TEMI_REFERENCE_VENV:-$ROOT/.cache/reference-venv}"
 TORCH_VERSION="$(sed -n 's/^torch==\([^ ]*\) .*/\1/p' "$REQUIREMENTS")"
 WHEELHOUSE=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --wheelhouse) WHEELHOUSE="$(cd "$2" && pwd)"; shift 2 ;;
-    -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "setup:reference: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -35,8 +39,26 @@ fail() { echo "setup:reference: ERROR: $*" >&2; exit 1; }
 
 [ "$(uname -s)" = "Linux" ] && [ "$(uname -m)" = "x86_64" ] || fail "the pinned wheels are for Linux x86_64 (found $(uname -s) $(uname -m))"
 
+# pip install with the pinned, hash-checked wheels, from PyPI or only from --wheelhouse.
+pip_install() {
+  local python="$1"; shift
+  if [ -n "$WHEELHOUSE" ]; then
+    "$python" -m pip --disable-pip-version-check install --no-index --find-links "$WHEELHOUSE" --require-hashes --only-binary=:all: "$@"
+  else
+    "$python" -m pip --disable-pip-version-check install --require-hashes --only-binary=:all: "$@"
+  fi
+}
+SCIPY_IMPORTS="import numpy, scipy.optimize, sklearn.cluster, sklearn.metrics"
+
 if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '$TORCH_VERSION')" 2>/dev/null; then
-  say "torch $TORCH_VERSION already in $VENV"
+  if "$VENV/bin/python" -c "$SCIPY_IMPORTS" 2>/dev/null; then
+    say "torch $TORCH_VERSION, SciPy and scikit-learn already in $VENV"
+    exit 0
+  fi
+  say "torch $TORCH_VERSION already in $VENV; adding numpy, SciPy and scikit-learn ${WHEELHOUSE:+from $WHEELHOUSE }(hashes checked)"
+  pip_install "$VENV/bin/python" -r "$SCIPY_REQUIREMENTS"
+  "$VENV/bin/python" -c "$SCIPY_IMPORTS" || fail "SciPy and scikit-learn do not import from $VENV"
+  say "done: $VENV/bin/python (bench:train and bench:embed use it; the MMDC reference too)"
   exit 0
 fi
 
@@ -57,14 +79,12 @@ FREE_KB="$(df -Pk "$(dirname "$VENV")" 2>/dev/null | awk 'NR==2 {print $4}')"
 rm -rf "$VENV.partial"
 mkdir -p "$(dirname "$VENV")"
 "$PYTHON" -m venv --prompt "$(basename "$VENV")" "$VENV.partial"
-PIP=("$VENV.partial/bin/python" -m pip --disable-pip-version-check)
 if [ -n "$WHEELHOUSE" ]; then
-  say "installing torch $TORCH_VERSION from $WHEELHOUSE (hashes checked)"
-  "${PIP[@]}" install --no-index --find-links "$WHEELHOUSE" --require-hashes --only-binary=:all: -r "$REQUIREMENTS"
+  say "installing torch $TORCH_VERSION, SciPy and scikit-learn from $WHEELHOUSE (hashes checked)"
 else
-  say "installing torch $TORCH_VERSION from PyPI (about 2.8 GB to download; hashes checked)"
-  "${PIP[@]}" install --require-hashes --only-binary=:all: -r "$REQUIREMENTS"
+  say "installing torch $TORCH_VERSION, SciPy and scikit-learn from PyPI (about 2.9 GB to download; hashes checked)"
 fi
+pip_install "$VENV.partial/bin/python" -r "$REQUIREMENTS" -r "$SCIPY_REQUIREMENTS"
 "$VENV.partial/bin/python" -c "import torch; print('setup:reference: torch', torch.__version__, 'MKL', torch.backends.mkl.is_available(), 'oneDNN', torch.backends.mkldnn.is_available(), 'CPU', torch.backends.cpu.get_cpu_capability())" 2>/dev/null
 # A venv records its own path in its text files (activate scripts, pip's shebangs, pyvenv.cfg);
 # it is made under a sibling name and moved in one step, so those paths are rewritten (the
@@ -74,5 +94,5 @@ mv "$VENV.partial" "$VENV"
 for f in "$VENV"/bin/* "$VENV/pyvenv.cfg"; do
   if [ -f "$f" ] && [ ! -L "$f" ] && grep -Iq . "$f"; then sed -i "s#$VENV.partial#$VENV#g" "$f"; fi
 done
-"$VENV/bin/python" -c "import torch" || fail "torch does not import from $VENV"
-say "done: $VENV/bin/python (bench:train and bench:embed use it)"
+"$VENV/bin/python" -c "import torch; $SCIPY_IMPORTS" || fail "torch, SciPy or scikit-learn does not import from $VENV"
+say "done: $VENV/bin/python (bench:train and bench:embed use it; the MMDC reference too)"
