@@ -4,7 +4,7 @@ import type { Assignment, ClusterModel, SerializedClusterModel } from '../contra
 import { decodeFloat32, encodeFloat32 } from '../float-codec.ts';
 import type { MmdcTrunk } from './mmdc-config.ts';
 import { type HostTensors, embedPlain } from './mmdc-network.ts';
-import { HEAD_BIAS, HEAD_WEIGHT, TRAINING_ONLY, type TrunkLayout, sizeOf, statisticSpecs, trunkLayout } from './trunk-layout.ts';
+import { HEAD_BIAS, HEAD_WEIGHT, TRAINING_ONLY, type TrunkLayout, type TrunkShape, sizeOf, statisticSpecs, trunkLayout } from './trunk-layout.ts';
 
 export const MMDC_TRAINER_NAME = 'mmdc';
 const MODEL_FORMAT = 'mmdc-trunk/1';
@@ -15,11 +15,7 @@ const MODEL_FORMAT = 'mmdc-trunk/1';
  */
 const CONFIDENCE_TEMPERATURE = 0.1;
 
-export interface MmdcModelWeights {
-  readonly trunk: MmdcTrunk;
-  readonly imageShape: readonly [number, number, number];
-  readonly widths: readonly number[];
-  readonly outputDim: number;
+export interface MmdcModelWeights extends TrunkShape {
   readonly clusters: number;
   readonly inferenceCrop: number;
   /** Trunk and projection head parameters (the rotation head is training-only). */

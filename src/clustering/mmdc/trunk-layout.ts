@@ -22,12 +22,16 @@ export interface BatchNormSpec {
   readonly channels: number;
 }
 
-/** The network's shape: its parameters, its batch-norm layers and how the trunk is wired. */
-export interface TrunkLayout {
+/** What fixes a network's shape: the trunk, its input, its widths and the projection's output size. */
+export interface TrunkShape {
   readonly trunk: MmdcTrunk;
   readonly imageShape: readonly [number, number, number];
   readonly widths: readonly number[];
   readonly outputDim: number;
+}
+
+/** The network's shape: its parameters, its batch-norm layers and how the trunk is wired. */
+export interface TrunkLayout extends TrunkShape {
   /** Size of the pooled trunk output the heads read. */
   readonly pooledDim: number;
   readonly parameters: readonly ParameterSpec[];
