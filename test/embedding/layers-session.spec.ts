@@ -11,6 +11,7 @@ import { TfEmbedder } from '../../src/embedding/tf-embedder.ts';
 import { loadBackend } from '../../src/tf/backends.ts';
 import { tf } from '../../src/tf/tf.ts';
 import { syntheticImages } from './support/images.ts';
+import { maxAbsDiff } from './support/max-abs-diff.ts';
 import { buildTinyLayersModel, saveLayersModel } from './support/tiny-models.ts';
 
 let dir: string;
@@ -21,12 +22,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-function maxAbsDiff(a: readonly Float32Array[], b: readonly Float32Array[]): number {
-  let worst = 0;
-  a.forEach((row, i) => row.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - b[i][j])))));
-  return worst;
-}
 
 describe('a LayersModel on native TensorFlow', () => {
   it('the built-in MobileNetV2 runs as one session and embeds as the layer-by-layer model does', async () => {

@@ -7,6 +7,7 @@ import { TfEmbedder } from '../../src/embedding/tf-embedder.ts';
 import { loadBackend, type BackendName } from '../../src/tf/backends.ts';
 import { tf } from '../../src/tf/tf.ts';
 import { syntheticImages } from './support/images.ts';
+import { maxAbsDiff } from './support/max-abs-diff.ts';
 import { buildTinyLayersModel, saveLayersModel, writeTinyGraphModel } from './support/tiny-models.ts';
 
 let dir: string;
@@ -16,12 +17,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-function maxAbsDiff(a: readonly Float32Array[], b: readonly Float32Array[]): number {
-  let worst = 0;
-  a.forEach((row, i) => row.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - b[i][j])))));
-  return worst;
-}
 
 describe.each<BackendName>(['wasm', 'cpu'])('model files load via file:// on the %s backend', (backend) => {
   beforeAll(async () => {

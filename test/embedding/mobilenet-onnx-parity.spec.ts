@@ -11,7 +11,8 @@ import { TfEmbedder } from '../../src/embedding/tf-embedder.ts';
 import { loadBackend } from '../../src/tf/backends.ts';
 import { syntheticImages } from './support/images.ts';
 import { dumpKerasGraph } from './support/keras-graph-dump.ts';
-import { SYSTEM_PYTHON, maxAbsDiff } from './support/onnx-fixtures.ts';
+import { maxAbsDiff } from './support/max-abs-diff.ts';
+import { SYSTEM_PYTHON } from './support/onnx-fixtures.ts';
 
 /**
  * The built-in MobileNetV2 (nsfwjs weights) rebuilt in PyTorch from its TF.js graph and weights,

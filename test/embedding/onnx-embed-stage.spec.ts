@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { embedStagePlugin } from '../../src/stages/embed/embed-stage.plugin.ts';
 import { stageHarness, type StageHarness } from '../stages/embed/support/stage-harness.ts';
 import { syntheticImages } from './support/images.ts';
-import { exportOnnxFixtures, maxAbsDiff, type OnnxFixtures } from './support/onnx-fixtures.ts';
+import { maxAbsDiff } from './support/max-abs-diff.ts';
+import { exportOnnxFixtures, type OnnxFixtures } from './support/onnx-fixtures.ts';
 
 /** The embed stage on an ONNX model: same batching, ordering and dead letters as on TF.js. */
 const SIZE = 32;

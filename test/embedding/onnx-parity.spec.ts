@@ -2,7 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { OnnxEmbedder } from '../../src/embedding/onnx/onnx-embedder.ts';
 import type { DecodedPixels } from '../../src/runtime/contracts/record.ts';
 import { syntheticImages } from './support/images.ts';
-import { exportOnnxFixtures, maxAbsDiff, type FixtureModel, type OnnxFixtures } from './support/onnx-fixtures.ts';
+import { maxAbsDiff } from './support/max-abs-diff.ts';
+import { exportOnnxFixtures, type FixtureModel, type OnnxFixtures } from './support/onnx-fixtures.ts';
 
 /**
  * ONNX Runtime (onnxruntime-node) against PyTorch on the same exported models and images: small

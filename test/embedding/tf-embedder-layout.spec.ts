@@ -6,7 +6,7 @@ import { packImages } from '../../src/embedding/onnx/pack-images.ts';
 import { TfEmbedder } from '../../src/embedding/tf-embedder.ts';
 import { loadBackend } from '../../src/tf/backends.ts';
 import { syntheticImages } from './support/images.ts';
-import { maxAbsDiff } from './support/onnx-fixtures.ts';
+import { maxAbsDiff } from './support/max-abs-diff.ts';
 import { buildTinyLayersModel, saveLayersModel } from './support/tiny-models.ts';
 
 describe('pixels in CHW (decode presets imagenet, clip, dinov2) on a TF.js model', () => {

@@ -59,9 +59,3 @@ export async function exportOnnxFixtures(images: readonly DecodedPixels[]): Prom
     },
   };
 }
-
-export function maxAbsDiff(a: readonly Float32Array[], b: readonly Float32Array[]): number {
-  let worst = 0;
-  a.forEach((row, i) => row.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - b[i][j])))));
-  return worst;
-}
