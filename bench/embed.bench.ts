@@ -37,8 +37,8 @@ import path from 'node:path';
 import { MOBILENET_V2_MACS } from '../src/embedding/nsfwjs-models.ts';
 import { PYTORCH_THREADS, REFERENCE_WAIT_POLICIES, option, runReference, torchReferences, torchUnavailable, type TorchReference } from './bench-support.ts';
 import sharp from 'sharp';
-import { Observable, tap } from 'rxjs';
-import type { StreamRecord } from '../src/runtime/contracts/record.ts';
+import { tap } from 'rxjs';
+import { countedSource } from './counted-source.ts';
 import { definePlugin } from '../src/runtime/contracts/plugin.ts';
 import { services } from '../src/runtime/contracts/services.ts';
 import { s } from '../src/runtime/schema/schema.ts';
@@ -196,26 +196,15 @@ const jpegSource = definePlugin({
   configSchema: s.object({ count: s.integer({ min: 1 }), input: s.enum(['jpeg', 'raw'] as const, { default: 'jpeg' }) }),
   deps: { records: services.records },
   create({ config, deps, instanceName }) {
-    let closed = false;
-    return {
-      expectedCount: config.count,
-      close() {
-        closed = true;
+    return countedSource({
+      count: config.count,
+      yieldEvery: 64,
+      prepare: async () => ({ jpegs: await benchJpegs(), raw: rawImages() }),
+      record: (i, { jpegs, raw }) => {
+        const payload = config.input === 'jpeg' ? { bytes: jpegs[i % jpegs.length] } : { rawPixels: { width: 224, height: 224, channels: 3, data: raw[i % raw.length] } };
+        return deps.records.create({ key: `img-${i}`, payload, origin: { source: instanceName, position: i } });
       },
-      open: (flow) =>
-        new Observable<StreamRecord>((subscriber) => {
-          (async () => {
-            const jpegs = await benchJpegs();
-            const raw = rawImages();
-            for (let i = 0; i < config.count && !closed; i++) {
-              if (flow.paused) await flow.whenReady();
-              const payload = config.input === 'jpeg' ? { bytes: jpegs[i % jpegs.length] } : { rawPixels: { width: 224, height: 224, channels: 3, data: raw[i % raw.length] } };
-              subscriber.next(deps.records.create({ key: `img-${i}`, payload, origin: { source: instanceName, position: i } }));
-              if (i % 64 === 63) await new Promise((r) => setImmediate(r));
-            }
-          })().then(() => subscriber.complete(), (error) => subscriber.error(error));
-        }),
-    };
+    });
   },
 });
 

@@ -22,7 +22,8 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Observable, tap } from 'rxjs';
+import { tap } from 'rxjs';
+import { countedSource } from './counted-source.ts';
 import { definePlugin } from '../src/runtime/contracts/plugin.ts';
 import { services } from '../src/runtime/contracts/services.ts';
 import { s } from '../src/runtime/schema/schema.ts';
@@ -72,26 +73,16 @@ const synthSource = definePlugin({
   configSchema: s.object({ count: s.integer({ min: 1 }) }),
   deps: { records: services.records },
   create({ config, deps, instanceName }) {
-    let closed = false;
-    return {
-      expectedCount: config.count,
-      close() {
-        closed = true;
+    return countedSource({
+      count: config.count,
+      // Let the downstream stages and timers run between bursts.
+      yieldEvery: 256,
+      record: (i) => {
+        const { data, label } = synthesise(i);
+        return deps.records.create({ key: `synth-${i}`, payload: { rawPixels: { width: SIDE, height: SIDE, channels: 1, data } }, label, origin: { source: instanceName, position: i } });
       },
-      open: (flow) =>
-        new Observable((subscriber) => {
-          (async () => {
-            for (let i = 0; i < config.count && !closed; i++) {
-              if (flow.paused) await flow.whenReady();
-              const { data, label } = synthesise(i);
-              subscriber.next(deps.records.create({ key: `synth-${i}`, payload: { rawPixels: { width: SIDE, height: SIDE, channels: 1, data } }, label, origin: { source: instanceName, position: i } }));
-              emitted++;
-              // Let the downstream stages and timers run between bursts.
-              if (i % 256 === 255) await new Promise((r) => setImmediate(r));
-            }
-          })().then(() => subscriber.complete(), (error) => subscriber.error(error));
-        }),
-    };
+      afterEach: () => emitted++,
+    });
   },
 });
 
