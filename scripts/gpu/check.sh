@@ -25,9 +25,7 @@
 # leave it (tfjs-node 4.22.0 in place). Exit status: 0 with GPU figures, 3 when no GPU was usable
 # (CPU figures printed), 1 on a failure.
 set -euo pipefail
-
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-cd "$ROOT"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/script-preamble.sh" check:gpu
 STARTED=$(date +%s)
 
 TF_GPU_WHEEL="tensorflow-2.18.1-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
@@ -48,15 +46,15 @@ while [ $# -gt 0 ]; do
     --wheelhouse) WHEELHOUSE="$(cd "$2" && pwd)"; shift 2 ;;
     --seconds) SECONDS_PER="$2"; shift 2 ;;
     --provision-only) PROVISION_ONLY=1; shift ;;
-    -h|--help) sed -n '2,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "check:gpu: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+    -h|--help) print_usage; exit 0 ;;
+    *) unknown_argument "$1" ;;
   esac
 done
 
+# say with the seconds since the start (the preamble's fail as it is).
 say() { echo "check:gpu [$(( $(date +%s) - STARTED ))s]: $*"; }
-fail() { echo "check:gpu: ERROR: $*" >&2; exit 1; }
 
-[ "$(uname -s)" = "Linux" ] && [ "$(uname -m)" = "x86_64" ] || fail "the GPU route is provisioned for Linux x86_64 only (found $(uname -s) $(uname -m))"
+on_linux_x86_64 || fail "the GPU route is provisioned for Linux x86_64 only (found $(uname -s) $(uname -m))"
 CPU_PKG="$ROOT/node_modules/@tensorflow/tfjs-node"
 [ -f "$CPU_PKG/package.json" ] && [ "$(node -p "require('$CPU_PKG/package.json').version")" = "$TFJS_NODE_VERSION" ] ||
   fail "@tensorflow/tfjs-node $TFJS_NODE_VERSION is not in node_modules (npm ci, then npm run setup:tensorflow); its sources make tfjs-node-gpu"

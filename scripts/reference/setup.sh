@@ -18,9 +18,8 @@
 # Environment: TEMI_REFERENCE_VENV (default <repo>/.cache/reference-venv),
 #              TEMI_REFERENCE_PYTHON (an interpreter 3.11 with venv; found otherwise).
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/script-preamble.sh" setup:reference
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-cd "$ROOT"
 REQUIREMENTS="$ROOT/scripts/reference/requirements-torch.txt"
 SCIPY_REQUIREMENTS="$ROOT/scripts/reference/requirements-scipy-sklearn.txt"
 VENV="${TEMI_REFERENCE_VENV:-$ROOT/.cache/reference-venv}"
@@ -29,15 +28,12 @@ WHEELHOUSE=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --wheelhouse) WHEELHOUSE="$(cd "$2" && pwd)"; shift 2 ;;
-    -h|--help) sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "setup:reference: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+    -h|--help) print_usage; exit 0 ;;
+    *) unknown_argument "$1" ;;
   esac
 done
 
-say() { echo "setup:reference: $*"; }
-fail() { echo "setup:reference: ERROR: $*" >&2; exit 1; }
-
-[ "$(uname -s)" = "Linux" ] && [ "$(uname -m)" = "x86_64" ] || fail "the pinned wheels are for Linux x86_64 (found $(uname -s) $(uname -m))"
+on_linux_x86_64 || fail "the pinned wheels are for Linux x86_64 (found $(uname -s) $(uname -m))"
 
 # pip install with the pinned, hash-checked wheels, from PyPI or only from --wheelhouse.
 pip_install() {

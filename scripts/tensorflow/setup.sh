@@ -17,9 +17,7 @@
 #   --force   rebuild even when a working binding from the same pins is installed
 # Environment: TEMI_TF_CACHE (default <repo>/.cache/tensorflow) — where the wheel is kept.
 set -euo pipefail
-
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-cd "$ROOT"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/script-preamble.sh" setup:tensorflow
 
 # --- pins (change together; the sha256 is PyPI's published digest of exactly this file) -------
 TFJS_NODE_PACKAGE="@tensorflow/tfjs-node"
@@ -37,20 +35,17 @@ FORCE=0
 for arg in "$@"; do
   case "$arg" in
     --force) FORCE=1 ;;
-    -h|--help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "setup:tensorflow: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
+    -h|--help) print_usage; exit 0 ;;
+    *) unknown_argument "$arg" ;;
   esac
 done
-
-say() { echo "setup:tensorflow: $*"; }
-fail() { echo "setup:tensorflow: ERROR: $*" >&2; exit 1; }
 
 PKG_DIR="$ROOT/node_modules/$TFJS_NODE_PACKAGE"
 CACHE_DIR="${TEMI_TF_CACHE:-$ROOT/.cache/tensorflow}"
 STAMP_NAME="temi-provisioned.json"
 WANTED_STAMP="{\"tfjsNode\":\"$TFJS_NODE_VERSION\",\"wheel\":\"$TF_WHEEL_FILE\",\"sha256\":\"$TF_WHEEL_SHA256\",\"node\":\"$(node -p 'process.versions.modules')\"}"
 
-[ "$(uname -s)" = "Linux" ] && [ "$(uname -m)" = "x86_64" ] ||
+on_linux_x86_64 ||
   fail "only Linux x86_64 is provisioned by this script (found $(uname -s) $(uname -m)); on other systems use the stock 'npm install @tensorflow/tfjs-node' with internet access"
 
 # Prints "ok <TF version>" when the package's binding loads in a fresh process and its backend
