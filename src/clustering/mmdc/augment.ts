@@ -82,10 +82,14 @@ export function renderView(
   const cx = w / 2;
   const cy = h / 2;
   const flip = views.flip[v] === 1;
+  // The crop-window coordinates of each output column and row, computed once per view (the same
+  // expressions as per pixel, so the same doubles: the PyTorch replay renders bit-alike).
+  const pxOf = columnScratch(w);
+  for (let j = 0; j < w; j++) pxOf[j] = originX + ((j + 0.5) * cropW) / w - cx;
   for (let i = 0; i < h; i++) {
+    const py = originY + ((i + 0.5) * cropH) / h - cy;
     for (let j = 0; j < w; j++) {
-      const px = originX + ((j + 0.5) * cropW) / w - cx;
-      const py = originY + ((i + 0.5) * cropH) / h - cy;
+      const px = pxOf[j];
       let sx = cx + cos * px - sin * py;
       const sy = cy + sin * px + cos * py;
       if (flip) sx = w - sx;
@@ -96,11 +100,24 @@ export function renderView(
       const y0 = Math.floor(y);
       const fx = x - x0;
       const fy = y - y0;
+      const x1 = x0 + 1;
+      const y1 = y0 + 1;
+      // Zeros outside the image: each corner's offset, or -1 when it falls outside.
+      const inX0 = x0 >= 0 && x0 < w;
+      const inX1 = x1 >= 0 && x1 < w;
+      const row0 = y0 >= 0 && y0 < h ? base + y0 * w * c : -1;
+      const row1 = y1 >= 0 && y1 < h ? base + y1 * w * c : -1;
+      const a00 = row0 >= 0 && inX0 ? row0 + x0 * c : -1;
+      const a01 = row0 >= 0 && inX1 ? row0 + x1 * c : -1;
+      const a10 = row1 >= 0 && inX0 ? row1 + x0 * c : -1;
+      const a11 = row1 >= 0 && inX1 ? row1 + x1 * c : -1;
+      const dst = outOffset + (i * w + j) * c;
       for (let ch = 0; ch < c; ch++) {
-        const at = (yy: number, xx: number): number => (yy < 0 || yy >= h || xx < 0 || xx >= w ? 0 : images[base + (yy * w + xx) * c + ch]);
-        const value =
-          (1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x0 + 1)) + fy * ((1 - fx) * at(y0 + 1, x0) + fx * at(y0 + 1, x0 + 1));
-        out[outOffset + (i * w + j) * c + ch] = value;
+        const v00 = a00 < 0 ? 0 : images[a00 + ch];
+        const v01 = a01 < 0 ? 0 : images[a01 + ch];
+        const v10 = a10 < 0 ? 0 : images[a10 + ch];
+        const v11 = a11 < 0 ? 0 : images[a11 + ch];
+        out[dst + ch] = (1 - fy) * ((1 - fx) * v00 + fx * v01) + fy * ((1 - fx) * v10 + fx * v11);
       }
     }
   }
@@ -115,6 +132,14 @@ export function renderView(
     const value = ((out[outOffset + k] - mean) * contrast + mean) * brightness;
     out[outOffset + k] = Math.min(1, Math.max(0, value));
   }
+}
+
+let columns = new Float64Array(0);
+
+/** A reused buffer of at least `w` doubles (rendering is synchronous, so one suffices). */
+function columnScratch(w: number): Float64Array {
+  if (columns.length < w) columns = new Float64Array(w);
+  return columns;
 }
 
 /** The views of `rows` (view k for rows[k]) as one NHWC batch buffer. */
