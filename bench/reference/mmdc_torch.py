@@ -320,6 +320,7 @@ def train(images, cfg, draws, epochs, log):
     k, d, batch = cfg["clusters"], cfg["outputDim"], cfg["batchSize"]
     targets = draws.targets(count, k, d)
     refine_from = epochs - math.floor(epochs * cfg["refineFraction"])
+    decay_from = epochs - math.floor(epochs * cfg.get("decayFraction", 0))
     history, samples = [], 0
     started = time.time()
 
@@ -330,6 +331,8 @@ def train(images, cfg, draws, epochs, log):
         return loss.item()
 
     for epoch in range(epochs):
+        for group in opt.param_groups:
+            group["lr"] = cfg["learningRate"] * (cfg.get("decayFactor", 0.1) if epoch >= decay_from else 1)
         rotation = None
         if cfg["rotation"] and epoch % cfg["rotationEvery"] == 0:
             order, views, losses = draws.order(count), draws.views(count, True), []
@@ -377,6 +380,8 @@ def main():
     ap.add_argument("--rotation-every", type=int, default=4)
     ap.add_argument("--no-rotation", action="store_true")
     ap.add_argument("--refine-fraction", type=float, default=0.25)
+    ap.add_argument("--decay-fraction", type=float, default=0.0, help="last fraction of epochs at lr x decay-factor")
+    ap.add_argument("--decay-factor", type=float, default=0.1)
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--lr", type=float, default=0.05)
     ap.add_argument("--match-view", default="plain", choices=["plain", "augmented"])
@@ -400,7 +405,7 @@ def main():
     else:
         cfg = {"trunk": "cnn4", "widths": [int(w) for w in args.widths.split(",")], "clusters": 10, "outputDim": 10,
                "rotation": not args.no_rotation, "rotationEvery": args.rotation_every,
-               "refineFraction": args.refine_fraction, "matchView": args.match_view, "batchSize": args.batch, "learningRate": args.lr,
+               "refineFraction": args.refine_fraction, "decayFraction": args.decay_fraction, "decayFactor": args.decay_factor, "matchView": args.match_view, "batchSize": args.batch, "learningRate": args.lr,
                "momentum": 0.9, "weightDecay": 5e-4, "seed": args.seed, **GREY}
         epochs, limit = args.epochs, args.limit
         draws = OwnDraws(args.seed, cfg)

@@ -25,6 +25,13 @@ export interface MmdcConfig {
   readonly rotationEvery: number;
   /** Fraction of a round's epochs (the last ones) trained on k-means pseudo-targets; 0 turns refinement off. */
   readonly refineFraction: number;
+  /**
+   * Fraction of a round's epochs (the last ones) trained at `learningRate x decayFactor`: the
+   * official commands' step decay, applied within each round so a warm-started round starts at
+   * the full rate again; 0 keeps the rate constant.
+   */
+  readonly decayFraction: number;
+  readonly decayFactor: number;
   readonly domain: MmdcDomain;
   /** Crop sides as fractions of the image side; a training view picks one at random, then resizes back. */
   readonly crops: readonly number[];
@@ -59,6 +66,8 @@ export const DEFAULT_MMDC_CONFIG = Object.freeze({
   rotation: true,
   rotationEvery: 3,
   refineFraction: 0.2,
+  decayFraction: 0,
+  decayFactor: 0.1,
   matchView: 'plain' as MmdcMatchView,
   batchSize: 128,
   learningRate: 0.05,
@@ -82,7 +91,7 @@ const isPositiveInteger = (v: unknown): v is number => typeof v === 'number' && 
 const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
 const KNOWN = new Set([
-  'clusters', 'imageShape', 'trunk', 'widths', 'outputDim', 'sigma', 'rotation', 'rotationEvery', 'refineFraction', 'domain',
+  'clusters', 'imageShape', 'trunk', 'widths', 'outputDim', 'sigma', 'rotation', 'rotationEvery', 'refineFraction', 'decayFraction', 'decayFactor', 'domain',
   'crops', 'inferenceCrop', 'rotationDegrees', 'matchView', 'batchSize', 'learningRate', 'momentum', 'weightDecay', 'seed',
 ]);
 
@@ -108,6 +117,8 @@ export function resolveMmdcConfig(options: MmdcOptions = {}): MmdcConfig {
   if (typeof merged.rotation !== 'boolean') fail('rotation', 'a boolean', merged.rotation);
   if (!isPositiveInteger(merged.rotationEvery)) fail('rotationEvery', 'a positive integer', merged.rotationEvery);
   if (!isFiniteNumber(merged.refineFraction) || merged.refineFraction < 0 || merged.refineFraction >= 1) fail('refineFraction', 'a number in [0, 1)', merged.refineFraction);
+  if (!isFiniteNumber(merged.decayFraction) || merged.decayFraction < 0 || merged.decayFraction > 1) fail('decayFraction', 'a number in [0, 1]', merged.decayFraction);
+  if (!isFiniteNumber(merged.decayFactor) || merged.decayFactor <= 0 || merged.decayFactor > 1) fail('decayFactor', 'a number in (0, 1]', merged.decayFactor);
   const fraction = (v: unknown): boolean => isFiniteNumber(v) && v > 0 && v <= 1;
   if (!Array.isArray(merged.crops) || merged.crops.length === 0 || !merged.crops.every(fraction)) fail('crops', 'a non-empty list of fractions in (0, 1]', merged.crops);
   if (!fraction(merged.inferenceCrop)) fail('inferenceCrop', 'a fraction in (0, 1]', merged.inferenceCrop);

@@ -8,6 +8,7 @@ import { clusteringAccuracy } from '../metrics/index.ts';
 import { deserializeClusterModel } from '../model-codec.ts';
 import { createTrainer } from '../trainer-factory.ts';
 import { type MmdcOptions, resolveMmdcConfig } from './mmdc-config.ts';
+import { type MmdcDraws, SEEDED_MMDC_DRAWS } from './mmdc-draws.ts';
 import { MmdcModel } from './mmdc-model.ts';
 import { MmdcTrainer } from './mmdc-trainer.ts';
 
@@ -40,6 +41,8 @@ describe('MMDC options', () => {
     [{ crops: [0] }, 'TS_ERR_MMDC_CONFIG_INVALID', 'crops'],
     [{ imageShape: [28, 28, 2] }, 'TS_ERR_MMDC_CONFIG_INVALID', 'imageShape'],
     [{ learningRate: 0 }, 'TS_ERR_MMDC_CONFIG_INVALID', 'learningRate'],
+    [{ decayFraction: 1.5 }, 'TS_ERR_MMDC_CONFIG_INVALID', 'decayFraction'],
+    [{ decayFactor: 0 }, 'TS_ERR_MMDC_CONFIG_INVALID', 'decayFactor'],
     [{ heads: 4 } as never, 'TS_ERR_MMDC_CONFIG_UNKNOWN', 'heads'],
   ])('refuses %j with a code naming the option', (options, code, where) => {
     const failure = codeOf(() => resolveMmdcConfig(options));
@@ -98,6 +101,31 @@ describe('MmdcTrainer', () => {
     expect(trainer.lastRoundLosses[0].clustering).toBeLessThan(first[0].clustering);
     trainer.dispose();
     fresh.dispose();
+  });
+
+  it('decays the learning rate over the last decayFraction of a round, and a next round starts at the full rate', async () => {
+    let initial: Record<string, Float32Array> = {};
+    const capturing: MmdcDraws = { ...SEEDED_MMDC_DRAWS, initialParameters: (layout, random) => (initial = SEEDED_MMDC_DRAWS.initialParameters(layout, random)) };
+    const head = (t: MmdcTrainer): Float32Array => Float32Array.from(t.snapshot().core!.params['head.w'] as ArrayLike<number>);
+    const change = (a: Float32Array, b: Float32Array): number => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+    const options: MmdcOptions = { ...SMALL, rotation: false, refineFraction: 0 };
+    // Decayed to ~0 over the whole round: the head stays where it started; undecayed, it moves.
+    const frozen = new MmdcTrainer({ ...options, decayFraction: 1, decayFactor: 1e-9 }, capturing);
+    (await frozen.trainRound(data, { epochs: 2 })).model.dispose();
+    expect(change(head(frozen), initial['head.w'])).toBeLessThan(1e-6);
+    const moving = new MmdcTrainer(options);
+    (await moving.trainRound(data, { epochs: 2 })).model.dispose();
+    expect(change(head(moving), initial['head.w'])).toBeGreaterThan(1e-2);
+    // The next round is not decayed from its start: its first epoch moves the head again.
+    const after = head(frozen);
+    (await frozen.trainRound(data, { epochs: 1 })).model.dispose();
+    expect(change(head(frozen), after)).toBeLessThan(1e-6);
+    const halfway = new MmdcTrainer({ ...options, decayFraction: 0.5, decayFactor: 1e-9 });
+    (await halfway.trainRound(data, { epochs: 2 })).model.dispose();
+    const decayedEnd = head(halfway);
+    (await halfway.trainRound(data, { epochs: 2 })).model.dispose();
+    expect(change(head(halfway), decayedEnd)).toBeGreaterThan(1e-2);
+    for (const t of [frozen, moving, halfway]) t.dispose();
   });
 
   it('leaves no tensor behind once its models and itself are disposed', async () => {

@@ -59,10 +59,13 @@ export class MmdcTrainer implements ClusterTrainer {
   private core: TrainerCore | undefined;
   private progress: Progress = { epochs: 0, rounds: 0, steps: 0 };
   private history: MmdcEpochLosses[] = [];
+  /** The current epoch's learning rate (the rotation epoch before it shares it). */
+  private rate: number;
   private plainCache: { window: Float32Array; views: Float32Array } | undefined;
 
   constructor(options: MmdcOptions = {}, private readonly draws: MmdcDraws = SEEDED_MMDC_DRAWS) {
     this.config = resolveMmdcConfig(options);
+    this.rate = this.config.learningRate;
   }
 
   get stepsTaken(): number {
@@ -89,11 +92,13 @@ export class MmdcTrainer implements ClusterTrainer {
     const before = { ...this.progress };
     const random = new SeededRandom(roundSeed(c.seed, this.progress.rounds));
     const refineFrom = epochs - Math.floor(epochs * c.refineFraction);
+    const decayFrom = epochs - Math.floor(epochs * c.decayFraction);
     try {
       let targets = this.draws.targets(data.count, c, random);
       const history: MmdcEpochLosses[] = [];
       let samples = 0;
       for (let epoch = 0; epoch < epochs; epoch++) {
+        this.rate = epoch >= decayFrom ? c.learningRate * c.decayFactor : c.learningRate;
         let rotation: number | undefined;
         if (c.rotation && epoch % c.rotationEvery === 0) {
           rotation = await this.rotationEpoch(core, data, random, options.signal);
@@ -248,7 +253,7 @@ export class MmdcTrainer implements ClusterTrainer {
       }
       const byName = new Map<string, tf.Tensor>();
       for (const [variableName, gradient] of Object.entries(grads)) byName.set(nameOf.get(variableName)!, gradient);
-      optimiser.step(byName, this.config.learningRate);
+      optimiser.step(byName, this.rate);
       network.updateStatistics(moments);
       this.progress.steps += 1;
       return lossValue;
