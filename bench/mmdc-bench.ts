@@ -4,12 +4,17 @@
  * settings and seeds in the same run.
  *
  * Settings (flags or env BENCH_<NAME>): --mmdc-epochs N (MMDC_BENCH.epochs), --mmdc-seeds LIST (0-2),
- * --mmdc-torch on|off (on: the reference's mean over the same seeds), --mmdc-stream-every N (2000),
+ * --mmdc-torch own|same-draws|both|off (own, also "on": the reference on its own draws of the same
+ * seeds; same-draws: the reference replays the draws each tfjs seed made, its initial parameters,
+ * targets, orders and views, so the two differ only in arithmetic and in their k-means
+ * refinement; both: each), --mmdc-stream-every N (2000),
  * --mmdc-stream-epochs N (MMDC_BENCH.streamEpochs), --mmdc-reservoir N (10000: the images a round
  * trains on at most, a uniform reservoir sample of the stream so far).
  */
 import { execFileSync } from 'node:child_process';
-import { loadavg } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ClusterModel, TrainingSet } from '../src/clustering/contracts.ts';
 import { alignClusters } from '../src/clustering/align-clusters.ts';
@@ -17,6 +22,7 @@ import { adjustedRandIndex, clusteringAccuracy, normalizedMutualInfo } from '../
 import { MmdcTrainer, type MmdcOptions } from '../src/clustering/mmdc/index.ts';
 import { SeededRandom } from '../src/numeric/seeded-random.ts';
 import { PYTORCH_THREADS, REFERENCE_WAIT_POLICIES, SYSTEM_PYTHON, torchReferences, type TorchReference } from './bench-support.ts';
+import { RecordingMmdcDraws, writeMmdcTrace } from './reference/mmdc-trace.ts';
 
 /**
  * The CPU-budget settings every mmdc figure was measured with (docs/MMDC.md says why each one
@@ -62,12 +68,20 @@ function seedsOf(raw: string): number[] {
   return seeds;
 }
 
-export function mmdcSettings(): { epochs: number; seeds: number[]; torch: boolean; streamEvery: number; streamEpochs: number; reservoir: number } {
+export type ReferenceMode = 'own' | 'same-draws' | 'both' | 'off';
+
+function referenceModeOf(raw: string): ReferenceMode {
+  if (raw === 'on') return 'own';
+  if (raw === 'own' || raw === 'same-draws' || raw === 'both' || raw === 'off') return raw;
+  throw new Error(`--mmdc-torch expects own, same-draws, both or off, found ${raw}`);
+}
+
+export function mmdcSettings(): { epochs: number; seeds: number[]; torch: ReferenceMode; streamEvery: number; streamEpochs: number; reservoir: number } {
   return {
     reservoir: Number(value('mmdc-reservoir') ?? 10_000),
     epochs: Number(value('mmdc-epochs') ?? MMDC_BENCH.epochs),
     seeds: seedsOf(value('mmdc-seeds') ?? '0-2'),
-    torch: (value('mmdc-torch') ?? 'on') !== 'off',
+    torch: referenceModeOf(value('mmdc-torch') ?? 'own'),
     streamEvery: Number(value('mmdc-stream-every') ?? 2000),
     streamEpochs: Number(value('mmdc-stream-epochs') ?? MMDC_BENCH.streamEpochs),
   };
@@ -121,8 +135,9 @@ function tfjsOptions(): MmdcOptions {
   return { ...MMDC_BENCH.options, ...(raw ? (JSON.parse(raw) as MmdcOptions) : {}) };
 }
 
-async function offlineRun(data: TrainingSet, labels: Int32Array, epochs: number, seed: number): Promise<MmdcRow> {
-  const trainer = new MmdcTrainer({ ...tfjsOptions(), seed });
+async function offlineRun(data: TrainingSet, labels: Int32Array, epochs: number, seed: number, traceDir?: string): Promise<MmdcRow> {
+  const draws = traceDir ? new RecordingMmdcDraws() : undefined;
+  const trainer = new MmdcTrainer({ ...tfjsOptions(), seed }, draws);
   const started = performance.now();
   try {
     const result = await trainer.trainRound(data, {
@@ -131,54 +146,95 @@ async function offlineRun(data: TrainingSet, labels: Int32Array, epochs: number,
     });
     const { cluster } = result.model.assign(data.embeddings, data.count);
     result.model.dispose();
+    if (draws && traceDir) writeMmdcTrace(traceDir, draws, trainer.config, epochs, data.count);
     return { name: `mmdc (seed ${seed})`, scores: score(labels, cluster), seconds: (performance.now() - started) / 1000, samplesPerSecond: result.samples / result.seconds, note: `${epochs} epochs` };
   } finally {
     trainer.dispose();
   }
 }
 
-function mean(rows: { acc: number; nmi: number; ari: number }[]): { acc: number; nmi: number; ari: number } {
-  const m = (pick: (r: { acc: number; nmi: number; ari: number }) => number): number => rows.reduce((s, r) => s + pick(r), 0) / rows.length;
+type Scores = { acc: number; nmi: number; ari: number };
+
+function mean(rows: Scores[]): Scores {
+  const m = (pick: (r: Scores) => number): number => rows.reduce((s, r) => s + pick(r), 0) / rows.length;
   return { acc: m((r) => r.acc), nmi: m((r) => r.nmi), ari: m((r) => r.ari) };
+}
+
+const range = (values: number[]): string => `${Math.min(...values).toFixed(4)}-${Math.max(...values).toFixed(4)}`;
+
+/** The reference's per-seed rows and their mean, as one bench row each; `label` 'replay' (the tfjs seeds' draws) or 'own'. */
+function torchRows(label: string, seeds: number[], runs: TorchRun[], source: string): { rows: MmdcRow[]; reference: NonNullable<MmdcRow['reference']> } {
+  const rows: MmdcRow[] = runs.map((run, i) => ({
+    name: `mmdc PyTorch ${label} (seed ${seeds[i]})`,
+    scores: { acc: run.acc, nmi: run.nmi, ari: run.ari, clustersUsed: run.clustersUsed },
+    seconds: run.seconds,
+    samplesPerSecond: run.samplesPerSecond,
+    note: `torch ${run.torch} (${source})`,
+  }));
+  const m = mean(runs);
+  rows.push({ name: `mmdc PyTorch ${label} (mean of ${runs.length} seeds)`, scores: { ...m, clustersUsed: Math.min(...runs.map((r) => r.clustersUsed)) }, seconds: runs.reduce((a, r) => a + r.seconds, 0), note: `ACC ${range(runs.map((r) => r.acc))}` });
+  const samplesPerSecond = Math.round(runs.reduce((a, r) => a + r.samplesPerSecond, 0) / runs.length);
+  return { rows, reference: { ...m, samplesPerSecond, label: `bench/reference/mmdc_torch.py ${label === 'replay' ? 'replaying the tfjs seeds\' draws' : 'on its own draws of the seeds'}, torch ${runs[0].torch} (${source}), mean of seeds ${seeds.join(', ')}` } };
 }
 
 /**
  * Offline mmdc once per seed on the window as given (pixels /255, flattened 28x28), each printed,
- * and the mean held against the PyTorch reference's mean over the same seeds (same split, limit).
+ * and the mean held against the PyTorch reference's mean over the same seeds (same split, limit):
+ * on its own draws, on the draws the tfjs seeds made (`same-draws`), or both.
  */
 export async function offlineMmdcRows(data: TrainingSet, labels: Int32Array, split: 'test' | 'train'): Promise<MmdcRow[]> {
   const s = mmdcSettings();
+  const torch = s.torch === 'off' ? undefined : torchPython();
+  if (s.torch !== 'off' && !torch) console.log('  mmdc PyTorch reference skipped: no python with torch, scipy and scikit-learn');
+  const replay = torch !== undefined && (s.torch === 'same-draws' || s.torch === 'both');
+  const traces = replay ? mkdtempSync(join(tmpdir(), 'mmdc-trace-')) : undefined;
   const rows: MmdcRow[] = [];
-  for (const seed of s.seeds) {
-    const row = await offlineRun(data, labels, s.epochs, seed);
-    process.stderr.write(`  mmdc seed ${seed}: ACC ${row.scores.acc.toFixed(3)} NMI ${row.scores.nmi.toFixed(3)} (${row.seconds.toFixed(0)} s)\n`);
-    rows.push(row);
-  }
-  let reference: MmdcRow['reference'];
-  if (s.torch) {
-    const torch = torchPython();
-    if (!torch) console.log('  mmdc PyTorch reference skipped: no python with torch');
-    else {
-      const runs: TorchRun[] = [];
-      for (const seed of s.seeds) {
-        const run = runTorchMmdc(['--seed', String(seed), '--epochs', String(s.epochs), '--split', split, '--limit', String(data.count)], torch.python);
-        process.stderr.write(`  mmdc PyTorch seed ${seed}: ACC ${run.acc.toFixed(3)} NMI ${run.nmi.toFixed(3)} (${run.seconds.toFixed(0)} s)\n`);
-        rows.push({ name: `mmdc PyTorch (seed ${seed})`, scores: { acc: run.acc, nmi: run.nmi, ari: run.ari, clustersUsed: run.clustersUsed }, seconds: run.seconds, samplesPerSecond: run.samplesPerSecond, note: `torch ${run.torch} (${torch.source})` });
-        runs.push(run);
+  const replayed: TorchRun[] = [];
+  try {
+    for (const seed of s.seeds) {
+      const traceDir = traces ? join(traces, `seed-${seed}`) : undefined;
+      const row = await offlineRun(data, labels, s.epochs, seed, traceDir);
+      process.stderr.write(`  mmdc seed ${seed}: ACC ${row.scores.acc.toFixed(3)} NMI ${row.scores.nmi.toFixed(3)} (${row.seconds.toFixed(0)} s)\n`);
+      rows.push(row);
+      if (torch && traceDir) {
+        const run = runTorchMmdc(['--trace', traceDir, '--split', split], torch.python);
+        process.stderr.write(`  mmdc PyTorch on seed ${seed}'s draws: ACC ${run.acc.toFixed(3)} NMI ${run.nmi.toFixed(3)} (${run.seconds.toFixed(0)} s)\n`);
+        replayed.push(run);
+        rmSync(traceDir, { recursive: true, force: true });
       }
-      reference = { ...mean(runs), samplesPerSecond: Math.round(runs.reduce((a, r) => a + r.samplesPerSecond, 0) / runs.length), label: `bench/reference/mmdc_torch.py, torch ${runs[0].torch} (${torch.source}), mean of seeds ${s.seeds.join(', ')}` };
     }
+  } finally {
+    if (traces) rmSync(traces, { recursive: true, force: true });
+  }
+  const references: NonNullable<MmdcRow['reference']>[] = [];
+  if (torch && replayed.length > 0) {
+    const r = torchRows('replay', s.seeds, replayed, torch.source);
+    rows.push(...r.rows);
+    references.push(r.reference);
+  }
+  if (torch && (s.torch === 'own' || s.torch === 'both')) {
+    const runs: TorchRun[] = [];
+    for (const seed of s.seeds) {
+      const run = runTorchMmdc(['--seed', String(seed), '--epochs', String(s.epochs), '--split', split, '--limit', String(data.count)], torch.python);
+      process.stderr.write(`  mmdc PyTorch seed ${seed} (own draws): ACC ${run.acc.toFixed(3)} NMI ${run.nmi.toFixed(3)} (${run.seconds.toFixed(0)} s)\n`);
+      runs.push(run);
+    }
+    const r = torchRows('own', s.seeds, runs, torch.source);
+    rows.push(...r.rows);
+    references.push(r.reference);
   }
   const ours = rows.filter((r) => r.name.startsWith('mmdc (seed'));
   const m = mean(ours.map((r) => r.scores));
-  rows.push({
+  const summary = {
     name: `mmdc (mean of ${ours.length} seeds)`,
     scores: { ...m, clustersUsed: Math.min(...ours.map((r) => r.scores.clustersUsed)) },
     seconds: ours.reduce((a, r) => a + r.seconds, 0),
     samplesPerSecond: ours.reduce((a, r) => a + (r.samplesPerSecond ?? 0), 0) / ours.length,
-    note: `seeds ${s.seeds.join(', ')}; ${s.epochs} epochs, ${JSON.stringify(tfjsOptions())}; ACC ${Math.min(...ours.map((r) => r.scores.acc)).toFixed(4)}-${Math.max(...ours.map((r) => r.scores.acc)).toFixed(4)}`,
-    reference,
-  });
+    note: `seeds ${s.seeds.join(', ')}; ${s.epochs} epochs, ${JSON.stringify(tfjsOptions())}; ACC ${range(ours.map((r) => r.scores.acc))}`,
+  };
+  // One summary row per reference, so each prints its own difference to the tfjs mean.
+  if (references.length === 0) rows.push(summary);
+  for (const reference of references) rows.push({ ...summary, reference });
   return rows;
 }
 
