@@ -135,6 +135,34 @@ describe('label revisions', () => {
     expect(revisionsOf(await t.all)).toHaveLength(0);
   });
 
+  // Regression: a version published after a stop was requested (a round's choice finishing
+  // during the stop, the bootstrap model) scheduled a pass that ended at once without taking its
+  // request, whose end scheduled the next: a chain of microtasks that starved the event loop, so
+  // the stop never finished and a second SIGTERM went unheard.
+  it('does not spin when a version is published after the stop was requested', async () => {
+    const logger = createLogger('silent', new SecretRedactor());
+    const registry = new PersistentModelRegistry(new FileStateStore(await tempDir()), systemClock, logger);
+    const limiter = new InFlightLimiter(100_000);
+    let checks = 0;
+    // Stopped from the start; the spin, if any, is ended from here so the spec fails instead of hanging.
+    const stopping = {
+      get aborted() {
+        if (++checks > 100_000) subscription.unsubscribe();
+        return true;
+      },
+    } as AbortSignal;
+    const input = new Subject<StreamRecord>();
+    const revisions = withRevisions(
+      { live: true, finalPass: true, window: 1000, batchSize: 16 },
+      { registry, records: new DefaultRecordFactory(limiter, systemClock), flow: limiter, logger, stopping, pacer: new RevisionPacer(1e6, () => Date.now(), (ms) => new Promise((r) => setTimeout(r, ms))), revised: new PromMetrics().counter('revised', 'revised') },
+    );
+    const subscription = input.pipe(revisions).subscribe();
+    await registry.publish(cornersModel([0, 1, 2, 3]), {});
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    subscription.unsubscribe();
+    expect(checks).toBeLessThan(100);
+  });
+
   it('revises records left unassigned before the first model', async () => {
     const t = await setup();
     for (let i = 0; i < 4; i++) t.input.next(t.point(i));

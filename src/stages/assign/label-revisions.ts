@@ -87,7 +87,9 @@ class RevisionPasses {
   ) {}
 
   schedule(): void {
-    if (this.closed) return;
+    // Not once stopping either: a loop that ends at once because of the stop leaves `wanted` set,
+    // and its end would schedule the next one, a chain of microtasks that starves the event loop.
+    if (this.stopped) return;
     this.wanted = true;
     this.running ??= this.loop().finally(() => {
       this.running = undefined;
