@@ -91,8 +91,8 @@ export class WorkerRoundChooser {
   }
 }
 
-/** `work`, or a rejection as soon as `signal` aborts (after `onAbort`); work that ends later is let go. */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, onAbort: () => void): Promise<T> {
+/** `work`, or a rejection (ROUND_CHOICE_ABORTED) as soon as `signal` aborts (after `onAbort`); work that ends later is let go. */
+export function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, onAbort: () => void = () => {}): Promise<T> {
   if (!signal) return work;
   return new Promise<T>((resolve, reject) => {
     const abort = (): void => {

@@ -1,4 +1,7 @@
-import { clusteringServices, definePlugin, type StreamRecord, services, s } from '../../runtime/contracts/index.ts';
+import { ROUND_CHOICE_ABORTED } from '../../clustering/window/choice-pause.ts';
+import { chooseRoundModel, type RoundChooser } from '../../clustering/window/round-choice.ts';
+import { ROUND_CHOICE_LOST, WorkerRoundChooser, untilAborted } from '../../clustering/worker/worker-round-chooser.ts';
+import { clusteringServices, definePlugin, errorCode, type Logger, reasonOf, type StreamRecord, services, s } from '../../runtime/contracts/index.ts';
 import { perBatch } from '../../runtime/operators/index.ts';
 import { assignWith } from './assign-with-model.ts';
 import { fitBootstrapModel } from './bootstrap-kmeans.ts';
@@ -19,7 +22,7 @@ export const assignStagePlugin = definePlugin({
     beforeFirstModel: s.enum(['unassigned', 'wait', 'bootstrap'] as const, {
       default: 'unassigned',
       description:
-        "unassigned: emit cluster null at once. wait: hold records (in order) until the first model is published, then label them; the in-flight bound pauses the source meanwhile, so runtime.maxInFlight must exceed the train stage's firstRoundAt. bootstrap: hold up to bootstrapRecords records, then fit k-means on them and publish it as the first model version (the first trained model's cluster ids are then aligned with it); runtime.maxInFlight must exceed bootstrapRecords. For a process that trains itself, not a worker following another process's models.",
+        "unassigned: emit cluster null at once. wait: hold records (in order) until the first model is published, then label them; the in-flight bound pauses the source meanwhile, so runtime.maxInFlight must exceed the train stage's firstRoundAt. bootstrap: hold up to bootstrapRecords records, then fit k-means on them and publish it as the first model version (the first trained model's cluster ids are then aligned with it); runtime.maxInFlight must exceed bootstrapRecords. A stop during the fit aborts it and the held records go out unassigned. For a process that trains itself, not a worker following another process's models.",
     }),
     waitTimeoutMs: s.integer({ min: 0, default: 600_000, description: 'Under "wait" and "bootstrap": after this long without a model, release the held records unassigned (and stop waiting).' }),
     waitRecords: s.optional(s.integer({ min: 1, description: 'Under "wait": release the held records unassigned (and stop waiting) once this many are held, whichever of this and waitTimeoutMs comes first.' })),
@@ -72,20 +75,41 @@ export const assignStagePlugin = definePlugin({
     };
     const labelling = perBatch({ stage: instanceName, deadLetters: deps.deadLetters }, { maxSize: config.batchSize, maxWaitMs: config.maxWaitMs }, label);
     const logger = deps.logger.child({ stage: instanceName });
+    // A stop aborts a bootstrap still choosing, and none starts after it; the records it held
+    // then go out unassigned, as at waitTimeoutMs (written and acknowledged).
+    const stopping = deps.pipeline.stopping;
+    /** The bootstrap's thread being closed: not waited for on the record path (a stop's), but by the stage's stop. */
+    let closing: Promise<void> | undefined;
     const publishBootstrap = async (held: readonly StreamRecord[]): Promise<boolean> => {
       if (deps.registry.current()) return false;
-      const fit = await fitBootstrapModel(held, config.bootstrapClusters, config.seed);
+      if (stopping.aborted) {
+        logger.info('bootstrap k-means not started: the pipeline is stopping; held records go out unassigned', { held: held.length });
+        return false;
+      }
+      logger.debug('bootstrap k-means: choosing between k-means and the window clustering', { held: held.length });
+      const thread = bootstrapThread(logger);
+      let fit: Awaited<ReturnType<typeof fitBootstrapModel>>;
+      try {
+        fit = await fitBootstrapModel(held, config.bootstrapClusters, config.seed, true, { signal: stopping, chooser: thread.choose });
+      } catch (error) {
+        if (errorCode(error) !== ROUND_CHOICE_ABORTED) throw error;
+        logger.info('bootstrap k-means aborted by the stop; held records go out unassigned', { held: held.length });
+        return false;
+      } finally {
+        closing = thread.dispose().catch((error: unknown) => logger.warn("bootstrap: closing the choice's thread failed", { reason: reasonOf(error) }));
+      }
       if (!fit) {
         logger.warn('bootstrap k-means skipped: fewer usable embeddings than clusters', { held: held.length, clusters: config.bootstrapClusters });
         return false;
       }
       // A training round may have published while the fit ran: its model serves, with its own ids.
+      // A fit that finished just as a stop came is published: its labels beat none.
       if (deps.registry.current()) {
         fit.model.dispose();
         return false;
       }
       const published = await deps.registry.publish(fit.model, { loss: fit.meanInertia, trainedOn: fit.rows });
-      logger.info('bootstrap k-means model published', { version: published.version, rows: fit.rows, clusters: config.bootstrapClusters });
+      logger.info('bootstrap k-means model published', { version: published.version, rows: fit.rows, clusters: config.bootstrapClusters, winner: fit.winner });
       return true;
     };
     const revisions = withRevisions(
@@ -103,7 +127,34 @@ export const assignStagePlugin = definePlugin({
     if (config.beforeFirstModel === 'unassigned') return { operator: (input) => input.pipe(labelling, revisions) };
     const bootstrap = config.beforeFirstModel === 'bootstrap' ? { records: config.bootstrapRecords, publish: publishBootstrap } : undefined;
     return {
-      operator: (input) => holdUntilFirstModel({ timeoutMs: config.waitTimeoutMs, maxHeld: config.waitRecords, bootstrap }, deps.registry)(input).pipe(labelling, revisions),
+      operator: (input) => holdUntilFirstModel({ timeoutMs: config.waitTimeoutMs, maxHeld: config.waitRecords, bootstrap, stopping }, deps.registry)(input).pipe(labelling, revisions),
+      stop: () => closing,
     };
   },
 });
+
+/**
+ * The bootstrap's label-free choice in a thread of its own (WorkerRoundChooser, ~0.2 s to start,
+ * started at once so it boots while the held records' kNN table is mined): the pipeline's thread
+ * stays free, and a stop rejects the choice at once, even while the thread is still starting. A
+ * thread that does not start, or is lost mid-choice, leaves the choice to the pipeline's thread
+ * (in pieces, abortable at each).
+ */
+function bootstrapThread(logger: Logger): { choose: RoundChooser; dispose(): Promise<void> } {
+  const worker = WorkerRoundChooser.start().catch((error: unknown) => {
+    logger.warn("bootstrap: the choice's thread did not start; choosing on the pipeline's thread", { reason: reasonOf(error) });
+    return undefined;
+  });
+  const choose: RoundChooser = async (data, given, options, signal) => {
+    const chooser = await untilAborted(worker, signal);
+    if (!chooser) return chooseRoundModel(data, given, options, signal);
+    try {
+      return await chooser.choose(data, given, options, signal);
+    } catch (error) {
+      if (errorCode(error) !== ROUND_CHOICE_LOST) throw error;
+      logger.warn("bootstrap: the choice's thread was lost; choosing on the pipeline's thread", { reason: reasonOf(error) });
+      return chooseRoundModel(data, given, options, signal);
+    }
+  };
+  return { choose, dispose: async () => (await worker)?.dispose() };
+}

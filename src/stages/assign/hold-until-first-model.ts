@@ -11,6 +11,13 @@ export interface HoldOptions {
    * one (e.g. a k-means bootstrap), which releases them. Absent: hold until a model or the timeout.
    */
   readonly bootstrap?: { readonly records: number; readonly publish: (held: readonly StreamRecord[]) => Promise<boolean> };
+  /**
+   * A stop: with a bootstrap, the held records are released (unassigned, unless a fit finishing
+   * just then publishes) once the bootstrap has given up, not when the input ends: a source
+   * paused by the in-flight bound, which the held records fill, would otherwise never end.
+   * `publish` is expected to give up at once on a stop.
+   */
+  readonly stopping?: AbortSignal;
 }
 
 /**
@@ -45,6 +52,10 @@ export function holdUntilFirstModel(
         });
         return bootstrapping;
       };
+      const onStop = (): void => {
+        if (held && options.bootstrap) void bootstrap().then(release);
+      };
+      options.stopping?.addEventListener('abort', onStop, { once: true });
       const sub = source.subscribe({
         next(r) {
           if (!held) return subscriber.next(r);
@@ -69,6 +80,7 @@ export function holdUntilFirstModel(
       return () => {
         clearTimeout(timer);
         unsubscribe();
+        options.stopping?.removeEventListener('abort', onStop);
         sub.unsubscribe();
       };
     });
