@@ -2,6 +2,7 @@ import { workerData } from 'node:worker_threads';
 import { TemiError } from '../../runtime/errors.ts';
 import { emitEvent, serveRequests, type Handled } from '../../runtime/workers/serve-requests.ts';
 import { selectBackend } from '../../tf/backends.ts';
+import { reportTensors, startTensorReports } from '../../tf/tensor-gauge.ts';
 import type { ClusterTrainer } from '../contracts.ts';
 import { createTrainer } from '../trainer-factory.ts';
 import { EPOCH_EVENT, type AbortRoundNotice, type TrainedRound, type TrainerRequest, type TrainerWorkerBoot, type TrainerWorkerReady } from './trainer-worker-protocol.ts';
@@ -23,6 +24,8 @@ async function start(): Promise<TrainerWorkerReady> {
   const log: string[] = [];
   const selection = await selectBackend(boot.backend, (line) => log.push(line));
   trainer = createTrainer(boot.trainer, boot.settings);
+  // This engine's tensors are invisible to the pipeline's thread: temi_tensors_alive{thread="training"}.
+  startTensorReports();
   return { backend: selection.backend, log };
 }
 
@@ -47,13 +50,18 @@ async function trainRound(request: Extract<TrainerRequest, { op: 'trainRound' }>
       epochs: request.epochs,
       minSteps: request.minSteps,
       signal: controller.signal,
-      onEpoch: (report) => emitEvent(EPOCH_EVENT, report),
+      onEpoch: (report) => {
+        emitEvent(EPOCH_EVENT, report);
+        // A round's steps may leave the timer no turn: report at each epoch as well.
+        reportTensors();
+      },
     });
     const model = result.model.serialize();
     result.model.dispose();
     return { model, meanLoss: result.meanLoss, epochs: result.epochs, samples: result.samples, seconds: result.seconds };
   } finally {
     running.delete(request.round);
+    reportTensors();
   }
 }
 

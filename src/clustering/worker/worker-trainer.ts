@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { WorkerClient } from '../../runtime/workers/worker-client.ts';
 import { quietNativeInfoLogs } from '../../tf/backends.ts';
+import { TENSORS_EVENT } from '../../tf/tensor-gauge.ts';
 import { TRAINER_LOST, type ClusterTrainer, type EpochReport, type TrainingSet, type TrainRoundOptions, type TrainRoundResult } from '../contracts.ts';
 import { deserializeClusterModel } from '../model-codec.ts';
 import { EPOCH_EVENT, type TrainedRound, type TrainerWorkerBoot, type TrainerWorkerReady } from './trainer-worker-protocol.ts';
@@ -20,6 +21,7 @@ export class WorkerTrainer implements ClusterTrainer {
   readonly name: string;
   private rounds = 0;
   private epochListener: ((report: EpochReport) => void) | undefined;
+  private reportedTensors: number | undefined;
 
   private constructor(
     boot: TrainerWorkerBoot,
@@ -42,6 +44,7 @@ export class WorkerTrainer implements ClusterTrainer {
       onEvent: (event) => {
         // Events arrive by message, so never before `trainer` below is assigned.
         if (event.event === EPOCH_EVENT) trainer.epochListener?.(event.payload as EpochReport);
+        else if (event.event === TENSORS_EVENT) trainer.reportedTensors = event.payload as number;
       },
     });
     const trainer = new WorkerTrainer(boot, client);
@@ -79,6 +82,11 @@ export class WorkerTrainer implements ClusterTrainer {
 
   async restore(state: unknown): Promise<void> {
     await this.client.call({ op: 'restore', state });
+  }
+
+  /** The worker engine's live tensors, as it last reported them (when they change: once a second, at each epoch and round's end); undefined before its first report. */
+  get tensorsAlive(): number | undefined {
+    return this.reportedTensors;
   }
 
   /** Stops the worker; a round still running is abandoned and its call rejects. */

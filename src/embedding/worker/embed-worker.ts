@@ -2,6 +2,7 @@ import { workerData } from 'node:worker_threads';
 import { buffersOf } from '../../runtime/workers/worker-messages.ts';
 import { serveRequests, type Handled } from '../../runtime/workers/serve-requests.ts';
 import { selectBackend } from '../../tf/backends.ts';
+import { startTensorReports } from '../../tf/tensor-gauge.ts';
 import { TfEmbedder } from '../tf-embedder.ts';
 import type { EmbedRequest, EmbedWorkerBoot, EmbedWorkerReady } from './embed-worker-protocol.ts';
 
@@ -18,6 +19,8 @@ async function start(): Promise<EmbedWorkerReady> {
   const log: string[] = [];
   const selection = await selectBackend(boot.backend, (line) => log.push(line));
   embedder = await TfEmbedder.open(boot.spec, boot.options);
+  // This engine's tensors are invisible to the pipeline's thread: temi_tensors_alive{thread="embed"}.
+  startTensorReports();
   return { backend: selection.backend, log, geometry: embedder.geometry, dim: embedder.dim, execution: embedder.execution };
 }
 

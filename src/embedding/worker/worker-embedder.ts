@@ -3,6 +3,7 @@ import type { DecodedPixels } from '../../runtime/contracts/record.ts';
 import { WorkerClient } from '../../runtime/workers/worker-client.ts';
 import { buffersOf } from '../../runtime/workers/worker-messages.ts';
 import { quietNativeInfoLogs } from '../../tf/backends.ts';
+import { TENSORS_EVENT } from '../../tf/tensor-gauge.ts';
 import type { Embedder } from '../embedder.ts';
 import { packImages } from '../onnx/pack-images.ts';
 import type { ExpectedGeometry } from '../pixel-checks.ts';
@@ -27,21 +28,31 @@ export class WorkerEmbedder implements Embedder {
     /** The backend the worker loaded and how the model runs there. */
     readonly backend: string,
     readonly execution: string,
+    private readonly reported: { tensors?: number },
   ) {}
+
+  /** The worker engine's live tensors, as it last reported them (once a second when they change); undefined before its first report. */
+  get tensorsAlive(): number | undefined {
+    return this.reported.tensors;
+  }
 
   /** Starts the worker and opens the model there; `log` gets its start-up lines (backend choice). */
   static async start(boot: EmbedWorkerBoot, log: (line: string) => void = () => {}): Promise<WorkerEmbedder> {
     quietNativeInfoLogs();
+    const reported: { tensors?: number } = {};
     const client = new WorkerClient(new Worker(new URL('./embed-worker.boot.mjs', import.meta.url), { workerData: boot }), {
       name: 'embed worker',
       failureCode: EMBED_WORKER_LOST,
       uncodedErrorCode: EMBED_BATCH_FAILED,
       closedCode: EMBED_WORKER_CLOSED,
+      onEvent: (event) => {
+        if (event.event === TENSORS_EVENT) reported.tensors = event.payload as number;
+      },
     });
     try {
       const ready = (await client.started) as EmbedWorkerReady;
       for (const line of ready.log) log(line);
-      return new WorkerEmbedder(client, ready.geometry, ready.dim, ready.backend, ready.execution);
+      return new WorkerEmbedder(client, ready.geometry, ready.dim, ready.backend, ready.execution, reported);
     } catch (error) {
       await client.close();
       throw error;

@@ -2,7 +2,7 @@ import type { Embedder } from '../../embedding/embedder.ts';
 import { checkPixels } from '../../embedding/pixel-checks.ts';
 import { definePlugin, type StreamRecord, services, TemiError } from '../../runtime/contracts/index.ts';
 import { perBatch, perRecord } from '../../runtime/operators/index.ts';
-import { trackTensors } from '../../tf/tensor-gauge.ts';
+import { trackTensors, trackWorkerTensors } from '../../tf/tensor-gauge.ts';
 import { tf } from '../../tf/tf.ts';
 import { embedConfigSchema } from './embed-config.ts';
 import { openEmbedder } from './open-embedder.ts';
@@ -50,6 +50,14 @@ export const embedStagePlugin = definePlugin({
         const opened = await openEmbedder(config, deps.pipeline.baseDir, (line) => log.info(line));
         embedder = opened.embedder;
         backend = opened.runtime;
+        if (opened.workerTensors) {
+          const releaseMain = releaseTensors;
+          const releaseWorker = trackWorkerTensors(deps.metrics, 'embed', opened.workerTensors);
+          releaseTensors = () => {
+            releaseWorker();
+            releaseMain();
+          };
+        }
         log.info('embed backend chosen', { backend, skipped: opened.skipped, thread: opened.thread, execution: opened.execution });
         log.info('embed model loaded', { ...embedder.geometry, dim: embedder.dim, weightTensors: tf.memory().numTensors - tensorsBefore, batchSize: config.batchSize });
       },

@@ -24,6 +24,8 @@ export interface OpenedEmbedder {
   readonly execution?: string;
   /** TF.js only: the thread the forward pass runs on. */
   readonly thread?: 'worker' | 'main';
+  /** TF.js in a worker: the worker engine's live tensors, as it last reported them (temi_tensors_alive{thread="embed"}). */
+  readonly workerTensors?: () => number | undefined;
 }
 
 const WHERE = 'with.model';
@@ -58,7 +60,7 @@ export async function openEmbedder(config: EmbedConfig, baseDir: string, log: (l
   if (config.thread === 'worker') {
     // The worker chooses its backend itself (its own engine) and reports the choice in `log`.
     const embedder = await WorkerEmbedder.start({ spec, options, backend: config.backend }, log);
-    return { embedder, runtime: embedder.backend, execution: embedder.execution, thread: 'worker' };
+    return { embedder, runtime: embedder.backend, execution: embedder.execution, thread: 'worker', workerTensors: () => embedder.tensorsAlive };
   }
   const selection = await selectBackend(config.backend, log);
   const embedder = await TfEmbedder.open(spec, options);

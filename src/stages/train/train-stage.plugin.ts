@@ -2,7 +2,7 @@ import { Observable } from 'rxjs';
 import { TRAINER_NAMES, createTrainer } from '../../clustering/trainer-factory.ts';
 import { clusteringServices, definePlugin, reasonOf, services, s } from '../../runtime/contracts/index.ts';
 import { BACKEND_PREFERENCE, selectBackend } from '../../tf/backends.ts';
-import { trackTensors } from '../../tf/tensor-gauge.ts';
+import { trackTensors, trackWorkerTensors } from '../../tf/tensor-gauge.ts';
 import { WorkerRoundChooser } from '../../clustering/worker/worker-round-chooser.ts';
 import { WorkerTrainer } from '../../clustering/worker/worker-trainer.ts';
 import { PeriodicTrainer } from './periodic-trainer.ts';
@@ -121,7 +121,12 @@ export const trainStagePlugin = definePlugin({
         const selection = await selectBackend(config.backend, (line) => logger.info(line));
         backend = selection.backend;
         deps.metrics.gauge('temi_backend_info', 'TensorFlow.js backend in use (1 for the active one)', ['backend']).set(1, { backend: selection.backend });
-        releaseTensors = trackTensors(deps.metrics);
+        const releaseMain = trackTensors(deps.metrics);
+        const releaseWorker = trainer instanceof WorkerTrainer ? trackWorkerTensors(deps.metrics, 'training', () => trainer.tensorsAlive) : undefined;
+        releaseTensors = () => {
+          releaseWorker?.();
+          releaseMain();
+        };
       },
       // The final round runs when the input completes and before this stage's output does, so
       // the stages after it (assign's final revision pass) see the final model before the end.

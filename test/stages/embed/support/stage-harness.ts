@@ -25,6 +25,8 @@ export interface StageHarness {
   readonly dir: string;
   readonly limiter: InFlightLimiter;
   readonly logLines: string[];
+  /** The metrics the stages report into (read with metrics.registry.metrics()). */
+  readonly metrics: PromMetrics;
   /** Creates the stage the way the runtime does: validated config, resolved services. */
   create(plugin: StagePlugin<'stage'>, config: unknown, instanceName?: string): Promise<StageInstance>;
   record(key: string, pixels: DecodedPixels | undefined): StreamRecord;
@@ -61,6 +63,7 @@ export async function stageHarness(maxInFlight = 1024): Promise<StageHarness> {
     dir,
     limiter,
     logLines,
+    metrics,
     async create(plugin, config, instanceName = plugin.name) {
       const { value, issues } = plugin.configSchema.validate(config);
       if (issues.length) throw new Error(`invalid test config: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
