@@ -2,8 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { blobSource } from '../support/blob-source.ts';
-import { PipelineRun } from '../../src/runtime/pipeline-run.ts';
-import { TextSink, resolveForTest, tempDir } from '../support/pipeline-harness.ts';
+import { startForTest } from '../support/pipeline-harness.ts';
 
 const blobs = blobSource('endless-blobs', Infinity);
 const lines = async (file: string): Promise<number> => (await readFile(file, 'utf8').catch(() => '')).split('\n').length - 1;
@@ -13,9 +12,7 @@ const lines = async (file: string): Promise<number> => (await readFile(file, 'ut
 // waited past runtime.drainTimeoutMs and a second signal went unheard.
 describe.each(['worker', 'main'] as const)('stopping while a round makes its choice (thread: %s)', (thread) => {
   it('aborts the choice (the round is discarded, the previous model stays) and exits cleanly', async () => {
-    const dir = await tempDir();
-    const logs = new TextSink();
-    const pipeline = await resolveForTest(
+    const { stop, logs, dir } = await startForTest(
       {
         name: 'stop-choice',
         source: { use: 'endless-blobs' },
@@ -27,19 +24,14 @@ describe.each(['worker', 'main'] as const)('stopping while a round makes its cho
         sink: { use: 'jsonl', with: { path: 'out.jsonl' } },
         runtime: { progress: 'off', logLevel: 'debug', maxInFlight: 1024 },
       },
-      dir,
       [blobs],
     );
-    const run = new PipelineRun(pipeline, { logStream: logs });
-    const done = run.execute();
     while (!logs.text.includes('the label-free choice runs')) await new Promise((r) => setTimeout(r, 20));
     const writtenAtChoice = await lines(join(dir, 'out.jsonl'));
     await new Promise((r) => setTimeout(r, 400));
     const writtenDuringChoice = (await lines(join(dir, 'out.jsonl'))) - writtenAtChoice;
-    const stopAt = Date.now();
-    await run.stop();
-    const summary = await done;
-    console.log(`thread ${thread}: ${writtenDuringChoice} records written in the choice's first 400 ms; stopped ${((Date.now() - stopAt) / 1000).toFixed(2)} s after stop(); ${summary.records} records`);
+    const { summary, seconds } = await stop();
+    console.log(`thread ${thread}: ${writtenDuringChoice} records written in the choice's first 400 ms; stopped ${seconds.toFixed(2)} s after stop(); ${summary.records} records`);
     expect(summary.stopped).toBe(true);
     expect(summary.written).toBe(summary.records);
     expect(logs.text).toContain('training round rejected; previous model stays in service');

@@ -2,16 +2,13 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { blobSource } from '../support/blob-source.ts';
-import { PipelineRun } from '../../src/runtime/pipeline-run.ts';
-import { TextSink, resolveForTest, tempDir } from '../support/pipeline-harness.ts';
+import { startForTest } from '../support/pipeline-harness.ts';
 
 const blobs = blobSource('endless-blobs', Infinity);
 
 describe('stopping while a training round runs', () => {
   it('aborts the round (previous model stays), skips the final round and exits cleanly', async () => {
-    const dir = await tempDir();
-    const logs = new TextSink();
-    const pipeline = await resolveForTest(
+    const { stop, logs, dir } = await startForTest(
       {
         name: 'stop-train',
         source: { use: 'endless-blobs' },
@@ -24,19 +21,14 @@ describe('stopping while a training round runs', () => {
         sink: { use: 'jsonl', with: { path: 'out.jsonl' } },
         runtime: { progress: 'off', logLevel: 'info', maxInFlight: 256 },
       },
-      dir,
       [blobs],
     );
-    const run = new PipelineRun(pipeline, { logStream: logs });
-    const done = run.execute();
     while (!logs.text.includes('"msg":"pipeline running"')) await new Promise((r) => setTimeout(r, 20));
     while ((await readFile(join(dir, 'out.jsonl'), 'utf8').catch(() => '')).split('\n').length < 1000) await new Promise((r) => setTimeout(r, 50));
     while (!logs.text.includes('"stage":"train"')) await new Promise((r) => setTimeout(r, 50));
     await new Promise((r) => setTimeout(r, 500));
-    const stopAt = Date.now();
-    await run.stop();
-    const summary = await done;
-    console.log(`stopped ${((Date.now() - stopAt) / 1000).toFixed(1)} s after stop(); ${summary.records} records`);
+    const { summary, seconds } = await stop();
+    console.log(`stopped ${seconds.toFixed(1)} s after stop(); ${summary.records} records`);
     expect(summary.stopped).toBe(true);
     expect(summary.written).toBe(summary.records);
     expect(logs.text).toContain('training round rejected; previous model stays in service');

@@ -36,6 +36,34 @@ export async function resolveForTest(spec: Record<string, unknown>, dir: string,
   return result.pipeline;
 }
 
+/** A pipeline started by startForTest: `done` is execute()'s promise. */
+export interface StartedForTest {
+  run: PipelineRun;
+  done: Promise<RunSummary>;
+  logs: TextSink;
+  dir: string;
+  /** Asks the run to stop and waits for its end: the summary, and the seconds from the request to the end. */
+  stop(): Promise<{ summary: RunSummary; seconds: number }>;
+}
+
+/**
+ * Starts a pipeline (resolved as by resolveForTest, in a fresh temp folder) with its log lines
+ * collected, for a test that acts while it runs (watches its output, stops it).
+ */
+export async function startForTest(spec: Record<string, unknown>, extraPlugins: StagePlugin[] = []): Promise<StartedForTest> {
+  const dir = await tempDir();
+  const logs = new TextSink();
+  const run = new PipelineRun(await resolveForTest(spec, dir, extraPlugins), { logStream: logs });
+  const done = run.execute();
+  const stop = async () => {
+    const stopAt = Date.now();
+    await run.stop();
+    const summary = await done;
+    return { summary, seconds: (Date.now() - stopAt) / 1000 };
+  };
+  return { run, done, logs, dir, stop };
+}
+
 export async function runForTest(spec: Record<string, unknown>, dir: string, extraPlugins: StagePlugin[] = []): Promise<{ summary: RunSummary; logs: string; run: PipelineRun }> {
   const logs = new TextSink();
   const withQuietRuntime = { ...spec, runtime: { logLevel: 'warn', progress: 'off', ...(spec.runtime as object | undefined) } };
