@@ -1,49 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Observable } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { definePlugin, s, services } from '../../../src/runtime/contracts/index.ts';
-import { PipelineRun } from '../../../src/runtime/pipeline-run.ts';
-import { TextSink, resolveForTest, tempDir } from '../../support/pipeline-harness.ts';
+import { blobSource } from '../../support/blob-source.ts';
+import { startForTest, type StartedForTest } from '../../support/pipeline-harness.ts';
 
 /**
  * Endless 32-d embeddings in 10 noisy groups (the bootstrap's window clustering takes seconds on a
  * few thousand); `paced`: 10 records per millisecond at most.
  */
-const endless = (paced: boolean) => definePlugin({
-  name: paced ? 'paced-32d' : 'endless-32d',
-  kind: 'source',
-  description: 'Endless 32-d noisy blob embeddings.',
-  configSchema: s.object({}),
-  deps: { records: services.records },
-  create: ({ deps }) => {
-    let closed = false;
-    return {
-      close() {
-        closed = true;
-      },
-      open: (flow) =>
-        new Observable((subscriber) => {
-          void (async () => {
-            for (let i = 0; !closed; i++) {
-              await flow.whenReady();
-              if (closed) break;
-              const e = new Float32Array(32).map((_, j) => (j % 10 === i % 10 ? 3 : 0) + 2 * Math.sin(i * 7.3 + j * 1.7) * Math.cos(i * 0.37 + j));
-              subscriber.next(deps.records.create({ key: `r${i}`, payload: { embedding: e }, origin: { source: 'endless-32d' }, label: i % 10 }));
-              if (paced && i % 10 === 0) await new Promise((r) => setTimeout(r, 1));
-              else if (i % 100 === 0) await new Promise((r) => setImmediate(r));
-            }
-            subscriber.complete();
-          })();
-        }),
-    };
-  },
-});
+const endless = (paced: boolean) => blobSource(paced ? 'paced-32d' : 'endless-32d', Infinity, { dim: 32, groups: 10, noisy: true, perMillisecond: paced ? 10 : undefined });
 
-async function start(bootstrapRecords: number, paced = false): Promise<{ run: PipelineRun; done: ReturnType<PipelineRun['execute']>; logs: TextSink; dir: string }> {
-  const dir = await tempDir();
-  const logs = new TextSink();
-  const pipeline = await resolveForTest(
+function start(bootstrapRecords: number, paced = false): Promise<StartedForTest> {
+  return startForTest(
     {
       name: 'stop-bootstrap',
       source: { use: paced ? 'paced-32d' : 'endless-32d' },
@@ -51,11 +19,8 @@ async function start(bootstrapRecords: number, paced = false): Promise<{ run: Pi
       sink: { use: 'jsonl', with: { path: 'out.jsonl' } },
       runtime: { progress: 'off', logLevel: 'debug', maxInFlight: bootstrapRecords + 500 },
     },
-    dir,
     [endless(paced)],
   );
-  const run = new PipelineRun(pipeline, { logStream: logs });
-  return { run, done: run.execute(), logs, dir };
 }
 
 async function linesOf(dir: string): Promise<{ key: string; cluster: number | null }[]> {
@@ -67,13 +32,10 @@ async function linesOf(dir: string): Promise<{ key: string; cluster: number | nu
 // whole choice (and published a model after the stop was asked for).
 describe('stopping while assign bootstraps its first model', () => {
   it('aborts the choice at once; every held record is still written (unassigned), none twice', async () => {
-    const { run, done, logs, dir } = await start(3000);
+    const { stop, logs, dir } = await start(3000);
     while (!logs.text.includes('bootstrap k-means: choosing between')) await new Promise((r) => setTimeout(r, 20));
     await new Promise((r) => setTimeout(r, 300));
-    const stopAt = Date.now();
-    await run.stop();
-    const summary = await done;
-    const stopSeconds = (Date.now() - stopAt) / 1000;
+    const { summary, seconds: stopSeconds } = await stop();
     console.log(`stop during the bootstrap's choice: ended ${stopSeconds.toFixed(2)} s after stop(); ${summary.records} records`);
     expect(summary.stopped).toBe(true);
     expect(logs.text).toContain('bootstrap k-means aborted by the stop');
@@ -89,12 +51,10 @@ describe('stopping while assign bootstraps its first model', () => {
   });
 
   it('starts no bootstrap once a stop is requested before bootstrapRecords are held', async () => {
-    const { run, done, logs, dir } = await start(3000, true);
+    const { stop, logs, dir } = await start(3000, true);
     await new Promise((r) => setTimeout(r, 300));
-    const stopAt = Date.now();
-    await run.stop();
-    const summary = await done;
-    expect((Date.now() - stopAt) / 1000).toBeLessThan(2);
+    const { summary, seconds } = await stop();
+    expect(seconds).toBeLessThan(2);
     expect(logs.text).toContain('bootstrap k-means not started: the pipeline is stopping');
     expect(logs.text).not.toContain('bootstrap k-means: choosing between');
     const lines = await linesOf(dir);
