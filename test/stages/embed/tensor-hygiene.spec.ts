@@ -1,27 +1,19 @@
-import path from 'node:path';
 import { lastValueFrom, reduce, tap } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DecodedPixels } from '../../../src/runtime/contracts/record.ts';
 import { embedStagePlugin } from '../../../src/stages/embed/embed-stage.plugin.ts';
 import { tf } from '../../../src/tf/tf.ts';
 import { syntheticImages } from '../../embedding/support/images.ts';
-import { buildTinyLayersModel, saveLayersModel } from '../../embedding/support/tiny-models.ts';
-import { stageHarness, type StageHarness } from './support/stage-harness.ts';
+import type { StageHarness } from './support/stage-harness.ts';
+import { tinyModelHarness } from './support/tiny-model-harness.ts';
 
 const IMAGES = 20_000;
 const WARM_UP = 2_000;
 const SIZE = 28;
 
 let harness: StageHarness;
-beforeAll(async () => {
-  harness = await stageHarness(512);
-  const model = buildTinyLayersModel(SIZE, 1, 8);
-  await saveLayersModel(model, path.join(harness.dir, 'tiny'));
-  model.dispose();
-});
-afterAll(async () => {
-  await harness.close();
-});
+beforeAll(async () => void (harness = await tinyModelHarness(SIZE)));
+afterAll(() => harness.close());
 
 describe('embed stage tensor hygiene', () => {
   it(`embeds ${IMAGES.toLocaleString('en')} images with no tensor left behind and flat memory after warm-up`, async () => {
