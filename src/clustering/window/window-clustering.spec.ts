@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { blobs, BLOB_CLUSTERS } from '../../../test/support/blob-window.ts';
+import { constantModel } from '../../../test/support/constant-model.ts';
 import { clusteringAccuracy } from '../metrics/index.ts';
 import { deserializeClusterModel } from '../model-codec.ts';
 import { SeededRandom } from '../../numeric/seeded-random.ts';
@@ -7,7 +8,6 @@ import { knnAgreement } from './knn-agreement.ts';
 import { chooseRoundModel, windowKMeans } from './round-choice.ts';
 import { clusterWindow, consensusIndex } from './window-clustering.ts';
 import { symmetricEigen } from '../../numeric/symmetric-eigen.ts';
-import type { ClusterModel } from '../contracts.ts';
 
 describe('knnAgreement', () => {
   it('scores clusters that keep neighbours together far above random ones, and one big cluster at 0', async () => {
@@ -61,15 +61,7 @@ describe('consensusIndex', () => {
 describe('chooseRoundModel', () => {
   it('publishes a better candidate over a useless model in service, and keeps the one in service on a tie', async () => {
     const data = blobs(300, 6);
-    const useless: ClusterModel = {
-      trainer: 'constant',
-      numClusters: BLOB_CLUSTERS,
-      dim: data.dim,
-      assign: (_e, count) => ({ cluster: new Int32Array(count), confidence: new Float32Array(count).fill(1) }),
-      withPermutation: () => useless,
-      serialize: () => ({ trainer: 'constant', numClusters: BLOB_CLUSTERS, dim: data.dim, state: null }),
-      dispose: () => {},
-    };
+    const useless = constantModel(BLOB_CLUSTERS, data.dim);
     const replaced = await chooseRoundModel(data, [{ name: 'in service', model: useless }], { clusters: BLOB_CLUSTERS, seed: 0, kmeans: true, window: true, refine: false });
     expect(replaced.winner.name).not.toBe('in service');
     expect(replaced.scores['in service']).toBe(0);

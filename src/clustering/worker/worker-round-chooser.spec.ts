@@ -1,23 +1,15 @@
 import type { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BLOB_CLUSTERS, blobs } from '../../../test/support/blob-window.ts';
+import { constantModel } from '../../../test/support/constant-model.ts';
 import { isTemiError } from '../../runtime/errors.ts';
-import type { ClusterModel } from '../contracts.ts';
 import { ROUND_CHOICE_ABORTED } from '../window/choice-pause.ts';
 import { chooseRoundModel, windowKMeans } from '../window/round-choice.ts';
 import { ROUND_CHOICE_CLOSED, ROUND_CHOICE_LOST, WorkerRoundChooser } from './worker-round-chooser.ts';
 
 const data = blobs(600, 6);
 const options = { clusters: BLOB_CLUSTERS, seed: 0, kmeans: true, window: true, refine: false };
-const useless: ClusterModel = {
-  trainer: 'constant',
-  numClusters: BLOB_CLUSTERS,
-  dim: data.dim,
-  assign: (_e, count) => ({ cluster: new Int32Array(count), confidence: new Float32Array(count).fill(1) }),
-  withPermutation: () => useless,
-  serialize: () => ({ trainer: 'constant', numClusters: BLOB_CLUSTERS, dim: data.dim, state: null }),
-  dispose: () => {},
-};
+const useless = constantModel(BLOB_CLUSTERS, data.dim);
 
 const started: WorkerRoundChooser[] = [];
 async function chooser(): Promise<WorkerRoundChooser> {
