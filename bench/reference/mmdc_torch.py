@@ -9,6 +9,10 @@ Written from the spec and the tfjs trainer, not copied from the official code.
 Usage: /usr/bin/python3 bench/reference/mmdc_torch.py [--split test|train] [--limit N] [--seed 0]
        [--epochs 12] [--widths 16,32,64,128] [--rotation-every 4] [--no-rotation]
        [--refine-fraction 0.25] [--match-view plain|augmented] [--batch 128] [--lr 0.05] [--threads 2]
+       [--crops 0.857,0.714,0.571]   crop sides as fractions of the side (the trainer's `crops`)
+       [--flip] [--pool average|flatten]   exploration only, no trainer option: mirror half the
+                       clustering views; heads on the flattened last map (the official network's
+                       layout) instead of its global average (docs/BENCHMARKS.md, held-out settings)
        [--random-images]   uniform random pixels instead of the dataset (bench:train's throughput row)
        [--trace DIR]   replay the draws the tfjs trainer recorded (bench/reference/mmdc-trace.ts):
                        initial parameters, targets, every epoch's order and views; the schedule
@@ -41,7 +45,7 @@ VIEW_FIELDS = ["angle", "crop", "offsetX", "offsetY", "flip", "brightness", "con
 
 # ---------------------------------------------------------------- network (TensorFlow layouts)
 
-def layout(trunk, shape, widths, out_dim):
+def layout(trunk, shape, widths, out_dim, pool="average"):
     """[(name, shape, init, decays)] in the tfjs trainer's order; conv [kh, kw, in, out], dense [in, out]."""
     params, bns = [], []
 
@@ -76,6 +80,11 @@ def layout(trunk, shape, widths, out_dim):
                     conv(f"{p}.shortcut.w", 1, cin, w)
                     bn(f"{p}.shortcut.bn", w)
                 cin = w
+    if pool == "flatten":  # cnn4 only: the last map (3 pools) flattened, NHWC order
+        side_h, side_w = shape[0], shape[1]
+        for _ in range(len(widths) - 1):
+            side_h, side_w = side_h // 2, side_w // 2
+        cin = cin * side_h * side_w
     params += [("head.w", (cin, out_dim), "dense", True), ("head.b", (out_dim,), "zeros", False),
                ("rotation.w", (cin, 4), "dense", True), ("rotation.b", (4,), "zeros", False)]
     return params, bns
@@ -98,8 +107,8 @@ def initial_params(spec, rng):
 
 
 class Network:
-    def __init__(self, trunk, widths, spec, bns, values):
-        self.trunk, self.widths = trunk, widths
+    def __init__(self, trunk, widths, spec, bns, values, pool="average"):
+        self.trunk, self.widths, self.pool = trunk, widths, pool
         self.params = {name: torch.tensor(values[name]).requires_grad_() for name, *_ in spec}
         self.decays = {name: decays for name, _, _, decays in spec}
         self.stats = {}
@@ -135,6 +144,8 @@ class Network:
                     s = self.bn(self.conv(x, f"{p}.shortcut.w", stride), f"{p}.shortcut.bn", training) \
                         if f"{p}.shortcut.w" in self.params else x
                     x = F.relu(y + s)
+        if self.pool == "flatten":
+            return x.permute(0, 2, 3, 1).flatten(1)
         return x.mean(dim=(2, 3))
 
     def features(self, pooled):
@@ -155,6 +166,8 @@ def draw_views(count, cfg, rng, rotation_task):
     v["offsetY"] = rng.random(count).astype(np.float32)
     max_angle = 0.0 if rotation_task else cfg["rotationDegrees"] * math.pi / 180
     v["angle"] = ((2 * rng.random(count) - 1) * max_angle).astype(np.float32)
+    if cfg.get("flip") and not rotation_task:
+        v["flip"] = (rng.random(count) < 0.5).astype(np.float32)
     return v
 
 
@@ -314,8 +327,9 @@ def sgd(net, lr, momentum, wd):
 def train(images, cfg, draws, epochs, log):
     count = len(images)
     shape = images.shape[1:]
-    spec, bns = layout(cfg["trunk"], shape, cfg["widths"], cfg["outputDim"])
-    net = Network(cfg["trunk"], cfg["widths"], spec, bns, draws.params(spec))
+    pool = cfg.get("pool", "average")
+    spec, bns = layout(cfg["trunk"], shape, cfg["widths"], cfg["outputDim"], pool)
+    net = Network(cfg["trunk"], cfg["widths"], spec, bns, draws.params(spec), pool)
     opt = sgd(net, cfg["learningRate"], cfg["momentum"], cfg["weightDecay"])
     k, d, batch = cfg["clusters"], cfg["outputDim"], cfg["batchSize"]
     targets = draws.targets(count, k, d)
@@ -382,6 +396,9 @@ def main():
     ap.add_argument("--refine-fraction", type=float, default=0.25)
     ap.add_argument("--decay-fraction", type=float, default=0.0, help="last fraction of epochs at lr x decay-factor")
     ap.add_argument("--decay-factor", type=float, default=0.1)
+    ap.add_argument("--pool", default="average", choices=["average", "flatten"], help="cnn4's last map: global average or flattened")
+    ap.add_argument("--crops", help="comma-separated crop sides as fractions of the side (default 24,20,16 of 28)")
+    ap.add_argument("--flip", action="store_true", help="mirror half the clustering views horizontally")
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--lr", type=float, default=0.05)
     ap.add_argument("--match-view", default="plain", choices=["plain", "augmented"])
@@ -405,8 +422,10 @@ def main():
     else:
         cfg = {"trunk": "cnn4", "widths": [int(w) for w in args.widths.split(",")], "clusters": 10, "outputDim": 10,
                "rotation": not args.no_rotation, "rotationEvery": args.rotation_every,
-               "refineFraction": args.refine_fraction, "decayFraction": args.decay_fraction, "decayFactor": args.decay_factor, "matchView": args.match_view, "batchSize": args.batch, "learningRate": args.lr,
+               "refineFraction": args.refine_fraction, "decayFraction": args.decay_fraction, "decayFactor": args.decay_factor, "matchView": args.match_view, "flip": args.flip, "pool": args.pool, "batchSize": args.batch, "learningRate": args.lr,
                "momentum": 0.9, "weightDecay": 5e-4, "seed": args.seed, **GREY}
+        if args.crops:
+            cfg["crops"] = [float(c) for c in args.crops.split(",")]
         epochs, limit = args.epochs, args.limit
         draws = OwnDraws(args.seed, cfg)
     if limit:
