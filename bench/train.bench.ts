@@ -170,8 +170,8 @@ async function main(): Promise<void> {
   if (!process.argv.includes('--no-mmdc')) {
     const backend = results[0]?.requested ?? 'tensorflow';
     await loadBackend(backend);
-    const { mmdcThroughput } = await import('./mmdc-bench.ts');
-    console.log('MMDC training bench: cnn4 16/32/64/128 on 28x28x1, batch 128, samples/s as the trainer reports it (host work included)');
+    const { MMDC_BENCH, mmdcThroughput } = await import('./mmdc-bench.ts');
+    console.log(`MMDC training bench: cnn4 ${MMDC_BENCH.options.widths.join('/')} on 28x28x1, batch 128, samples/s as the trainer reports it (host work included)`);
     await mmdcThroughput(backend, runTorch);
   }
   const torch: { source: string; version: string; samplesPerSecond: number }[] = [];
