@@ -14,6 +14,8 @@ export interface BalancedResult {
   readonly labels: Int32Array;
   /** Each row's probability of its cluster under the balanced transport plan, row-normalised. */
   readonly confidence: Float32Array;
+  /** Spherical k-means objective of `labels`: mean of 1 - cos(row, its cluster's mean direction); lower is tighter. */
+  readonly inertia: number;
 }
 
 /**
@@ -53,7 +55,21 @@ export async function balancedKMeans(
   }
   const confidence = new Float32Array(count);
   for (let i = 0; i < count; i++) confidence[i] = plan[i * k + labels[i]];
-  return { labels, confidence };
+  return { labels, confidence, inertia: sphericalInertia(unit, count, dim, labels, k) };
+}
+
+/** Mean of 1 - cos(row, mean direction of its cluster) over unit rows. */
+export function sphericalInertia(unit: Float32Array, count: number, dim: number, labels: Int32Array, k: number): number {
+  const centres = new Float64Array(k * dim);
+  for (let i = 0; i < count; i++) for (let d = 0; d < dim; d++) centres[labels[i] * dim + d] += unit[i * dim + d];
+  normaliseCentres(centres, k, dim);
+  let total = 0;
+  for (let i = 0; i < count; i++) {
+    let dot = 0;
+    for (let d = 0; d < dim; d++) dot += unit[i * dim + d] * centres[labels[i] * dim + d];
+    total += 1 - dot;
+  }
+  return total / Math.max(1, count);
 }
 
 /** The transport plan with equal column masses and rows summing to 1 (rows returned normalised). */

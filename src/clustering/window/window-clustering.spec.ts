@@ -6,7 +6,8 @@ import { deserializeClusterModel } from '../model-codec.ts';
 import { SeededRandom } from '../../numeric/seeded-random.ts';
 import { knnAgreement } from './knn-agreement.ts';
 import { chooseRoundModel, windowKMeans } from './round-choice.ts';
-import { clusterWindow, consensusIndex } from './window-clustering.ts';
+import { sphericalInertia } from './balanced-kmeans.ts';
+import { clusterWindow, tightestCandidate } from './window-clustering.ts';
 import { symmetricEigen } from '../../numeric/symmetric-eigen.ts';
 
 describe('knnAgreement', () => {
@@ -47,14 +48,30 @@ describe('clusterWindow', () => {
   });
 });
 
-describe('consensusIndex', () => {
-  it('picks the labelling the others agree with, whatever its cluster ids, over one that merges two groups and splits another', () => {
-    const truth = Int32Array.from({ length: 90 }, (_, i) => Math.floor(i / 30));
-    const renamed = Int32Array.from(truth, (c) => [2, 0, 1][c]);
-    const noisy = Int32Array.from(truth, (c, i) => (i % 30 === 0 ? (c + 1) % 3 : c));
+describe('tightestCandidate', () => {
+  it('keeps the labelling with the tightest clusters over one that merges two groups and splits another', () => {
+    // Three tight groups of unit vectors at 0, 120 and 240 degrees.
+    const count = 90;
+    const rows = new Float32Array(count * 2);
+    for (let i = 0; i < count; i++) {
+      const angle = (Math.floor(i / 30) * 2 * Math.PI) / 3 + 0.05 * Math.sin(i);
+      rows.set([Math.cos(angle), Math.sin(angle)], i * 2);
+    }
+    const truth = Int32Array.from({ length: count }, (_, i) => Math.floor(i / 30));
     const merged = Int32Array.from(truth, (c, i) => (c === 2 ? (i % 2 === 0 ? 1 : 2) : 0));
-    expect(consensusIndex([merged, noisy, renamed, truth])).toBe(2);
-    expect(consensusIndex([merged, truth])).toBe(0);
+    const inertia = (labels: Int32Array): number => sphericalInertia(rows, count, 2, labels, 3);
+    expect(inertia(truth)).toBeLessThan(0.01);
+    expect(inertia(merged)).toBeGreaterThan(0.1);
+    const candidates = [merged, truth].map((labels) => ({ labels, dims: 2, inertia: inertia(labels), agreement: 0.5 }));
+    expect(tightestCandidate(candidates).labels).toBe(truth);
+  });
+
+  it('compares embedding sizes by kNN agreement, whose inertias are on different scales', () => {
+    const a = { dims: 3, inertia: 0.1, agreement: 0.8 };
+    const b = { dims: 5, inertia: 0.3, agreement: 0.9 };
+    const c = { dims: 5, inertia: 0.2, agreement: 0.7 };
+    expect(tightestCandidate([a, b, c])).toBe(a);
+    expect(tightestCandidate([a, b])).toBe(b);
   });
 });
 
