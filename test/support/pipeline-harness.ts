@@ -36,10 +36,8 @@ export async function resolveForTest(spec: Record<string, unknown>, dir: string,
   return result.pipeline;
 }
 
-/** A pipeline started by startForTest: `done` is execute()'s promise. */
+/** A pipeline started by startForTest. */
 export interface StartedForTest {
-  run: PipelineRun;
-  done: Promise<RunSummary>;
   logs: TextSink;
   dir: string;
   /** Asks the run to stop and waits for its end: the summary, and the seconds from the request to the end. */
@@ -61,7 +59,7 @@ export async function startForTest(spec: Record<string, unknown>, extraPlugins: 
     const summary = await done;
     return { summary, seconds: (Date.now() - stopAt) / 1000 };
   };
-  return { run, done, logs, dir, stop };
+  return { logs, dir, stop };
 }
 
 export async function runForTest(spec: Record<string, unknown>, dir: string, extraPlugins: StagePlugin[] = []): Promise<{ summary: RunSummary; logs: string; run: PipelineRun }> {
