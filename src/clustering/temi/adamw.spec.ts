@@ -1,11 +1,22 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { type BackendName, loadBackend } from '../../tf/backends.ts';
+import { resourceVariablesAvailable } from '../../tf/resource-variables.ts';
 import { tf } from '../../tf/tf.ts';
 import { ADAMW_DEFAULTS, AdamW } from './adamw.ts';
 import { PARAMETER_NAMES, parameterSpecs } from './head-layout.ts';
 
-describe('AdamW', () => {
+// The same expectations on the portable path (TensorFlow.js ops) and on native TensorFlow's
+// fused in-place kernel, which is what training runs on wherever the native backend loads.
+describe.each<{ backend: BackendName; fused: boolean }>([
+  { backend: 'cpu', fused: false },
+  { backend: 'tensorflow', fused: true },
+])('AdamW on $backend', ({ backend, fused }) => {
   beforeAll(async () => {
-    await tf.setBackend('cpu');
+    await loadBackend(backend);
+  });
+
+  it(fused ? 'runs the fused kernel on resource variables' : 'runs as TensorFlow.js ops', () => {
+    expect(resourceVariablesAvailable()).toBe(fused);
   });
 
   it('decays only the tensors marked for decay, decoupled from the gradient', () => {
@@ -53,6 +64,41 @@ describe('AdamW', () => {
     expect(adam.stepCounts()).toEqual({ p: 2 });
     adam.dispose();
     p.dispose();
+  });
+
+  it('puts its moments back from a checkpoint, and carries them through export and import', () => {
+    const p = tf.variable(tf.tensor2d([[0.5, -0.25, 2]]));
+    const adam = new AdamW([{ name: 'p', variable: p, decays: true }], { ...ADAMW_DEFAULTS, weightDecay: 0.01 });
+    const step = (g: number[]) => tf.tidy(() => adam.step(new Map([['p', tf.tensor2d([g])]]), 0.1));
+    step([0.2, -0.4, 1]);
+    const saved = adam.exportState();
+    const checkpoint = adam.checkpoint();
+    step([5, 5, 5]);
+    checkpoint.restore();
+    checkpoint.dispose();
+    expect(adam.exportState().p.firstMoment).toEqual(saved.p.firstMoment);
+    expect(adam.exportState().p.secondMoment).toEqual(saved.p.secondMoment);
+
+    // A second optimiser given the exported state takes the same next step as the first.
+    const q = tf.variable(p.clone());
+    const resumed = new AdamW([{ name: 'p', variable: q, decays: true }], { ...ADAMW_DEFAULTS, weightDecay: 0.01 });
+    resumed.importState(adam.exportState());
+    resumed.setStepCounts(adam.stepCounts());
+    step([0.3, 0.1, -0.2]);
+    tf.tidy(() => resumed.step(new Map([['p', tf.tensor2d([[0.3, 0.1, -0.2]])]]), 0.1));
+    expect(Array.from(q.dataSync())).toEqual(Array.from(p.dataSync()));
+    for (const x of [adam, resumed, p, q]) x.dispose();
+  });
+
+  it('leaves no tensors behind once disposed', () => {
+    const before = tf.memory().numTensors;
+    const p = tf.tidy(() => tf.variable(tf.tensor1d([1, 2, 3])));
+    const adam = new AdamW([{ name: 'p', variable: p, decays: false }], { ...ADAMW_DEFAULTS, weightDecay: 0 });
+    tf.tidy(() => adam.step(new Map([['p', tf.tensor1d([1, 1, 1])]]), 0.1));
+    adam.checkpoint().dispose();
+    adam.dispose();
+    p.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('in the TEMI heads, decays the matrices (>= 2 dims per head) and not the biases or gains', () => {

@@ -1,3 +1,4 @@
+import { ResourceVariable, applyAdamInPlace, resourceVariablesAvailable } from '../../tf/resource-variables.ts';
 import { tf } from '../../tf/tf.ts';
 
 export interface AdamWOptions {
@@ -18,8 +19,7 @@ export interface AdamWParameter {
 
 interface Slot {
   readonly parameter: AdamWParameter;
-  readonly firstMoment: tf.Variable;
-  readonly secondMoment: tf.Variable;
+  readonly moments: MomentStore;
   /** Steps this tensor has taken; a tensor without a gradient (frozen) does not step, as in PyTorch. */
   steps: number;
 }
@@ -30,21 +30,142 @@ export interface AdamWSlotState {
   readonly steps: number;
 }
 
+/** The scalars of one parameter's step t. */
+interface StepScalars {
+  readonly learningRate: number;
+  /** 1 - lr wd for a decayed tensor, else 1. */
+  readonly decayFactor: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  readonly steps: number;
+}
+
+/** Where a parameter's two moments live, and the update that reads and writes them. */
+interface MomentStore {
+  update(parameter: tf.Variable, gradient: tf.Tensor, s: StepScalars): void;
+  /** The moments as tensors (the caller disposes them). */
+  read(): [tf.Tensor, tf.Tensor];
+  write(firstMoment: tf.Tensor, secondMoment: tf.Tensor): void;
+  dispose(): void;
+}
+
+/** Any backend: the step as TensorFlow.js ops, each a full pass over the tensor. */
+class TensorMoments implements MomentStore {
+  private readonly m: tf.Variable;
+  private readonly v: tf.Variable;
+
+  constructor(like: tf.Tensor) {
+    this.m = tf.tidy(() => tf.variable(tf.zerosLike(like), false));
+    this.v = tf.tidy(() => tf.variable(tf.zerosLike(like), false));
+  }
+
+  update(p: tf.Variable, gradient: tf.Tensor, s: StepScalars): void {
+    const stepSize = s.learningRate / (1 - s.beta1 ** s.steps);
+    const secondCorrectionRoot = Math.sqrt(1 - s.beta2 ** s.steps);
+    tf.tidy(() => {
+      const m = tf.add(tf.mul(this.m, s.beta1), tf.mul(gradient, 1 - s.beta1));
+      const v = tf.add(tf.mul(this.v, s.beta2), tf.mul(tf.square(gradient), 1 - s.beta2));
+      const decayed = s.decayFactor !== 1 ? tf.mul(p, s.decayFactor) : p;
+      const denominator = tf.add(tf.div(tf.sqrt(v), secondCorrectionRoot), s.epsilon);
+      p.assign(tf.sub(decayed, tf.mul(tf.div(m, denominator), stepSize)));
+      this.m.assign(m);
+      this.v.assign(v);
+    });
+  }
+
+  read(): [tf.Tensor, tf.Tensor] {
+    return [tf.clone(this.m), tf.clone(this.v)];
+  }
+
+  write(m: tf.Tensor, v: tf.Tensor): void {
+    this.m.assign(m);
+    this.v.assign(v);
+  }
+
+  dispose(): void {
+    this.m.dispose();
+    this.v.dispose();
+  }
+}
+
+/**
+ * Native TensorFlow: the moments and a working copy of the parameter are resource variables, and
+ * the step is TensorFlow's fused ResourceApplyAdam, one in-place pass (about 4x faster than the
+ * op-by-op step over TEMI's first-layer matrix).
+ */
+class ResourceMoments implements MomentStore {
+  private readonly working: ResourceVariable;
+  private readonly m: ResourceVariable;
+  private readonly v: ResourceVariable;
+
+  constructor(like: tf.Tensor) {
+    this.working = new ResourceVariable(like.shape);
+    this.m = new ResourceVariable(like.shape);
+    this.v = new ResourceVariable(like.shape);
+  }
+
+  update(p: tf.Variable, gradient: tf.Tensor, s: StepScalars): void {
+    tf.tidy(() => {
+      // The decayed copy is a fresh buffer: once its TensorFlow.js handle is gone the variable
+      // owns it alone and the Adam kernel updates it in place. An undecayed parameter's buffer is
+      // shared with `p`, so TensorFlow copies it first (copy on write); those are the small ones.
+      if (s.decayFactor !== 1) {
+        const decayed = tf.mul(p, s.decayFactor);
+        this.working.write(decayed);
+        decayed.dispose();
+      } else {
+        this.working.write(p);
+      }
+      // torch adds epsilon to sqrt(v_hat) = sqrt(v) / sqrt(1 - beta2^t), TensorFlow to sqrt(v):
+      // scaling epsilon by that root makes the two updates the same number.
+      applyAdamInPlace(this.working, this.m, this.v, gradient, {
+        beta1Power: s.beta1 ** s.steps,
+        beta2Power: s.beta2 ** s.steps,
+        learningRate: s.learningRate,
+        beta1: s.beta1,
+        beta2: s.beta2,
+        epsilon: s.epsilon * Math.sqrt(1 - s.beta2 ** s.steps),
+      });
+      p.assign(this.working.read());
+    });
+  }
+
+  read(): [tf.Tensor, tf.Tensor] {
+    return [this.m.read(), this.v.read()];
+  }
+
+  write(m: tf.Tensor, v: tf.Tensor): void {
+    this.m.write(m);
+    this.v.write(v);
+  }
+
+  dispose(): void {
+    this.working.dispose();
+    this.m.dispose();
+    this.v.dispose();
+  }
+}
+
+/** Moment copies taken before a round, to put back if it fails. */
+export interface OptimiserCheckpoint {
+  restore(): void;
+  dispose(): void;
+}
+
 /**
  * AdamW exactly as torch.optim.AdamW (decay p <- p (1 - lr wd) first, then the bias-corrected
- * Adam step with epsilon added to sqrt(v_hat)), over tf.Variables with no Optimizer object.
+ * Adam step with epsilon added to sqrt(v_hat)), over tf.Variables with no Optimizer object. On
+ * native TensorFlow the step runs as one fused kernel per tensor; elsewhere as TensorFlow.js ops.
  */
 export class AdamW {
   private readonly slots = new Map<string, Slot>();
 
   constructor(parameters: readonly AdamWParameter[], private readonly options: AdamWOptions) {
+    const fused = resourceVariablesAvailable();
     for (const parameter of parameters) {
-      this.slots.set(parameter.name, {
-        parameter,
-        firstMoment: tf.tidy(() => tf.variable(tf.zerosLike(parameter.variable), false)),
-        secondMoment: tf.tidy(() => tf.variable(tf.zerosLike(parameter.variable), false)),
-        steps: 0,
-      });
+      const moments = fused ? new ResourceMoments(parameter.variable) : new TensorMoments(parameter.variable);
+      this.slots.set(parameter.name, { parameter, moments, steps: 0 });
     }
   }
 
@@ -55,24 +176,18 @@ export class AdamW {
       const slot = this.slots.get(name);
       if (!slot) throw new Error(`AdamW has no parameter named ${name}`);
       slot.steps += 1;
-      const stepSize = learningRate / (1 - beta1 ** slot.steps);
-      const secondCorrectionRoot = Math.sqrt(1 - beta2 ** slot.steps);
-      tf.tidy(() => {
-        const p = slot.parameter.variable;
-        const m = tf.add(tf.mul(slot.firstMoment, beta1), tf.mul(gradient, 1 - beta1));
-        const v = tf.add(tf.mul(slot.secondMoment, beta2), tf.mul(tf.square(gradient), 1 - beta2));
-        const decayed = slot.parameter.decays && weightDecay > 0 ? tf.mul(p, 1 - learningRate * weightDecay) : p;
-        const denominator = tf.add(tf.div(tf.sqrt(v), secondCorrectionRoot), epsilon);
-        p.assign(tf.sub(decayed, tf.mul(tf.div(m, denominator), stepSize)));
-        slot.firstMoment.assign(m);
-        slot.secondMoment.assign(v);
-      });
+      const decayFactor = slot.parameter.decays && weightDecay > 0 ? 1 - learningRate * weightDecay : 1;
+      slot.moments.update(slot.parameter.variable, gradient, { learningRate, decayFactor, beta1, beta2, epsilon, steps: slot.steps });
     }
   }
 
-  /** The moment variables, so a caller can checkpoint them on the device. */
-  momentVariables(): tf.Variable[] {
-    return [...this.slots.values()].flatMap((slot) => [slot.firstMoment, slot.secondMoment]);
+  /** Copies of every moment, restorable into this optimiser. */
+  checkpoint(): OptimiserCheckpoint {
+    const copies = [...this.slots.values()].map((slot) => ({ slot, moments: slot.moments.read() }));
+    return {
+      restore: () => tf.tidy(() => copies.forEach(({ slot, moments }) => slot.moments.write(moments[0], moments[1]))),
+      dispose: () => copies.forEach(({ moments }) => moments.forEach((t) => t.dispose())),
+    };
   }
 
   stepCounts(): Record<string, number> {
@@ -87,11 +202,10 @@ export class AdamW {
   exportState(): Record<string, AdamWSlotState> {
     const out: Record<string, AdamWSlotState> = {};
     for (const [name, slot] of this.slots) {
-      out[name] = {
-        firstMoment: slot.firstMoment.dataSync() as Float32Array,
-        secondMoment: slot.secondMoment.dataSync() as Float32Array,
-        steps: slot.steps,
-      };
+      const [m, v] = slot.moments.read();
+      out[name] = { firstMoment: m.dataSync() as Float32Array, secondMoment: v.dataSync() as Float32Array, steps: slot.steps };
+      m.dispose();
+      v.dispose();
     }
     return out;
   }
@@ -99,19 +213,14 @@ export class AdamW {
   importState(state: Record<string, AdamWSlotState>): void {
     for (const [name, slot] of this.slots) {
       const s = state[name];
-      tf.tidy(() => {
-        slot.firstMoment.assign(tf.tensor(s.firstMoment, slot.firstMoment.shape));
-        slot.secondMoment.assign(tf.tensor(s.secondMoment, slot.secondMoment.shape));
-      });
+      const shape = slot.parameter.variable.shape;
+      tf.tidy(() => slot.moments.write(tf.tensor(s.firstMoment, shape), tf.tensor(s.secondMoment, shape)));
       slot.steps = s.steps;
     }
   }
 
   dispose(): void {
-    for (const slot of this.slots.values()) {
-      slot.firstMoment.dispose();
-      slot.secondMoment.dispose();
-    }
+    for (const slot of this.slots.values()) slot.moments.dispose();
     this.slots.clear();
   }
 }

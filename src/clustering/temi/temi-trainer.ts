@@ -65,7 +65,8 @@ export class TemiTrainer implements ClusterTrainer {
     const epochs = roundEpochs(options, pairs.stepsPerEpoch(this.config.batchSize), 'temi');
     const core = this.core ?? this.createCore(data);
     const random = new SeededRandom(roundSeed(this.config.seed, this.progress.rounds));
-    const checkpoint = new VariableCheckpoint([...core.network.variables(), ...core.optimiser.momentVariables()]);
+    const checkpoint = new VariableCheckpoint(core.network.variables());
+    const moments = core.optimiser.checkpoint();
     const before = { progress: { ...this.progress }, adamSteps: core.optimiser.stepCounts() };
     const inputs = tf.tidy(() => standardize(tf.tensor2d(data.embeddings, [data.count, data.dim]), core.standardization));
     try {
@@ -101,12 +102,14 @@ export class TemiTrainer implements ClusterTrainer {
       };
     } catch (error) {
       checkpoint.restore();
+      moments.restore();
       core.optimiser.setStepCounts(before.adamSteps);
       this.progress = before.progress;
       if (!this.core) disposeCore(core);
       throw error;
     } finally {
       checkpoint.dispose();
+      moments.dispose();
       inputs.dispose();
     }
   }
