@@ -17,7 +17,11 @@ Usage: /usr/bin/python3 bench/reference/mmdc_torch.py [--split test|train] [--li
        [--trace DIR]   replay the draws the tfjs trainer recorded (bench/reference/mmdc-trace.ts):
                        initial parameters, targets, every epoch's order and views; the schedule
                        and sizes come from its manifest
+       [--restarts R]  R independent starts, the lowest final clustering loss kept (the trainer's
+                       `restarts`; start r > 0 seeded as the trainer derives it)
        [--predictions FILE]   write the cluster of every record (int32)
+       [--embeddings FILE]    exploration: the last start's final outputs and pooled trunk
+                       features (.npz), to try other final assignments on them
 Prints progress per epoch, then one JSON line: per-epoch losses, ACC/NMI, samples/s, seconds.
 """
 import argparse
@@ -296,6 +300,16 @@ def embed(net, images, crop):
     return np.concatenate(outs)
 
 
+def pooled_features(net, images, crop):
+    outs = []
+    with torch.no_grad():
+        for start in range(0, len(images), CHUNK):
+            rows = np.arange(start, min(start + CHUNK, len(images)))
+            x = images[rows] if crop == 1 else render(images, rows, plain_views(len(rows), crop), 0)
+            outs.append(net.pooled(torch.from_numpy(x), False).numpy())
+    return np.concatenate(outs)
+
+
 def match_batch(outputs, targets, rows):
     batch = targets[rows].copy()
     diff = outputs.astype(np.float64)[:, None, :] - batch.astype(np.float64)[None, :, :]
@@ -381,7 +395,14 @@ def train(images, cfg, draws, epochs, log):
             + (f" rotation {rotation:.4f}" if rotation is not None else "") + f" {time.time() - started:.0f}s")
     seconds = time.time() - started
     outputs = embed(net, images, cfg["inferenceCrop"])
+    if cfg.get("embeddings"):
+        np.savez(cfg["embeddings"], outputs=outputs, pooled=pooled_features(net, images, cfg["inferenceCrop"]))
     return outputs[:, :k].argmax(axis=1), history, samples, seconds
+
+
+def restart_seed(seed, restart):
+    """Start r's seed, as the tfjs trainer derives it (roundSeed(seed, -1 - r) in uint32 arithmetic)."""
+    return seed if restart == 0 else ((-restart * 0x9E3779B1) & 0xFFFFFFFF) ^ (seed & 0xFFFFFFFF)
 
 
 def main():
@@ -399,6 +420,8 @@ def main():
     ap.add_argument("--pool", default="average", choices=["average", "flatten"], help="cnn4's last map: global average or flattened")
     ap.add_argument("--crops", help="comma-separated crop sides as fractions of the side (default 24,20,16 of 28)")
     ap.add_argument("--flip", action="store_true", help="mirror half the clustering views horizontally")
+    ap.add_argument("--restarts", type=int, default=1,
+                    help="independent starts; the one with the lowest final clustering loss is kept (as the tfjs trainer's restarts)")
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--lr", type=float, default=0.05)
     ap.add_argument("--match-view", default="plain", choices=["plain", "augmented"])
@@ -406,6 +429,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--trace")
     ap.add_argument("--predictions")
+    ap.add_argument("--embeddings", help="the last start's final outputs and pooled trunk features (.npz)")
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -428,12 +452,25 @@ def main():
             cfg["crops"] = [float(c) for c in args.crops.split(",")]
         epochs, limit = args.epochs, args.limit
         draws = OwnDraws(args.seed, cfg)
+    cfg["embeddings"] = args.embeddings
     if limit:
         images, labels = images[:limit], labels[:limit]
     x = (images.astype(np.float32) / 255.0)[..., None]
     if args.random_images:
         x = np.random.default_rng(1).random(x.shape, dtype=np.float32)
-    pred, history, samples, seconds = train(x, cfg, draws, epochs, log)
+    if args.trace and args.restarts != 1:
+        ap.error("--restarts replays one start's draws only: use 1 with --trace")
+    kept, finals, samples, seconds = None, [], 0, 0.0
+    for restart in range(args.restarts):
+        if restart > 0:
+            cfg = {**cfg, "seed": restart_seed(args.seed, restart)}
+            draws = OwnDraws(cfg["seed"], cfg)
+        run = train(x, cfg, draws, epochs, log)
+        finals.append(run[1][-1]["clustering"])
+        samples, seconds = samples + run[2], seconds + run[3]
+        if kept is None or finals[-1] < finals[kept[0]]:
+            kept = (restart, run)
+    pred, history = kept[1][0], kept[1][1]
     if args.predictions:
         pred.astype(np.int32).tofile(args.predictions)
     print(json.dumps({
@@ -442,6 +479,7 @@ def main():
         "ari": round(float(adjusted_rand_score(labels, pred)), 4),
         "clustersUsed": int(len(np.unique(pred))), "seconds": round(seconds, 1), "samples": samples,
         "samplesPerSecond": round(samples / seconds, 1),
+        "restartLosses": finals, "keptRestart": kept[0],
         "epochLosses": [h["clustering"] for h in history], "rotationLosses": [h["rotation"] for h in history],
     }))
 

@@ -49,6 +49,12 @@ export interface MmdcConfig {
   readonly learningRate: number;
   readonly momentum: number;
   readonly weightDecay: number;
+  /**
+   * Independent starts of a cold trainer's first round (fresh weights, targets and draws each);
+   * the one with the lowest final clustering loss is kept, as k-means keeps its lowest-inertia
+   * restart. Warm rounds train the kept network only. 1: a single start.
+   */
+  readonly restarts: number;
   readonly seed: number;
 }
 
@@ -73,6 +79,7 @@ export const DEFAULT_MMDC_CONFIG = Object.freeze({
   learningRate: 0.05,
   momentum: 0.9,
   weightDecay: 5e-4,
+  restarts: 1,
   seed: 0,
 });
 
@@ -92,7 +99,7 @@ const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Num
 
 const KNOWN = new Set([
   'clusters', 'imageShape', 'trunk', 'widths', 'outputDim', 'sigma', 'rotation', 'rotationEvery', 'refineFraction', 'decayFraction', 'decayFactor', 'domain',
-  'crops', 'inferenceCrop', 'rotationDegrees', 'matchView', 'batchSize', 'learningRate', 'momentum', 'weightDecay', 'seed',
+  'crops', 'inferenceCrop', 'rotationDegrees', 'matchView', 'batchSize', 'learningRate', 'momentum', 'weightDecay', 'restarts', 'seed',
 ]);
 
 /** Defaults overlaid with `options`, checked field by field so a bad value names itself. */
@@ -128,6 +135,7 @@ export function resolveMmdcConfig(options: MmdcOptions = {}): MmdcConfig {
   if (!isFiniteNumber(merged.learningRate) || merged.learningRate <= 0) fail('learningRate', 'a positive number', merged.learningRate);
   if (!isFiniteNumber(merged.momentum) || merged.momentum < 0 || merged.momentum >= 1) fail('momentum', 'a number in [0, 1)', merged.momentum);
   if (!isFiniteNumber(merged.weightDecay) || merged.weightDecay < 0) fail('weightDecay', 'a number >= 0', merged.weightDecay);
+  if (!isPositiveInteger(merged.restarts)) fail('restarts', 'an integer >= 1', merged.restarts);
   if (typeof merged.seed !== 'number' || !Number.isInteger(merged.seed)) fail('seed', 'an integer', merged.seed);
   let imageShape: MmdcConfig['imageShape'];
   if (options.imageShape !== undefined) {

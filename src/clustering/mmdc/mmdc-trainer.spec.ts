@@ -43,6 +43,7 @@ describe('MMDC options', () => {
     [{ learningRate: 0 }, 'TS_ERR_MMDC_CONFIG_INVALID', 'learningRate'],
     [{ decayFraction: 1.5 }, 'TS_ERR_MMDC_CONFIG_INVALID', 'decayFraction'],
     [{ decayFactor: 0 }, 'TS_ERR_MMDC_CONFIG_INVALID', 'decayFactor'],
+    [{ restarts: 0 }, 'TS_ERR_MMDC_CONFIG_INVALID', 'restarts'],
     [{ heads: 4 } as never, 'TS_ERR_MMDC_CONFIG_UNKNOWN', 'heads'],
   ])('refuses %j with a code naming the option', (options, code, where) => {
     const failure = codeOf(() => resolveMmdcConfig(options));
@@ -126,6 +127,43 @@ describe('MmdcTrainer', () => {
     (await halfway.trainRound(data, { epochs: 2 })).model.dispose();
     expect(change(head(halfway), decayedEnd)).toBeGreaterThan(1e-2);
     for (const t of [frozen, moving, halfway]) t.dispose();
+  });
+
+  it('with restarts, a cold round keeps the start with the lowest final loss and warm rounds train only it', async () => {
+    const before = tf.memory().numTensors;
+    const options: MmdcOptions = { ...SMALL, rotation: false };
+    const single = new MmdcTrainer(options);
+    const one = await single.trainRound(data, { epochs: 2 });
+    const restarted = new MmdcTrainer({ ...options, restarts: 3 });
+    const three = await restarted.trainRound(data, { epochs: 2 });
+    const losses = restarted.lastRoundRestartLosses;
+    expect(losses).toHaveLength(3);
+    // The first start is the single start with the configured seed; the others differ from it.
+    expect(losses[0]).toBeCloseTo(single.lastRoundRestartLosses[0], 5);
+    expect(new Set(losses.map((l) => l.toFixed(6))).size).toBe(3);
+    expect(three.meanLoss).toBe(Math.min(...losses));
+    expect(restarted.lastRoundLosses.at(-1)!.clustering).toBe(Math.min(...losses));
+    expect(three.samples).toBe(3 * one.samples);
+    const warm = await restarted.trainRound(data, { epochs: 1 });
+    expect(restarted.lastRoundRestartLosses).toHaveLength(1);
+    expect(warm.samples).toBe(one.samples / 2);
+    for (const x of [one.model, three.model, warm.model, single, restarted]) x.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('rolls back a cold round with restarts aborted in its second start: still cold, nothing left behind', async () => {
+    const before = tf.memory().numTensors;
+    const trainer = new MmdcTrainer({ ...SMALL, rotation: false, restarts: 2 });
+    const controller = new AbortController();
+    let epochs = 0;
+    const failure = await trainer
+      .trainRound(data, { epochs: 2, signal: controller.signal, onEpoch: () => ++epochs === 3 && controller.abort() })
+      .catch((error: unknown) => error);
+    expect(isTemiError(failure) && failure.code).toBe('TS_ERR_TRAIN_ABORTED');
+    expect(trainer.snapshot().core).toBeUndefined();
+    expect(trainer.stepsTaken).toBe(0);
+    trainer.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('leaves no tensor behind once its models and itself are disposed', async () => {

@@ -22,6 +22,18 @@ interface TrainerCore {
   readonly optimiser: SgdMomentum;
 }
 
+interface RoundRun {
+  readonly history: MmdcEpochLosses[];
+  readonly samples: number;
+  /** Which of the round's starts this was (0 unless `restarts` > 1). */
+  readonly restart: number;
+}
+
+/** Start r's seed: the configured seed for the first, a derived one (distinct from every round seed) for the others. */
+function restartSeed(seed: number, restart: number): number {
+  return restart === 0 ? seed : roundSeed(seed, -1 - restart);
+}
+
 interface Progress {
   epochs: number;
   rounds: number;
@@ -59,6 +71,7 @@ export class MmdcTrainer implements ClusterTrainer {
   private core: TrainerCore | undefined;
   private progress: Progress = { epochs: 0, rounds: 0, steps: 0 };
   private history: MmdcEpochLosses[] = [];
+  private restartLosses: number[] = [];
   /** The current epoch's learning rate (the rotation epoch before it shares it). */
   private rate: number;
   private plainCache: { window: Float32Array; views: Float32Array } | undefined;
@@ -77,6 +90,11 @@ export class MmdcTrainer implements ClusterTrainer {
     return this.history;
   }
 
+  /** The final clustering loss of each start of the last round (one entry unless it restarted). */
+  get lastRoundRestartLosses(): readonly number[] {
+    return this.restartLosses;
+  }
+
   async trainRound(data: TrainingSet, options: TrainRoundOptions): Promise<TrainRoundResult> {
     this.validate(data);
     const c = this.config;
@@ -87,47 +105,95 @@ export class MmdcTrainer implements ClusterTrainer {
     const started = performance.now();
     const stepsPerEpoch = Math.ceil(data.count / c.batchSize);
     const epochs = roundEpochs(options, stepsPerEpoch, 'mmdc');
-    const core = this.core ?? this.createCore(shape);
+    if (this.core) return this.warmRound(this.core, data, epochs, options, started);
+    const before = { ...this.progress };
+    let kept: { core: TrainerCore; run: RoundRun; progress: Progress } | undefined;
+    const finalLosses: number[] = [];
+    let samples = 0;
+    try {
+      for (let restart = 0; restart < c.restarts; restart++) {
+        this.progress = { ...before };
+        const seed = restartSeed(c.seed, restart);
+        const core = this.createCore(shape, seed);
+        let run: RoundRun;
+        try {
+          run = await this.runEpochs(core, data, epochs, seed, options);
+        } catch (error) {
+          disposeCore(core);
+          throw error;
+        }
+        samples += run.samples;
+        finalLosses.push(run.history[run.history.length - 1].clustering);
+        if (kept && finalLosses[restart] >= finalLosses[kept.run.restart]) {
+          disposeCore(core);
+        } else {
+          if (kept) disposeCore(kept.core);
+          kept = { core, run: { ...run, restart }, progress: { ...this.progress } };
+        }
+      }
+    } catch (error) {
+      if (kept) disposeCore(kept.core);
+      this.progress = before;
+      throw error;
+    } finally {
+      this.plainCache = undefined;
+    }
+    const { core, run, progress } = kept!;
+    this.progress = { ...progress, rounds: progress.rounds + 1 };
+    this.core = core;
+    this.history = run.history;
+    this.restartLosses = finalLosses;
+    return { model: this.servingModel(core), meanLoss: finalLosses[run.restart], epochs, samples, seconds: (performance.now() - started) / 1000 };
+  }
+
+  /** A round of the kept network; on failure its weights, statistics and momentum are put back. */
+  private async warmRound(core: TrainerCore, data: TrainingSet, epochs: number, options: TrainRoundOptions, started: number): Promise<TrainRoundResult> {
     const checkpoint = new VariableCheckpoint([...core.network.variables(), ...core.optimiser.bufferVariables()]);
     const before = { ...this.progress };
-    const random = new SeededRandom(roundSeed(c.seed, this.progress.rounds));
-    const refineFrom = epochs - Math.floor(epochs * c.refineFraction);
-    const decayFrom = epochs - Math.floor(epochs * c.decayFraction);
     try {
-      let targets = this.draws.targets(data.count, c, random);
-      const history: MmdcEpochLosses[] = [];
-      let samples = 0;
-      for (let epoch = 0; epoch < epochs; epoch++) {
-        this.rate = epoch >= decayFrom ? c.learningRate * c.decayFactor : c.learningRate;
-        let rotation: number | undefined;
-        if (c.rotation && epoch % c.rotationEvery === 0) {
-          rotation = await this.rotationEpoch(core, data, random, options.signal);
-          samples += data.count * 4;
-        }
-        const refining = epoch >= refineFrom;
-        if (refining) {
-          const outputs = core.network.embed(data.embeddings, data.count, c.inferenceCrop);
-          targets = refinementTargets(outputs, data.count, c.outputDim, c.clusters, targets, roundSeed(c.seed, this.progress.epochs));
-        }
-        const clustering = await this.clusteringEpoch(core, data, targets, !refining, random, options.signal);
-        samples += data.count;
-        this.progress.epochs += 1;
-        history.push({ clustering, ...(rotation !== undefined ? { rotation } : {}), refining });
-        options.onEpoch?.({ epoch: epoch + 1, meanLoss: clustering });
-      }
+      const run = await this.runEpochs(core, data, epochs, this.config.seed, options);
       this.progress.rounds += 1;
-      this.core = core;
-      this.history = history;
-      return { model: this.servingModel(core), meanLoss: history[history.length - 1].clustering, epochs, samples, seconds: (performance.now() - started) / 1000 };
+      this.history = run.history;
+      this.restartLosses = [run.history[run.history.length - 1].clustering];
+      return { model: this.servingModel(core), meanLoss: this.restartLosses[0], epochs, samples: run.samples, seconds: (performance.now() - started) / 1000 };
     } catch (error) {
       checkpoint.restore();
       this.progress = before;
-      if (!this.core) disposeCore(core);
       throw error;
     } finally {
       checkpoint.dispose();
       this.plainCache = undefined;
     }
+  }
+
+  /** The round's epochs on `core`: rotation epochs on schedule, refinement over the last ones. */
+  private async runEpochs(core: TrainerCore, data: TrainingSet, epochs: number, seed: number, options: TrainRoundOptions): Promise<RoundRun> {
+    const c = this.config;
+    const random = new SeededRandom(roundSeed(seed, this.progress.rounds));
+    const refineFrom = epochs - Math.floor(epochs * c.refineFraction);
+    const decayFrom = epochs - Math.floor(epochs * c.decayFraction);
+    let targets = this.draws.targets(data.count, c, random);
+    const history: MmdcEpochLosses[] = [];
+    let samples = 0;
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      this.rate = epoch >= decayFrom ? c.learningRate * c.decayFactor : c.learningRate;
+      let rotation: number | undefined;
+      if (c.rotation && epoch % c.rotationEvery === 0) {
+        rotation = await this.rotationEpoch(core, data, random, options.signal);
+        samples += data.count * 4;
+      }
+      const refining = epoch >= refineFrom;
+      if (refining) {
+        const outputs = core.network.embed(data.embeddings, data.count, c.inferenceCrop);
+        targets = refinementTargets(outputs, data.count, c.outputDim, c.clusters, targets, roundSeed(seed, this.progress.epochs));
+      }
+      const clustering = await this.clusteringEpoch(core, data, targets, !refining, random, options.signal);
+      samples += data.count;
+      this.progress.epochs += 1;
+      history.push({ clustering, ...(rotation !== undefined ? { rotation } : {}), refining });
+      options.onEpoch?.({ epoch: epoch + 1, meanLoss: clustering });
+    }
+    return { history, samples, restart: 0 };
   }
 
   snapshot(): MmdcTrainerSnapshot {
@@ -264,10 +330,10 @@ export class MmdcTrainer implements ClusterTrainer {
     if (signal?.aborted) throw new TemiError('TS_ERR_TRAIN_ABORTED', 'the training round was aborted', { where: 'mmdc', cause: signal.reason });
   }
 
-  private createCore(shape: readonly [number, number, number]): TrainerCore {
+  private createCore(shape: readonly [number, number, number], seed: number): TrainerCore {
     const c = this.config;
     const layout = trunkLayout(c.trunk, shape, c.widths, c.outputDim);
-    return this.assembleCore(layout, this.draws.initialParameters(layout, new SeededRandom(c.seed)));
+    return this.assembleCore(layout, this.draws.initialParameters(layout, new SeededRandom(seed)));
   }
 
   private assembleCore(layout: TrunkLayout, params: Record<string, Float32Array>, stats?: Record<string, Float32Array>): TrainerCore {
