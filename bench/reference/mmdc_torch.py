@@ -290,23 +290,15 @@ class TraceDraws:
 
 # ---------------------------------------------------------------- training
 
-def embed(net, images, crop):
+def embed(net, images, crop, pooled_only=False):
+    """The plain views through the network in eval mode: unit outputs, or the pooled trunk features."""
     outs = []
     with torch.no_grad():
         for start in range(0, len(images), CHUNK):
             rows = np.arange(start, min(start + CHUNK, len(images)))
             x = images[rows] if crop == 1 else render(images, rows, plain_views(len(rows), crop), 0)
-            outs.append(net.features(net.pooled(torch.from_numpy(x), False)).numpy())
-    return np.concatenate(outs)
-
-
-def pooled_features(net, images, crop):
-    outs = []
-    with torch.no_grad():
-        for start in range(0, len(images), CHUNK):
-            rows = np.arange(start, min(start + CHUNK, len(images)))
-            x = images[rows] if crop == 1 else render(images, rows, plain_views(len(rows), crop), 0)
-            outs.append(net.pooled(torch.from_numpy(x), False).numpy())
+            pooled = net.pooled(torch.from_numpy(x), False)
+            outs.append((pooled if pooled_only else net.features(pooled)).numpy())
     return np.concatenate(outs)
 
 
@@ -396,7 +388,7 @@ def train(images, cfg, draws, epochs, log):
     seconds = time.time() - started
     outputs = embed(net, images, cfg["inferenceCrop"])
     if cfg.get("embeddings"):
-        np.savez(cfg["embeddings"], outputs=outputs, pooled=pooled_features(net, images, cfg["inferenceCrop"]))
+        np.savez(cfg["embeddings"], outputs=outputs, pooled=embed(net, images, cfg["inferenceCrop"], pooled_only=True))
     return outputs[:, :k].argmax(axis=1), history, samples, seconds
 
 
