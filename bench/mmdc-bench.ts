@@ -267,12 +267,32 @@ export async function offlineMmdcRows(data: TrainingSet, labels: Int32Array, spl
  * fit); each record is labelled by the model current when it arrives (the first window by the
  * first model); a new model's ids are aligned with the previous model's on the reservoir. At the
  * end the final model labels every record once more (the pipeline's final pass of a finite
- * source): delivered = each record's latest label.
+ * source): delivered = each record's latest label. Once per seed of --mmdc-seeds (each seed its
+ * own arrival order, reservoir draws and trainer), with the mean over them when there are several.
  */
 export async function streamingMmdcRows(data: TrainingSet, labels: Int32Array): Promise<MmdcRow[]> {
+  const { seeds } = mmdcSettings();
+  const rows: MmdcRow[] = [];
+  for (const seed of seeds) rows.push(...(await streamingRun(data, labels, seed)));
+  if (seeds.length === 1) return rows;
+  for (const kind of ['first emitted', 'delivered']) {
+    const runs = rows.filter((r) => r.name.endsWith(`(${kind})`));
+    const m = mean(runs.map((r) => r.scores));
+    rows.push({
+      name: `mmdc-stream (${kind}, mean of ${runs.length} seeds)`,
+      scores: { ...m, clustersUsed: Math.min(...runs.map((r) => r.scores.clustersUsed)) },
+      seconds: runs.reduce((a, r) => a + r.seconds, 0),
+      samplesPerSecond: runs.reduce((a, r) => a + (r.samplesPerSecond ?? 0), 0) / runs.length,
+      note: `seeds ${seeds.join(', ')}; ACC ${range(runs.map((r) => r.scores.acc))}`,
+    });
+  }
+  return rows;
+}
+
+/** One seed of the streaming simulation: its arrival order, reservoir draws and trainer. */
+async function streamingRun(data: TrainingSet, labels: Int32Array, seed: number): Promise<MmdcRow[]> {
   const s = mmdcSettings();
   const { count, dim } = data;
-  const seed = s.seeds[0];
   const random = new SeededRandom(0x5eed ^ seed);
   const order = random.permutation(count);
   const truth = Int32Array.from(order, (row) => labels[row]);
@@ -318,7 +338,7 @@ export async function streamingMmdcRows(data: TrainingSet, labels: Int32Array): 
       if (labelled < end && round === 0) label(0, end);
       labelled = end;
       process.stderr.write(
-        `  mmdc-stream round ${round + 1}/${ends.length}: ${end} records, ${held} in the reservoir, ${result.epochs} epochs, ` +
+        `  mmdc-stream seed ${seed} round ${round + 1}/${ends.length}: ${end} records, ${held} in the reservoir, ${result.epochs} epochs, ` +
           `first-emitted ACC so far ${clusteringAccuracy(truth.subarray(0, labelled), emitted.subarray(0, labelled)).toFixed(3)} (${((performance.now() - started) / 1000).toFixed(0)} s)\n`,
       );
     }
@@ -329,8 +349,8 @@ export async function streamingMmdcRows(data: TrainingSet, labels: Int32Array): 
     const seconds = (performance.now() - started) / 1000;
     const note = `${ends.length} rounds every ${s.streamEvery} records on a reservoir of ${s.reservoir}, ${s.streamEpochs} epochs each (${JSON.stringify(MMDC_BENCH.streamOptions)}), seed ${seed}, shuffled arrival; wall ${seconds.toFixed(0)} s, training ${trainSeconds.toFixed(0)} s`;
     return [
-      { name: 'mmdc-stream (first emitted)', scores: score(truth, saved), seconds, samplesPerSecond: samples / trainSeconds, note },
-      { name: 'mmdc-stream (delivered)', scores: score(truth, delivered), seconds, samplesPerSecond: samples / trainSeconds, note: 'the final model on every record (the final pass)' },
+      { name: `mmdc-stream seed ${seed} (first emitted)`, scores: score(truth, saved), seconds, samplesPerSecond: samples / trainSeconds, note },
+      { name: `mmdc-stream seed ${seed} (delivered)`, scores: score(truth, delivered), seconds, samplesPerSecond: samples / trainSeconds, note: 'the final model on every record (the final pass)' },
     ];
   } finally {
     model?.dispose();

@@ -27,8 +27,9 @@
  *   --k N              neighbours mined (50)      --kmeans-init N  k-means restarts (10)
  *   --methods LIST     temi,temi-torch-draws,scan,tsp,kmeans,temi-stream,stream (all), and on request
  *                      mmdc (offline, per seed, with the PyTorch reference's mean over the same seeds)
- *                      and mmdc-stream: a ConvNet trained from the pixels (issue 18; options and
- *                      settings in bench/mmdc-bench.ts, figures in docs/BENCHMARKS.md)
+ *                      and mmdc-stream (per seed of --mmdc-seeds, and their mean): a ConvNet trained
+ *                      from the pixels (issue 18; options and settings in bench/mmdc-bench.ts,
+ *                      figures in docs/BENCHMARKS.md)
  *   --stream-every N   records per streaming round (2000)   --stream-epochs N   (equal budget)
  *   --stream-min-steps N   each streaming round trains at least N steps (1000; 0: epochs only),
  *                      the train stage's `minSteps`: the first rounds see 2k-4k records, a few
@@ -546,6 +547,7 @@ async function pythonReference(s: Settings, geometry: Geometry, images: string, 
   });
 }
 
+/** The method column's width, at least; a longer row name widens it. */
 const NAME_WIDTH = 37;
 
 /** scikit-learn's 8x8 digits as python3-sklearn ships them: 64 values 0-16 and the label per line. */
@@ -585,9 +587,10 @@ function printTargets(rows: Row[], delivered: Record<string, number>): void {
 function printTable(rows: Row[]): void {
   const f = (x: number): string => x.toFixed(3);
   const d = (x: number): string => (x >= 0 ? '+' : '') + x.toFixed(3);
+  const width = Math.max(NAME_WIDTH, ...rows.map((r) => r.name.length));
   console.log('');
-  console.log(`${'method'.padEnd(NAME_WIDTH)} |   ACC   NMI   ARI | clusters | train s | samples/s | reference ACC/NMI/ARI (delta)`);
-  console.log(`${'-'.repeat(NAME_WIDTH + 1)}+-------------------+----------+---------+-----------+------------------------------`);
+  console.log(`${'method'.padEnd(width)} |   ACC   NMI   ARI | clusters | train s | samples/s | reference ACC/NMI/ARI (delta)`);
+  console.log(`${'-'.repeat(width + 1)}+-------------------+----------+---------+-----------+------------------------------`);
   for (const row of rows) {
     const { acc, nmi, ari, clustersUsed } = row.scores;
     const ref = row.reference
@@ -595,7 +598,7 @@ function printTable(rows: Row[]): void {
         (row.reference.samplesPerSecond && row.samplesPerSecond ? `, ${row.reference.samplesPerSecond} samples/s` : '')
       : '-';
     console.log(
-      `${row.name.padEnd(NAME_WIDTH)} | ${f(acc)} ${f(nmi)} ${f(ari)} | ${String(clustersUsed).padStart(8)} | ${row.seconds.toFixed(1).padStart(7)} | ` +
+      `${row.name.padEnd(width)} | ${f(acc)} ${f(nmi)} ${f(ari)} | ${String(clustersUsed).padStart(8)} | ${row.seconds.toFixed(1).padStart(7)} | ` +
         `${row.samplesPerSecond ? row.samplesPerSecond.toFixed(0).padStart(9) : '        -'} | ${ref}`,
     );
   }
