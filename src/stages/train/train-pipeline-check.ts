@@ -1,4 +1,5 @@
-import type { PipelineCheckContext, ValidationIssue } from '../../runtime/contracts/index.ts';
+import { type TrainerName, type TrainerSettings, createTrainer } from '../../clustering/trainer-factory.ts';
+import { isTemiError, type PipelineCheckContext, type ValidationIssue } from '../../runtime/contracts/index.ts';
 
 /**
  * A round mines each row's k nearest neighbours and waits until the index holds more than k
@@ -6,8 +7,36 @@ import type { PipelineCheckContext, ValidationIssue } from '../../runtime/contra
  * unassigned with exit 0. The kmeans trainer does not use the neighbours but its rounds wait
  * the same way. And a round trains on the window: fewer rows than clusters cannot seed them.
  */
-export function checkTrainPipeline(config: { readonly k: number; readonly trainer: string; readonly clusters: number; readonly maxRows?: number }, context: PipelineCheckContext): ValidationIssue[] {
-  return [...checkMmdcInput(config.trainer, context), ...checkWindow(config, context)];
+export function checkTrainPipeline(config: TrainCheckConfig, context: PipelineCheckContext): ValidationIssue[] {
+  return [...checkTrainerSettings(config, context), ...checkMmdcInput(config.trainer, context), ...checkWindow(config, context)];
+}
+
+type TrainCheckConfig = TrainerSettings & { readonly k: number; readonly trainer: TrainerName; readonly maxRows?: number };
+
+/** Settings of the stage itself that a trainer checks along with its options. */
+const STAGE_SETTINGS = new Set(['clusters', 'seed', 'batchSize', 'learningRate', 'heads']);
+/** What some trainers call a stage setting. */
+const STAGE_ALIASES: Record<string, string> = { numClusters: 'clusters' };
+
+/**
+ * The trainer checks its own options when it is built (each names the bad one), which is when
+ * the pipeline starts: without this, `validate` would pass options the run then refuses. Building
+ * one allocates nothing (weights come with the first round), so validation builds it and drops it.
+ */
+function checkTrainerSettings(config: TrainCheckConfig, context: PipelineCheckContext): ValidationIssue[] {
+  const { clusters, seed, batchSize, learningRate, heads, options } = config;
+  try {
+    void createTrainer(config.trainer, { clusters, seed, batchSize, learningRate, heads, options }).dispose();
+    return [];
+  } catch (error) {
+    if (!isTemiError(error)) throw error;
+    // Trainers name the option as "batchSize", "scan.batchSize" or "StreamingKMeansTrainer: batchSize".
+    const named = error.where?.split(/[.:\s]+/).at(-1) ?? '';
+    const key = STAGE_ALIASES[named] ?? named;
+    const path =
+      options && key in options ? `${context.path}.with.options.${key}` : STAGE_SETTINGS.has(key) ? `${context.path}.with.${key}` : `${context.path}.with.options`;
+    return [{ code: error.code, path, message: `the ${config.trainer} trainer refuses its settings: ${error.reason}` }];
+  }
 }
 
 /**
