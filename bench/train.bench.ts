@@ -127,8 +127,11 @@ async function compareTrainingThreads(backend: BackendName, random: SeededRandom
   console.log(`where training runs (${backend}, ${steps} steps; event-loop delay of the pipeline's thread during the round):`);
   const inThread = new TemiTrainer(settings);
   const main = await roundWithLoopDelay(inThread, steps, random).finally(() => inThread.dispose());
-  const { clusters, heads, ...options } = settings;
-  const worker = await WorkerTrainer.start({ trainer: 'temi', settings: { clusters, heads, seed: 1, batchSize: BATCH, options }, backend });
+  const worker = await WorkerTrainer.start({
+    trainer: 'temi',
+    settings: { clusters: SHAPE.clusters, heads: SHAPE.heads, seed: 1, batchSize: BATCH, options: { hidden: SHAPE.hidden, bottleneck: SHAPE.bottleneck } },
+    backend,
+  });
   const inWorker = await roundWithLoopDelay(worker, steps, random).finally(() => worker.dispose());
   for (const [thread, m] of [['main  ', main], ['worker', inWorker]] as const) {
     console.log(

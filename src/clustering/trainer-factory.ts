@@ -1,9 +1,11 @@
+import { TemiError } from '../runtime/errors.ts';
+import { closestMatch } from '../runtime/schema/closest-match.ts';
 import type { ClusterTrainer } from './contracts.ts';
 import { StreamingKMeansTrainer } from './kmeans/index.ts';
 import { MmdcTrainer } from './mmdc/index.ts';
-import { createScanTrainer } from './scan/index.ts';
-import { TemiTrainer } from './temi/index.ts';
-import { createTspTrainer } from './tsp/index.ts';
+import { SCAN_DEFAULTS, createScanTrainer } from './scan/index.ts';
+import { DEFAULT_TEMI_CONFIG, TemiTrainer } from './temi/index.ts';
+import { TSP_DEFAULTS, createTspTrainer } from './tsp/index.ts';
 
 export const TRAINER_NAMES = ['temi', 'scan', 'tsp', 'kmeans', 'mmdc'] as const;
 export type TrainerName = (typeof TRAINER_NAMES)[number];
@@ -18,8 +20,30 @@ export interface TrainerSettings {
   readonly options?: Record<string, unknown>;
 }
 
+/**
+ * The options the temi, scan and tsp trainers read. They take a partial config and ignore other
+ * keys, so a misspelt option would silently train with the default; kmeans and mmdc refuse
+ * unknown options themselves.
+ */
+const KNOWN_OPTIONS: Partial<Record<TrainerName, readonly string[]>> = {
+  temi: Object.keys(DEFAULT_TEMI_CONFIG),
+  scan: Object.keys(SCAN_DEFAULTS),
+  tsp: Object.keys(TSP_DEFAULTS),
+};
+
+function refuseUnknownOptions(name: TrainerName, options: Record<string, unknown> | undefined): void {
+  const known = KNOWN_OPTIONS[name];
+  if (!known || !options) return;
+  for (const key of Object.keys(options)) {
+    if (known.includes(key)) continue;
+    const near = closestMatch(key, known);
+    throw new TemiError('TS_ERR_TRAINER_OPTION_UNKNOWN', `unknown ${name} option "${key}"${near ? ` (did you mean "${near}"?)` : ''}; known: ${known.join(', ')}`, { where: key });
+  }
+}
+
 /** Builds a trainer by name; each trainer checks its own options and names a bad one. */
 export function createTrainer(name: TrainerName, settings: TrainerSettings): ClusterTrainer {
+  refuseUnknownOptions(name, settings.options);
   const common = {
     ...(settings.batchSize !== undefined ? { batchSize: settings.batchSize } : {}),
     ...(settings.learningRate !== undefined ? { learningRate: settings.learningRate } : {}),
