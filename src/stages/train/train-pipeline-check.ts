@@ -1,12 +1,7 @@
 import { type TrainerName, type TrainerSettings, createTrainer } from '../../clustering/trainer-factory.ts';
 import { isTemiError, type PipelineCheckContext, type ValidationIssue } from '../../runtime/contracts/index.ts';
 
-/**
- * A round mines each row's k nearest neighbours and waits until the index holds more than k
- * vectors; an index that can never hold that many means no round, ever, and every record leaves
- * unassigned with exit 0. The kmeans trainer does not use the neighbours but its rounds wait
- * the same way. And a round trains on the window: fewer rows than clusters cannot seed them.
- */
+/** What `validate` checks of a train stage beyond its own schema, before anything runs. */
 export function checkTrainPipeline(config: TrainCheckConfig, context: PipelineCheckContext): ValidationIssue[] {
   return [...checkTrainerSettings(config, context), ...checkMmdcInput(config.trainer, context), ...checkWindow(config, context)];
 }
@@ -71,6 +66,12 @@ function checkMmdcInput(trainer: string, context: PipelineCheckContext): Validat
   ];
 }
 
+/**
+ * A round mines each row's k nearest neighbours and waits until the index holds more than k
+ * vectors; an index that can never hold that many means no round, ever, and every record leaves
+ * unassigned with exit 0. The kmeans trainer does not use the neighbours but its rounds wait
+ * the same way. And a round trains on the window: fewer rows than clusters cannot seed them.
+ */
 function checkWindow(config: { readonly k: number; readonly trainer: string; readonly clusters: number; readonly maxRows?: number }, context: PipelineCheckContext): ValidationIssue[] {
   const index = [...context.before].reverse().find((u) => u.plugin === 'index');
   const capacity = (index?.config as { capacity?: number } | undefined)?.capacity;
