@@ -60,6 +60,7 @@ describe('SCAN trainer', () => {
 
   it('rejects bad options and mismatched data with coded errors', async () => {
     expect(() => createScanTrainer({ numClusters: 1 })).toThrow(/TS_ERR_TRAINER_CONFIG.*scan.numClusters/);
+    expect(() => createScanTrainer({ seed: 1.5 })).toThrow(/TS_ERR_TRAINER_CONFIG.*scan.seed/);
     expect(() => createScanTrainer({ learningRate: -1 })).toThrow(/scan.learningRate/);
     const { data } = await gaussianBlobs(2, 20, 4, 5);
     const trainer = createScanTrainer({ numClusters: 2, heads: 1, batchSize: 16 });

@@ -61,5 +61,8 @@ export function checkLinearHeadOptions<T extends LinearHeadTrainingOptions & { t
       });
     }
   }
+  if (!Number.isInteger(options.seed)) {
+    throw new TemiError('TS_ERR_TRAINER_CONFIG', `expected an integer, found ${String(options.seed)}`, { where: `${trainer}.seed` });
+  }
   return options;
 }

@@ -75,6 +75,7 @@ describe('TSP trainer', () => {
     expect(second.meanLoss).toBeLessThan(first.meanLoss);
     expect(clusteringAccuracy(labels, second.model.assign(data.embeddings, data.count).cluster)).toBeGreaterThan(0.95);
     expect(() => createTspTrainer({ sigmaRank: 0 })).toThrow(/TS_ERR_TRAINER_CONFIG.*tsp.sigmaRank/);
+    expect(() => createTspTrainer({ seed: 1.5 })).toThrow(/TS_ERR_TRAINER_CONFIG.*tsp.seed/);
     trainer.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
