@@ -130,6 +130,7 @@ describe('StreamingKMeansTrainer', () => {
   it('rejects bad options and a first window smaller than k', async () => {
     expect(() => new StreamingKMeansTrainer({ numClusters: 3, decayFactor: 1.5 })).toThrow(/TS_ERR_KMEANS_OPTION/);
     expect(() => new StreamingKMeansTrainer({ numClusters: 0 })).toThrow(/TS_ERR_KMEANS_OPTION/);
+    expect(() => new StreamingKMeansTrainer({ numClusters: 3, seed: 1.5 })).toThrow(/TS_ERR_KMEANS_OPTION.*seed/);
     // A misspelt knob must not be ignored silently.
     expect(() => new StreamingKMeansTrainer({ numClusters: 3, decay: 0.5 } as never)).toThrow(/decay: unknown option/);
     const trainer = new StreamingKMeansTrainer({ numClusters: 5 });

@@ -89,6 +89,7 @@ export class StreamingKMeansTrainer implements ClusterTrainer {
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1) fail('batchSize', `must be a positive integer, got ${this.batchSize}`);
     if (this.metric !== 'euclidean' && this.metric !== 'cosine') fail('metric', `must be 'euclidean' or 'cosine', got ${String(this.metric)}`);
     if (this.temperature !== 'auto' && !(this.temperature > 0 && Number.isFinite(this.temperature))) fail('temperature', `must be 'auto' or a positive number, got ${this.temperature}`);
+    if (!Number.isInteger(this.seed)) fail('seed', `must be an integer, got ${this.seed}`);
   }
 
   async trainRound(data: TrainingSet, options: TrainRoundOptions): Promise<TrainRoundResult> {
