@@ -181,6 +181,17 @@ function mean(rows: Scores[]): Scores {
 
 const range = (values: number[]): string => `${Math.min(...values).toFixed(4)}-${Math.max(...values).toFixed(4)}`;
 
+/** One row for several seeds' rows: mean scores, fewest clusters used, summed time, mean rate. */
+function meanRow(name: string, runs: MmdcRow[], note: string): MmdcRow {
+  return {
+    name,
+    scores: { ...mean(runs.map((r) => r.scores)), clustersUsed: Math.min(...runs.map((r) => r.scores.clustersUsed)) },
+    seconds: runs.reduce((a, r) => a + r.seconds, 0),
+    samplesPerSecond: runs.reduce((a, r) => a + (r.samplesPerSecond ?? 0), 0) / runs.length,
+    note: `${note}; ACC ${range(runs.map((r) => r.scores.acc))}`,
+  };
+}
+
 /** The reference's per-seed rows and their mean, as one bench row each; `label` 'replay' (the tfjs seeds' draws) or 'own'. */
 function torchRows(label: string, seeds: number[], runs: TorchRun[], source: string): { rows: MmdcRow[]; reference: NonNullable<MmdcRow['reference']> } {
   const rows: MmdcRow[] = runs.map((run, i) => ({
@@ -246,14 +257,7 @@ export async function offlineMmdcRows(data: TrainingSet, labels: Int32Array, spl
     references.push(r.reference);
   }
   const ours = rows.filter((r) => r.name.startsWith('mmdc (seed'));
-  const m = mean(ours.map((r) => r.scores));
-  const summary = {
-    name: `mmdc (mean of ${ours.length} seeds)`,
-    scores: { ...m, clustersUsed: Math.min(...ours.map((r) => r.scores.clustersUsed)) },
-    seconds: ours.reduce((a, r) => a + r.seconds, 0),
-    samplesPerSecond: ours.reduce((a, r) => a + (r.samplesPerSecond ?? 0), 0) / ours.length,
-    note: `seeds ${s.seeds.join(', ')}; ${s.epochs} epochs, ${JSON.stringify(tfjsOptions())}; ACC ${range(ours.map((r) => r.scores.acc))}`,
-  };
+  const summary = meanRow(`mmdc (mean of ${ours.length} seeds)`, ours, `seeds ${s.seeds.join(', ')}; ${s.epochs} epochs, ${JSON.stringify(tfjsOptions())}`);
   // One summary row per reference, so each prints its own difference to the tfjs mean.
   if (references.length === 0) rows.push(summary);
   for (const reference of references) rows.push({ ...summary, reference });
@@ -277,14 +281,7 @@ export async function streamingMmdcRows(data: TrainingSet, labels: Int32Array): 
   if (seeds.length === 1) return rows;
   for (const kind of ['first emitted', 'delivered']) {
     const runs = rows.filter((r) => r.name.endsWith(`(${kind})`));
-    const m = mean(runs.map((r) => r.scores));
-    rows.push({
-      name: `mmdc-stream (${kind}, mean of ${runs.length} seeds)`,
-      scores: { ...m, clustersUsed: Math.min(...runs.map((r) => r.scores.clustersUsed)) },
-      seconds: runs.reduce((a, r) => a + r.seconds, 0),
-      samplesPerSecond: runs.reduce((a, r) => a + (r.samplesPerSecond ?? 0), 0) / runs.length,
-      note: `seeds ${seeds.join(', ')}; ACC ${range(runs.map((r) => r.scores.acc))}`,
-    });
+    rows.push(meanRow(`mmdc-stream (${kind}, mean of ${runs.length} seeds)`, runs, `seeds ${seeds.join(', ')}`));
   }
   return rows;
 }
