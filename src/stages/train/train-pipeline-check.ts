@@ -8,6 +8,12 @@ export function checkTrainPipeline(config: TrainCheckConfig, context: PipelineCh
 
 type TrainCheckConfig = TrainerSettings & { readonly k: number; readonly trainer: TrainerName; readonly maxRows?: number };
 
+/** The settings the stage builds its trainer from, at start and when `validate` checks them. */
+export function trainerSettings(config: TrainerSettings): TrainerSettings {
+  const { clusters, seed, batchSize, learningRate, heads, options } = config;
+  return { clusters, seed, batchSize, learningRate, heads, options };
+}
+
 /** Settings of the stage itself that a trainer checks along with its options. */
 const STAGE_SETTINGS = new Set(['clusters', 'seed', 'batchSize', 'learningRate', 'heads']);
 /** What some trainers call a stage setting. */
@@ -19,9 +25,9 @@ const STAGE_ALIASES: Record<string, string> = { numClusters: 'clusters' };
  * one allocates nothing (weights come with the first round), so validation builds it and drops it.
  */
 function checkTrainerSettings(config: TrainCheckConfig, context: PipelineCheckContext): ValidationIssue[] {
-  const { clusters, seed, batchSize, learningRate, heads, options } = config;
+  const { options } = config;
   try {
-    void createTrainer(config.trainer, { clusters, seed, batchSize, learningRate, heads, options }).dispose();
+    void createTrainer(config.trainer, trainerSettings(config)).dispose();
     return [];
   } catch (error) {
     if (!isTemiError(error)) throw error;

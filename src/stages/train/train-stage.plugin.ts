@@ -7,7 +7,7 @@ import { WorkerRoundChooser } from '../../clustering/worker/worker-round-chooser
 import { WorkerTrainer } from '../../clustering/worker/worker-trainer.ts';
 import { PeriodicTrainer } from './periodic-trainer.ts';
 import { roundProgress } from './round-progress.ts';
-import { checkTrainPipeline } from './train-pipeline-check.ts';
+import { checkTrainPipeline, trainerSettings } from './train-pipeline-check.ts';
 
 /**
  * Trainers whose clusters live in features they learn (mmdc's ConvNet). The label-free choice
@@ -66,7 +66,7 @@ export const trainStagePlugin = definePlugin({
   checkPipeline: checkTrainPipeline,
   deps: { state: services.state, pipeline: services.pipeline, index: clusteringServices.vectorIndex, registry: clusteringServices.modelRegistry, clock: services.clock, logger: services.logger, metrics: services.metrics, progress: services.progress },
   async create({ config, deps, instanceName }) {
-    const settings = { clusters: config.clusters, seed: config.seed, batchSize: config.batchSize, learningRate: config.learningRate, heads: config.heads, options: config.options };
+    const settings = trainerSettings(config);
     const logger = deps.logger.child({ stage: instanceName, trainer: config.trainer });
     const trainer =
       config.thread === 'worker'
