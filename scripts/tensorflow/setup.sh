@@ -10,12 +10,14 @@
 #   2. fetch the pinned wheel with pip into .cache/tensorflow and check its sha256;
 #   3. lay the libraries out where tfjs-node's binding.gyp links them (deps/lib, -ltensorflow);
 #   4. build tfjs-node's N-API binding from its own sources with node-gyp, in a staging dir;
-#   5. load it there, then move deps/ and lib/ into the package in one step at the end.
+#   5. load it there, then move deps/ and lib/ into the package in one step at the end;
+#   6. build TEMI's fused CPU kernels against it (scripts/tensorflow/build-kernels.sh).
 # A second run with everything in place only re-checks that the binding loads (about a second).
 #
 # Usage: scripts/tensorflow/setup.sh [--force]
 #   --force   rebuild even when a working binding from the same pins is installed
-# Environment: TEMI_TF_CACHE (default <repo>/.cache/tensorflow) — where the wheel is kept.
+# Environment: TEMI_TF_CACHE (default <repo>/.cache/tensorflow) — where the wheel is kept;
+#   TEMI_BUILD_KERNELS=0 — skip step 6 (scripts/tensorflow/build-kernels.sh builds them later).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/script-preamble.sh" setup:tensorflow
 
@@ -48,6 +50,12 @@ WANTED_STAMP="{\"tfjsNode\":\"$TFJS_NODE_VERSION\",\"wheel\":\"$TF_WHEEL_FILE\",
 on_linux_x86_64 ||
   fail "only Linux x86_64 is provisioned by this script (found $(uname -s) $(uname -m)); on other systems use the stock 'npm install @tensorflow/tfjs-node' with internet access"
 
+# TEMI's fused kernels, built against whatever binding is in place at the end; TEMI_BUILD_KERNELS=0
+# leaves them to a later explicit build-kernels.sh (the Docker image builds them after copying src).
+build_kernels() {
+  [ "${TEMI_BUILD_KERNELS:-1}" = 0 ] || bash "$ROOT/scripts/tensorflow/build-kernels.sh"
+}
+
 # Prints "ok <TF version>" when the package's binding loads in a fresh process and its backend
 # lands in the same engine as the project's @tensorflow/tfjs.
 binding_loads() {
@@ -71,6 +79,7 @@ installed_version() {
 if [ "$FORCE" = 0 ] && [ -f "$PKG_DIR/deps/$STAMP_NAME" ] && [ "$(cat "$PKG_DIR/deps/$STAMP_NAME")" = "$WANTED_STAMP" ]; then
   if out="$(binding_loads)" && [[ "$out" == ok* ]]; then
     say "already provisioned: $TFJS_NODE_PACKAGE $TFJS_NODE_VERSION on TensorFlow ${out#ok } (use --force to rebuild)"
+    build_kernels
     exit 0
   fi
   say "a previous install is in place but does not load; rebuilding"
@@ -95,13 +104,7 @@ fi
 [ -n "$NODE_GYP" ] || fail "node-gyp not found (neither on PATH nor bundled with npm); npm install -g node-gyp"
 
 # node-gyp would otherwise download Node's headers from nodejs.org; use the installed ones.
-NODE_DIR="${npm_config_nodedir:-}"
-if [ -z "$NODE_DIR" ]; then
-  node_prefix="$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")"
-  [ -f "$node_prefix/include/node/node_api.h" ] && NODE_DIR="$node_prefix"
-fi
-[ -n "$NODE_DIR" ] && [ -f "$NODE_DIR/include/node/node_api.h" ] ||
-  fail "Node.js headers not found (looked for <prefix>/include/node/node_api.h); install them (Debian: apt-get install libnode-dev, or the nodejs package that ships include/node) or set npm_config_nodedir"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/node-headers.sh"
 
 # --- 1. the npm package ---------------------------------------------------------------------------
 if [ "$(installed_version)" != "$TFJS_NODE_VERSION" ]; then
@@ -246,3 +249,4 @@ if ! out="$(binding_loads)" || [[ "$out" != ok* ]]; then
   fail "installed binding does not load through $TFJS_NODE_PACKAGE: $out"
 fi
 say "ready: $TFJS_NODE_PACKAGE $TFJS_NODE_VERSION on TensorFlow ${out#ok } (libraries from $TF_WHEEL_FILE)"
+build_kernels

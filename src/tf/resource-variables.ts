@@ -9,34 +9,8 @@
  * portable path.
  */
 import { randomUUID } from 'node:crypto';
+import { type NativeBackend, floatTypeAttr, nativeBackend } from './native-backend.ts';
 import { tf } from './tf.ts';
-
-/** The few members of tfjs-node's NodeJSKernelBackend this module calls (not in its typings). */
-interface NativeBackend {
-  readonly binding: NativeBinding;
-  executeSingleOutput(name: string, attrs: OpAttr[], inputs: tf.Tensor[]): tf.Tensor;
-  executeMultipleOutputs(name: string, attrs: OpAttr[], inputs: tf.Tensor[], outputs: number): tf.Tensor[];
-}
-
-interface NativeBinding {
-  readonly TF_FLOAT: number;
-  readonly TF_ATTR_STRING: number;
-  readonly TF_ATTR_TYPE: number;
-  readonly TF_ATTR_SHAPE: number;
-  readonly TF_ATTR_BOOL: number;
-}
-
-interface OpAttr {
-  readonly name: string;
-  readonly type: number;
-  readonly value: string | number | boolean | number[];
-}
-
-function nativeBackend(): NativeBackend | undefined {
-  if (tf.getBackend() !== 'tensorflow') return undefined;
-  const backend = tf.backend() as unknown as Partial<NativeBackend>;
-  return typeof backend.executeMultipleOutputs === 'function' && backend.binding ? (backend as NativeBackend) : undefined;
-}
 
 /** True when the active backend is native TensorFlow and can hold resource variables. */
 export function resourceVariablesAvailable(): boolean {
@@ -47,10 +21,6 @@ function requireNative(): NativeBackend {
   const backend = nativeBackend();
   if (!backend) throw new Error(`resource variables need the native TensorFlow backend; the active one is ${tf.getBackend()}`);
   return backend;
-}
-
-function floatType(backend: NativeBackend, name: string): OpAttr {
-  return { name, type: backend.binding.TF_ATTR_TYPE, value: backend.binding.TF_FLOAT };
 }
 
 /**
@@ -72,7 +42,7 @@ export class ResourceVariable {
       [
         { name: 'container', type: b.TF_ATTR_STRING, value: '' },
         { name: 'shared_name', type: b.TF_ATTR_STRING, value: `temi-stream/${randomUUID()}` },
-        floatType(this.backend, 'dtype'),
+        floatTypeAttr(this.backend, 'dtype'),
         { name: 'shape', type: b.TF_ATTR_SHAPE, value: [...shape] },
       ],
       [],
@@ -87,14 +57,14 @@ export class ResourceVariable {
   }
 
   read(): tf.Tensor {
-    return this.backend.executeSingleOutput('ReadVariableOp', [floatType(this.backend, 'dtype')], [this.resource]);
+    return this.backend.executeSingleOutput('ReadVariableOp', [floatTypeAttr(this.backend, 'dtype')], [this.resource]);
   }
 
   write(value: tf.Tensor): void {
     const b = this.backend.binding;
     this.backend.executeMultipleOutputs(
       'AssignVariableOp',
-      [floatType(this.backend, 'dtype'), { name: 'validate_shape', type: b.TF_ATTR_BOOL, value: true }],
+      [floatTypeAttr(this.backend, 'dtype'), { name: 'validate_shape', type: b.TF_ATTR_BOOL, value: true }],
       [this.resource, value],
       0,
     );
@@ -138,7 +108,7 @@ export function applyAdamInPlace(
     backend.executeMultipleOutputs(
       'ResourceApplyAdam',
       [
-        floatType(backend, 'T'),
+        floatTypeAttr(backend, 'T'),
         { name: 'use_locking', type: b.TF_ATTR_BOOL, value: false },
         { name: 'use_nesterov', type: b.TF_ATTR_BOOL, value: false },
       ],

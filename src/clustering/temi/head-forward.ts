@@ -1,3 +1,4 @@
+import { type FusedKernels, fusedKernels } from '../../tf/fused-kernels.ts';
 import { tf } from '../../tf/tf.ts';
 import type { ParameterName } from './head-layout.ts';
 
@@ -39,13 +40,56 @@ export function weightNormalised(v: tf.Tensor, g: tf.Tensor): tf.Tensor {
 }
 
 /**
+ * The first layer's activations split per head: gelu(x w1 + b1) as [H, R, M]. On native
+ * TensorFlow on the CPU the bias, GELU and split run as one fused kernel each way; elsewhere as
+ * TensorFlow.js ops (the same function).
+ */
+export function firstLayerPerHead(x: tf.Tensor2D, w1: tf.Tensor2D, b1: tf.Tensor1D, heads: number, hidden: number): tf.Tensor3D {
+  const pre = tf.matMul(x, w1);
+  const kernels = fusedKernels();
+  if (kernels) return fusedBiasGeluSplit(kernels, heads)(pre, b1) as tf.Tensor3D;
+  const h1 = geluExact(tf.add(pre, b1));
+  return tf.transpose(tf.reshape(h1, [x.shape[0], heads, hidden]), [1, 0, 2]);
+}
+
+function fusedBiasGeluSplit(kernels: FusedKernels, heads: number): (pre: tf.Tensor, bias: tf.Tensor) => tf.Tensor {
+  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [pre, bias, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+    save([pre, bias]);
+    return {
+      value: kernels.biasGeluSplit(pre, bias, heads),
+      gradFunc: (dy: tf.Tensor, [savedPre, savedBias]: tf.Tensor[]) =>
+        kernels.biasGeluSplitGrad(dy as tf.Tensor3D, savedPre as tf.Tensor2D, savedBias as tf.Tensor1D),
+    };
+  });
+}
+
+/**
  * Logits of every head for the rows of x: [H, R, C]. `heads` and `hidden` give the split of
  * the first layer's columns. Call inside tf.tidy (or a gradient scope).
  */
 export function headLogits(p: HeadTensors, x: tf.Tensor2D, heads: number, hidden: number): tf.Tensor3D {
-  const rows = x.shape[0];
-  const h1 = geluExact(tf.add(tf.matMul(x, p.w1 as tf.Tensor2D), p.b1));
-  const perHead = tf.transpose(tf.reshape(h1, [rows, heads, hidden]), [1, 0, 2]) as tf.Tensor3D;
-  const z = l2Normalize(tf.add(tf.matMul(perHead, p.w2 as tf.Tensor3D), p.b2), 2) as tf.Tensor3D;
+  const perHead = firstLayerPerHead(x, p.w1 as tf.Tensor2D, p.b1 as tf.Tensor1D, heads, hidden);
+  const z = bottleneckPerHead(perHead, p.w2 as tf.Tensor3D, p.b2 as tf.Tensor3D);
   return tf.matMul(z, weightNormalised(p.v, p.g) as tf.Tensor3D);
+}
+
+/** The second layer per head, L2-normalised: normalize(h w2 + b2) as [H, R, P] (fused like the first). */
+export function bottleneckPerHead(perHead: tf.Tensor3D, w2: tf.Tensor3D, b2: tf.Tensor3D): tf.Tensor3D {
+  const y = tf.matMul(perHead, w2);
+  const kernels = fusedKernels();
+  if (kernels) return fusedBiasL2Normalize(kernels)(y, b2) as tf.Tensor3D;
+  return l2Normalize(tf.add(y, b2), 2) as tf.Tensor3D;
+}
+
+function fusedBiasL2Normalize(kernels: FusedKernels): (y: tf.Tensor, bias: tf.Tensor) => tf.Tensor {
+  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [y, bias, save] = args as [tf.Tensor3D, tf.Tensor3D, tf.GradSaveFunc];
+    save([y, bias]);
+    return {
+      value: kernels.biasL2Normalize(y, bias),
+      gradFunc: (dz: tf.Tensor, [savedY, savedBias]: tf.Tensor[]) =>
+        kernels.biasL2NormalizeGrad(dz as tf.Tensor3D, savedY as tf.Tensor3D, savedBias as tf.Tensor3D),
+    };
+  });
 }

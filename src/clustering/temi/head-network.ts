@@ -1,3 +1,4 @@
+import { fusedKernels } from '../../tf/fused-kernels.ts';
 import { tf } from '../../tf/tf.ts';
 import { type HeadDimensions, PARAMETER_NAMES, type ParameterName, parameterSpecs } from './head-layout.ts';
 
@@ -24,9 +25,11 @@ export class HeadNetwork {
 
   /** teacher <- m * teacher + (1 - m) * student, every head parameter. */
   updateTeacher(momentum: number): void {
+    const kernels = fusedKernels();
     tf.tidy(() => {
       for (const name of PARAMETER_NAMES) {
-        this.teacher[name].assign(tf.add(tf.mul(this.teacher[name], momentum), tf.mul(this.student[name], 1 - momentum)));
+        const [teacher, student] = [this.teacher[name], this.student[name]];
+        teacher.assign(kernels ? kernels.movingAverage(teacher, student, momentum) : tf.add(tf.mul(teacher, momentum), tf.mul(student, 1 - momentum)));
       }
     });
   }

@@ -1,0 +1,96 @@
+/**
+ * TEMI's fused CPU kernels (src/tf/native/temi_kernels.cc, built by `npm run setup:tensorflow`
+ * into build/native), each one pass where TensorFlow.js runs several: bias add + exact GELU + the
+ * split into per-head matrices, bias add + L2 normalisation, the backward of both, and the
+ * teacher's moving average. They register into the TensorFlow that tfjs-node loaded and run
+ * through its raw op door.
+ *
+ * Used only on native TensorFlow running on the CPU (the kernels are CPU kernels; on a GPU
+ * TensorFlow would copy every tensor across to run them). Anywhere else, or when the addon is not
+ * built, `fusedKernels()` is undefined and callers keep their TensorFlow.js path, which computes the
+ * same function (test/tf/fused-kernels.spec.ts holds the two together).
+ *
+ * TEMI_FUSED_KERNELS=off turns them off (to compare the two paths); any other value names the
+ * addon file to load instead of the built one.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { nativeBackend, type NativeBackend } from './native-backend.ts';
+import { tf } from './tf.ts';
+
+export const FUSED_KERNELS_FILE = fileURLToPath(new URL('../../build/native/temi_kernels.node', import.meta.url));
+
+export interface FusedKernels {
+  /** gelu(pre + bias) with its columns split into `heads` matrices: [R, H P] -> [H, R, P]. */
+  biasGeluSplit(pre: tf.Tensor2D, bias: tf.Tensor1D, heads: number): tf.Tensor3D;
+  /** The gradients of biasGeluSplit with respect to pre and bias, given the one of its output. */
+  biasGeluSplitGrad(dact: tf.Tensor3D, pre: tf.Tensor2D, bias: tf.Tensor1D): [tf.Tensor2D, tf.Tensor1D];
+  /** Rows of y + bias scaled to unit L2 norm (F.normalize): y [H, R, P], bias [H, 1, P]. */
+  biasL2Normalize(y: tf.Tensor3D, bias: tf.Tensor3D): tf.Tensor3D;
+  /** The gradients of biasL2Normalize with respect to y and bias, given the one of its output. */
+  biasL2NormalizeGrad(dz: tf.Tensor3D, y: tf.Tensor3D, bias: tf.Tensor3D): [tf.Tensor3D, tf.Tensor3D];
+  /** momentum average + (1 - momentum) value, elementwise. */
+  movingAverage(average: tf.Tensor, value: tf.Tensor, momentum: number): tf.Tensor;
+}
+
+interface KernelAddon {
+  /** Registers the ops into the loaded TensorFlow; null, or why not. */
+  register(): string | null;
+}
+
+/** Why the kernels are not in use, or undefined when they are (or have not been asked for yet). */
+let unavailableReason: string | undefined;
+let registered: boolean | undefined;
+
+function loadAddon(): boolean {
+  const setting = process.env.TEMI_FUSED_KERNELS;
+  if (setting === 'off') return fail('TEMI_FUSED_KERNELS=off');
+  const file = setting || FUSED_KERNELS_FILE;
+  if (!existsSync(file)) return fail(`${file} is not built (npm run setup:tensorflow builds it)`);
+  try {
+    // dlopen, not require: the build script checks the addon under a temporary name.
+    const addon = { exports: {} as KernelAddon };
+    process.dlopen(addon, file);
+    const error = addon.exports.register();
+    return error === null ? true : fail(`${file}: ${error}`);
+  } catch (error) {
+    return fail(`${file} did not load: ${(error as Error).message}`);
+  }
+}
+
+function fail(reason: string): false {
+  unavailableReason = reason;
+  return false;
+}
+
+function cpuBackend(): NativeBackend | undefined {
+  const backend = nativeBackend();
+  return backend && backend.isUsingGpuDevice !== true ? backend : undefined;
+}
+
+/** The fused kernels when the active backend can run them, else undefined. */
+export function fusedKernels(): FusedKernels | undefined {
+  const backend = cpuBackend();
+  if (!backend) return undefined;
+  registered ??= loadAddon();
+  if (!registered) return undefined;
+  const b = backend.binding;
+  return {
+    biasGeluSplit: (pre, bias, heads) =>
+      backend.executeSingleOutput('TemiStreamBiasGeluSplit', [{ name: 'heads', type: b.TF_ATTR_INT, value: heads }], [pre, bias]) as tf.Tensor3D,
+    biasGeluSplitGrad: (dact, pre, bias) =>
+      backend.executeMultipleOutputs('TemiStreamBiasGeluSplitGrad', [], [dact, pre, bias], 2) as [tf.Tensor2D, tf.Tensor1D],
+    biasL2Normalize: (y, bias) => backend.executeSingleOutput('TemiStreamBiasL2Normalize', [], [y, bias]) as tf.Tensor3D,
+    biasL2NormalizeGrad: (dz, y, bias) =>
+      backend.executeMultipleOutputs('TemiStreamBiasL2NormalizeGrad', [], [dz, y, bias], 2) as [tf.Tensor3D, tf.Tensor3D],
+    // The momentum is an input, not an attribute: TensorFlow caches a kernel per attribute value.
+    movingAverage: (average, value, momentum) =>
+      tf.tidy(() => backend.executeSingleOutput('TemiStreamMovingAverage', [], [average, value, tf.scalar(momentum)])),
+  };
+}
+
+/** Which path TEMI's heads take on the active backend, for benchmarks and logs. */
+export function fusedKernelsStatus(): string {
+  if (!cpuBackend()) return `not used on ${tf.getBackend()}${nativeBackend() ? ' (GPU)' : ''}`;
+  return fusedKernels() ? 'fused CPU kernels' : `not available: ${unavailableReason ?? 'unknown'}`;
+}

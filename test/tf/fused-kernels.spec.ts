@@ -1,0 +1,108 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { geluExact, l2Normalize } from '../../src/clustering/temi/head-forward.ts';
+import { loadBackend } from '../../src/tf/backends.ts';
+import { type FusedKernels, fusedKernels, fusedKernelsStatus } from '../../src/tf/fused-kernels.ts';
+import { tf } from '../../src/tf/tf.ts';
+
+const HEADS = 3;
+const ROWS = 5;
+const PER = 37; // not a multiple of any vector width, so the loops' tails run too
+
+/** Largest |a - b| / (1 + |b|) over all elements. */
+function worstError(a: tf.Tensor, b: tf.Tensor): number {
+  return tf.tidy(() => tf.max(tf.div(tf.abs(tf.sub(a, b)), tf.add(tf.abs(b), 1))).dataSync()[0]);
+}
+
+/** TensorFlow.js's path for biasGeluSplit: the function the kernel must compute. */
+function portableGeluSplit(pre: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor3D {
+  return tf.transpose(tf.reshape(geluExact(tf.add(pre, bias)), [ROWS, HEADS, PER]), [1, 0, 2]);
+}
+
+describe('TEMI fused kernels on native TensorFlow (CPU)', () => {
+  let kernels: FusedKernels;
+
+  beforeAll(async () => {
+    await loadBackend('tensorflow');
+    const loaded = fusedKernels();
+    // npm run setup:tensorflow builds them: a missing build is a setup failure, not a reason to skip.
+    if (!loaded) throw new Error(`fused kernels not available: ${fusedKernelsStatus()}`);
+    kernels = loaded;
+  });
+
+  it('bias + exact GELU + head split equals the TensorFlow.js ops, tails included', () => {
+    tf.tidy(() => {
+      // Spread wide enough to reach Phi's far tails (|x| up to ~10) and exact zeros.
+      const pre = tf.concat([tf.randomNormal([ROWS - 1, HEADS * PER], 0, 4, 'float32', 1), tf.zeros([1, HEADS * PER])]) as tf.Tensor2D;
+      const bias = tf.randomNormal([HEADS * PER], 0, 1, 'float32', 2) as tf.Tensor1D;
+      const fused = kernels.biasGeluSplit(pre, bias, HEADS);
+      expect(fused.shape).toEqual([HEADS, ROWS, PER]);
+      expect(worstError(fused, portableGeluSplit(pre, bias))).toBeLessThan(2e-6);
+    });
+  });
+
+  it('its gradients equal the gradients of the TensorFlow.js ops', () => {
+    tf.tidy(() => {
+      const pre = tf.randomNormal([ROWS, HEADS * PER], 0, 3, 'float32', 3) as tf.Tensor2D;
+      const bias = tf.randomNormal([HEADS * PER], 0, 1, 'float32', 4) as tf.Tensor1D;
+      const upstream = tf.randomNormal([HEADS, ROWS, PER], 0, 1, 'float32', 5) as tf.Tensor3D;
+      const [dpre, dbias] = kernels.biasGeluSplitGrad(upstream, pre, bias);
+      const [wantPre, wantBias] = tf.grads((p: tf.Tensor, b: tf.Tensor) => portableGeluSplit(p as tf.Tensor2D, b as tf.Tensor1D))([pre, bias], upstream);
+      expect(worstError(dpre, wantPre)).toBeLessThan(2e-6);
+      expect(worstError(dbias, wantBias)).toBeLessThan(1e-5);
+    });
+  });
+
+  it('bias + L2 normalisation and its gradients equal the TensorFlow.js ops', () => {
+    tf.tidy(() => {
+      const y = tf.randomNormal([HEADS, ROWS, PER], 0, 1, 'float32', 6) as tf.Tensor3D;
+      const bias = tf.randomNormal([HEADS, 1, PER], 0, 1, 'float32', 7) as tf.Tensor3D;
+      const portable = (a: tf.Tensor, b: tf.Tensor) => l2Normalize(tf.add(a, b), 2);
+      expect(worstError(kernels.biasL2Normalize(y, bias), portable(y, bias))).toBeLessThan(1e-6);
+      const upstream = tf.randomNormal([HEADS, ROWS, PER], 0, 1, 'float32', 8) as tf.Tensor3D;
+      const [dy, dbias] = kernels.biasL2NormalizeGrad(upstream, y, bias);
+      const [wantY, wantBias] = tf.grads(portable)([y, bias], upstream);
+      expect(dbias.shape).toEqual([HEADS, 1, PER]);
+      expect(worstError(dy, wantY)).toBeLessThan(1e-6);
+      expect(worstError(dbias, wantBias)).toBeLessThan(1e-5);
+    });
+  });
+
+  it('an all-zero row normalises to zeros with the gradient of F.normalize (x / eps there), not NaN', () => {
+    tf.tidy(() => {
+      const zero = tf.zeros([1, 1, PER]) as tf.Tensor3D;
+      expect(Array.from(kernels.biasL2Normalize(zero, zero).dataSync()).every((v) => v === 0)).toBe(true);
+      const upstream = tf.randomNormal([1, 1, PER], 0, 1, 'float32', 9) as tf.Tensor3D;
+      const [dy] = kernels.biasL2NormalizeGrad(upstream, zero, zero);
+      expect(worstError(tf.mul(dy, 1e-12), upstream)).toBeLessThan(1e-6);
+    });
+  });
+
+  it('the moving average is momentum * average + (1 - momentum) * value', () => {
+    tf.tidy(() => {
+      const average = tf.randomNormal([70_001], 0, 1, 'float32', 10);
+      const value = tf.randomNormal([70_001], 0, 1, 'float32', 11);
+      const got = kernels.movingAverage(average, value, 0.996);
+      expect(worstError(got, tf.add(tf.mul(average, 0.996), tf.mul(value, 1 - 0.996)))).toBeLessThan(1e-6);
+    });
+  });
+
+  it('refuses inputs of the wrong shape with an error naming the kernel, and keeps working', () => {
+    tf.tidy(() => {
+      const pre = tf.ones([2, 6]) as tf.Tensor2D;
+      expect(() => kernels.biasGeluSplit(pre, tf.ones([5]) as tf.Tensor1D, 2)).toThrow(/TemiStreamBiasGeluSplit/);
+      expect(() => kernels.biasGeluSplit(pre, tf.ones([6]) as tf.Tensor1D, 4)).toThrow(/multiple of heads/);
+      expect(() => kernels.movingAverage(tf.ones([3]), tf.ones([4]), 0.5)).toThrow(/same shape/);
+      expect(kernels.biasGeluSplit(pre, tf.zeros([6]) as tf.Tensor1D, 2).shape).toEqual([2, 2, 3]);
+    });
+  });
+
+  it('are not used on the other backends, which keep the TensorFlow.js path', async () => {
+    await loadBackend('cpu');
+    try {
+      expect(fusedKernels()).toBeUndefined();
+      expect(fusedKernelsStatus()).toBe('not used on cpu');
+    } finally {
+      await loadBackend('tensorflow');
+    }
+  });
+});
