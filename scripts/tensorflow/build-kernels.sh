@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds TEMI's fused CPU kernels (src/tf/native/temi_kernels.cc) into
+# Builds TEMI's fused CPU kernels (src/tf/native/*.cc) into
 # build/native/temi_kernels.node and checks that they register into the TensorFlow that
 # @tensorflow/tfjs-node loads. Run by `npm run setup:tensorflow` (both when it provisions and when
 # everything is already in place); quick when the source has not changed since the last build.
@@ -25,16 +25,19 @@ for arg in "$@"; do
   esac
 done
 
-SOURCE="$ROOT/src/tf/native/temi_kernels.cc"
+SOURCE_DIR="$ROOT/src/tf/native"
+SOURCES=("$SOURCE_DIR"/*.cc)
 OUT_DIR="$ROOT/build/native"
 OUT="$OUT_DIR/temi_kernels.node"
-CXXFLAGS_KERNELS=(-O3 -std=c++17 -shared -fPIC -fno-math-errno -fvisibility=hidden -Wall -Wextra)
+# -z nodelete: the kernels stay registered in TensorFlow after a worker thread that loaded the
+# addon exits, so the code they point to must stay loaded too.
+CXXFLAGS_KERNELS=(-O3 -std=c++17 -shared -fPIC -fno-math-errno -fvisibility=hidden -Wall -Wextra -Wl,-z,nodelete)
 
 command -v g++ >/dev/null 2>&1 || fail "g++ not found: the fused kernels need a C++ toolchain; Debian: apt-get install build-essential"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/node-headers.sh"
 
 # The stamp names what the addon was built from, so a changed source or compiler rebuilds it.
-STAMP="$(cat "$SOURCE" <(printf '%s\n' "${CXXFLAGS_KERNELS[*]}") <(g++ --version | head -n 1) | sha256sum | cut -d' ' -f1)"
+STAMP="$(cat "${SOURCES[@]}" "$SOURCE_DIR"/*.h <(printf '%s\n' "${CXXFLAGS_KERNELS[*]}") <(g++ --version | head -n 1) | sha256sum | cut -d' ' -f1)"
 
 # Prints "ok" when the addon registers its ops into tfjs-node's TensorFlow in a fresh process.
 kernels_register() {
@@ -54,9 +57,9 @@ fi
 mkdir -p "$OUT_DIR"
 TMP="$(mktemp "$OUT_DIR/.temi_kernels.XXXXXX")"
 trap 'rm -f "$TMP"' EXIT
-say "building the fused kernels (${SOURCE#"$ROOT/"})"
-g++ "${CXXFLAGS_KERNELS[@]}" -I"$NODE_DIR/include/node" -o "$TMP" "$SOURCE" -ldl -pthread ||
-  fail "compiling ${SOURCE#"$ROOT/"} failed (see above)"
+say "building the fused kernels (${SOURCE_DIR#"$ROOT/"})"
+g++ "${CXXFLAGS_KERNELS[@]}" -I"$NODE_DIR/include/node" -o "$TMP" "${SOURCES[@]}" -ldl -pthread ||
+  fail "compiling ${SOURCE_DIR#"$ROOT/"} failed (see above)"
 out="$(kernels_register "$TMP")"
 [ "$out" = "ok" ] || fail "the built kernels do not register into tfjs-node's TensorFlow: $out"
 mv "$TMP" "$OUT"

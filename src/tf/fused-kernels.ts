@@ -1,8 +1,8 @@
 /**
- * TEMI's fused CPU kernels (src/tf/native/temi_kernels.cc, built by `npm run setup:tensorflow`
+ * TEMI's fused CPU kernels (src/tf/native/, built by `npm run setup:tensorflow`
  * into build/native), each one pass where TensorFlow.js runs several: bias add + exact GELU + the
- * split into per-head matrices, bias add + L2 normalisation, the backward of both, and the
- * teacher's moving average. They register into the TensorFlow that tfjs-node loaded and run
+ * split into per-head matrices, bias add + L2 normalisation, the backward of both, the teacher's
+ * moving average, and TEMI's objective (the teacher's side, the student's loss and its gradient). They register into the TensorFlow that tfjs-node loaded and run
  * through its raw op door.
  *
  * Used only on native TensorFlow running on the CPU (the kernels are CPU kernels; on a GPU
@@ -31,6 +31,21 @@ export interface FusedKernels {
   biasL2NormalizeGrad(dz: tf.Tensor3D, y: tf.Tensor3D, bias: tf.Tensor3D): [tf.Tensor3D, tf.Tensor3D];
   /** momentum average + (1 - momentum) value, elementwise. */
   movingAverage(average: tf.Tensor, value: tf.Tensor, momentum: number): tf.Tensor;
+  /** temi-loss.ts's teacherTargets: [log probabilities, updated marginal, pair weights]. */
+  teacherTargets(logits: tf.Tensor3D, marginal: tf.Tensor3D, temperature: number, momentum: number): [tf.Tensor3D, tf.Tensor3D, tf.Tensor1D];
+  /** temi-loss.ts's temiHeadLosses, from the log marginal: [H]. */
+  temiLoss(loss: TemiLossInputs): tf.Tensor1D;
+  /** The gradient of temiLoss with respect to the student logits, given the one of its output. */
+  temiLossGrad(dlosses: tf.Tensor1D, loss: TemiLossInputs): tf.Tensor3D;
+}
+
+export interface TemiLossInputs {
+  readonly studentLogits: tf.Tensor3D;
+  readonly teacherLogProbabilities: tf.Tensor3D;
+  readonly logMarginal: tf.Tensor3D;
+  readonly pairWeight: tf.Tensor1D;
+  readonly beta: number;
+  readonly studentTemperature: number;
 }
 
 interface KernelAddon {
@@ -86,7 +101,17 @@ export function fusedKernels(): FusedKernels | undefined {
     // The momentum is an input, not an attribute: TensorFlow caches a kernel per attribute value.
     movingAverage: (average, value, momentum) =>
       tf.tidy(() => backend.executeSingleOutput('TemiStreamMovingAverage', [], [average, value, tf.scalar(momentum)])),
+    teacherTargets: (logits, marginal, temperature, momentum) =>
+      tf.tidy(
+        () => backend.executeMultipleOutputs('TemiStreamTeacherTargets', [], [logits, marginal, tf.scalar(temperature), tf.scalar(momentum)], 3) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor1D],
+      ),
+    temiLoss: (loss) => tf.tidy(() => backend.executeSingleOutput('TemiStreamTemiLoss', [], lossOperands(loss)) as tf.Tensor1D),
+    temiLossGrad: (dlosses, loss) => tf.tidy(() => backend.executeSingleOutput('TemiStreamTemiLossGrad', [], [dlosses, ...lossOperands(loss)]) as tf.Tensor3D),
   };
+}
+
+function lossOperands(l: TemiLossInputs): tf.Tensor[] {
+  return [l.studentLogits, l.teacherLogProbabilities, l.logMarginal, l.pairWeight, tf.scalar(l.beta), tf.scalar(l.studentTemperature)];
 }
 
 /** Which path TEMI's heads take on the active backend, for benchmarks and logs. */

@@ -1,7 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { geluExact, l2Normalize } from '../../src/clustering/temi/head-forward.ts';
+import { teacherTargets, teacherTargetsOps, temiHeadLosses, temiHeadLossesOps } from '../../src/clustering/temi/temi-loss.ts';
 import { loadBackend } from '../../src/tf/backends.ts';
-import { type FusedKernels, fusedKernels, fusedKernelsStatus } from '../../src/tf/fused-kernels.ts';
+import { FUSED_KERNELS_FILE, type FusedKernels, fusedKernels, fusedKernelsStatus } from '../../src/tf/fused-kernels.ts';
 import { tf } from '../../src/tf/tf.ts';
 
 const HEADS = 3;
@@ -86,14 +88,70 @@ describe('TEMI fused kernels on native TensorFlow (CPU)', () => {
     });
   });
 
+  it("TEMI's teacher targets equal the TensorFlow.js ops: log probabilities, updated marginal, pair weights", () => {
+    tf.tidy(() => {
+      const logits = tf.randomNormal([HEADS, 2 * ROWS, 10], 0, 3, 'float32', 12) as tf.Tensor3D;
+      const marginal = tf.softmax(tf.randomNormal([HEADS, 1, 10], 0, 1, 'float32', 13)) as tf.Tensor3D;
+      const fused = teacherTargets(logits, marginal, 0.04, 0.9);
+      const ops = teacherTargetsOps(logits, marginal, 0.04, 0.9);
+      expect(worstError(fused.logProbabilities, ops.logProbabilities)).toBeLessThan(2e-6);
+      expect(worstError(fused.marginal, ops.marginal)).toBeLessThan(1e-6);
+      expect(fused.pairWeight.shape).toEqual([ROWS]);
+      expect(worstError(fused.pairWeight, ops.pairWeight)).toBeLessThan(1e-6);
+    });
+  });
+
+  it("TEMI's per-head losses and their gradient equal the TensorFlow.js ops", () => {
+    tf.tidy(() => {
+      const targets = teacherTargetsOps(
+        tf.randomNormal([HEADS, 2 * ROWS, 10], 0, 3, 'float32', 14) as tf.Tensor3D,
+        tf.softmax(tf.randomNormal([HEADS, 1, 10], 0, 1, 'float32', 15)) as tf.Tensor3D,
+        0.04,
+        0.9,
+      );
+      const student = tf.randomNormal([HEADS, 2 * ROWS, 10], 0, 2, 'float32', 16) as tf.Tensor3D;
+      const upstream = tf.randomNormal([HEADS], 0, 1, 'float32', 17) as tf.Tensor1D;
+      expect(worstError(temiHeadLosses(student, targets, 0.6, 0.1), temiHeadLossesOps(student, targets, 0.6, 0.1))).toBeLessThan(2e-6);
+      const fusedGrad = tf.grad((s: tf.Tensor) => temiHeadLosses(s as tf.Tensor3D, targets, 0.6, 0.1))(student, upstream);
+      const opsGrad = tf.grad((s: tf.Tensor) => temiHeadLossesOps(s as tf.Tensor3D, targets, 0.6, 0.1))(student, upstream);
+      const scale = tf.max(tf.abs(opsGrad)).dataSync()[0];
+      expect(tf.max(tf.abs(tf.sub(fusedGrad, opsGrad))).dataSync()[0] / scale).toBeLessThan(1e-5);
+    });
+  });
+
   it('refuses inputs of the wrong shape with an error naming the kernel, and keeps working', () => {
     tf.tidy(() => {
       const pre = tf.ones([2, 6]) as tf.Tensor2D;
       expect(() => kernels.biasGeluSplit(pre, tf.ones([5]) as tf.Tensor1D, 2)).toThrow(/TemiStreamBiasGeluSplit/);
       expect(() => kernels.biasGeluSplit(pre, tf.ones([6]) as tf.Tensor1D, 4)).toThrow(/multiple of heads/);
       expect(() => kernels.movingAverage(tf.ones([3]), tf.ones([4]), 0.5)).toThrow(/same shape/);
+      expect(() => kernels.teacherTargets(tf.ones([2, 3, 4]) as tf.Tensor3D, tf.ones([2, 1, 4]) as tf.Tensor3D, 1, 0.5)).toThrow(/\[H, 2B, C\]/);
       expect(kernels.biasGeluSplit(pre, tf.zeros([6]) as tf.Tensor1D, 2).shape).toEqual([2, 2, 3]);
     });
+  });
+
+  it('load again after a worker thread that loaded them first has exited (TensorFlow aborts on a second registration)', () => {
+    // A fresh process: in this one the kernels are already loaded. The train stage's worker
+    // thread loads them first when training runs there, then the pipeline's thread loads them.
+    const script = `
+      const { Worker } = await import('node:worker_threads');
+      const { loadBackend } = await import('./src/tf/backends.ts');
+      await loadBackend('tensorflow');
+      const load = 'const m = { exports: {} }; process.dlopen(m, ' + JSON.stringify(${JSON.stringify(FUSED_KERNELS_FILE)}) + '); import("node:worker_threads").then(({ parentPort }) => parentPort.postMessage(String(m.exports.register())));';
+      const worker = new Worker(load, { eval: true });
+      const inWorker = await new Promise((resolve) => worker.on('message', resolve));
+      await worker.terminate();
+      const { fusedKernels } = await import('./src/tf/fused-kernels.ts');
+      const { tf } = await import('./src/tf/tf.ts');
+      const out = fusedKernels().movingAverage(tf.ones([4]), tf.zeros([4]), 0.25).dataSync();
+      console.log(inWorker + ' ' + Array.from(out).join(','));
+    `;
+    const output = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: new URL('../..', import.meta.url),
+      env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' },
+      encoding: 'utf8',
+    });
+    expect(output.trim().split('\n').pop()).toBe('null 0.25,0.25,0.25,0.25');
   });
 
   it('are not used on the other backends, which keep the TensorFlow.js path', async () => {

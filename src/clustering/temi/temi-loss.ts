@@ -1,3 +1,4 @@
+import { type FusedKernels, fusedKernels } from '../../tf/fused-kernels.ts';
 import { tf } from '../../tf/tf.ts';
 
 /** What the teacher contributes to one step; none of it carries a gradient. */
@@ -15,6 +16,19 @@ export interface TeacherTargets {
  * the reference. Call inside tf.tidy.
  */
 export function teacherTargets(
+  teacherLogits: tf.Tensor3D,
+  marginal: tf.Tensor3D,
+  teacherTemperature: number,
+  marginalMomentum: number,
+): TeacherTargets {
+  const kernels = fusedKernels();
+  if (!kernels) return teacherTargetsOps(teacherLogits, marginal, teacherTemperature, marginalMomentum);
+  const [logProbabilities, updated, pairWeight] = kernels.teacherTargets(teacherLogits, marginal, teacherTemperature, marginalMomentum);
+  return { logProbabilities, marginal: updated, pairWeight };
+}
+
+/** teacherTargets as TensorFlow.js ops, on every backend (the fused kernel computes the same). */
+export function teacherTargetsOps(
   teacherLogits: tf.Tensor3D,
   marginal: tf.Tensor3D,
   teacherTemperature: number,
@@ -44,6 +58,12 @@ export function temiHeadLosses(
   beta: number,
   studentTemperature: number,
 ): tf.Tensor1D {
+  const kernels = fusedKernels();
+  return kernels ? fusedHeadLosses(kernels, studentLogits, targets, beta, studentTemperature) : temiHeadLossesOps(studentLogits, targets, beta, studentTemperature);
+}
+
+/** temiHeadLosses as TensorFlow.js ops, on every backend (the fused kernels compute the same). */
+export function temiHeadLossesOps(studentLogits: tf.Tensor3D, targets: TeacherTargets, beta: number, studentTemperature: number): tf.Tensor1D {
   const pairs = studentLogits.shape[1] / 2;
   const logStudent = tf.logSoftmax(tf.div(studentLogits, studentTemperature));
   const [studentAnchor, studentNeighbour] = tf.split(logStudent, [pairs, pairs], 1);
@@ -55,4 +75,23 @@ export function temiHeadLosses(
   const forward = weighted(pmi(studentNeighbour, teacherAnchor));
   const backward = weighted(pmi(studentAnchor, teacherNeighbour));
   return tf.mul(tf.add(forward, backward), 0.5) as tf.Tensor1D;
+}
+
+/** temiHeadLosses as one kernel each way (native TensorFlow on the CPU); the same function. */
+function fusedHeadLosses(kernels: FusedKernels, studentLogits: tf.Tensor3D, targets: TeacherTargets, beta: number, studentTemperature: number): tf.Tensor1D {
+  const logMarginal = tf.log(targets.marginal) as tf.Tensor3D;
+  const losses = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [student, save] = args as [tf.Tensor3D, tf.GradSaveFunc];
+    // Everything the gradient reads goes through save: a gradient scope disposes the tensors its
+    // forward function made (logMarginal here) before the backward pass runs.
+    save([student, targets.logProbabilities, logMarginal, targets.pairWeight]);
+    return {
+      value: kernels.temiLoss({ studentLogits: student, teacherLogProbabilities: targets.logProbabilities, logMarginal, pairWeight: targets.pairWeight, beta, studentTemperature }),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [s, teacher, marginal, pairWeight] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor1D];
+        return kernels.temiLossGrad(dy as tf.Tensor1D, { studentLogits: s, teacherLogProbabilities: teacher, logMarginal: marginal, pairWeight, beta, studentTemperature });
+      },
+    };
+  });
+  return losses(studentLogits) as tf.Tensor1D;
 }

@@ -1,125 +1,12 @@
-// Fused CPU kernels for TEMI's heads, registered into the TensorFlow that tfjs-node has loaded.
-//
-// Why: TensorFlow.js runs each elementwise op as its own kernel that reads and writes a full
-// tensor. TEMI's first layer (bias add, exact GELU, the split into per-head matrices, and the
-// backward of each) was ~23 such passes over a [rows, heads x hidden] tensor a training step,
-// about 40% of the step (docs/BENCHMARKS.md). TensorFlow's own fused MatMul+GELU cannot be reached
-// through tfjs-node's binding, so these kernels do each direction in one pass.
-//
-// How: TensorFlow's stable C kernel API (tensorflow/c/kernels.h, ops.h). Its functions are looked
-// up in the libtensorflow_framework.so.2 already in the process (dlopen RTLD_NOLOAD), so this
-// addon needs no TensorFlow headers or link step and always binds to tfjs-node's copy of the
-// runtime; a second copy would hold a second op registry. The prototypes below are declared from
-// that API's documented signatures; the types are opaque.
-//
-// Ops (CPU, float32), R rows, H heads, P units per head, N = H P:
-//   TemiStreamBiasGeluSplit(pre [R, N], bias [N]; heads) -> act [H, R, P]
-//       act[h, r, p] = gelu(pre[r, hP + p] + bias[hP + p]), gelu(x) = x Phi(x) (exact erf form)
-//   TemiStreamBiasGeluSplitGrad(dact [H, R, P], pre [R, N], bias [N]) -> dpre [R, N], dbias [N]
-//       dpre[r, hP + p] = dact[h, r, p] (Phi(x) + x phi(x)), dbias = column sums of dpre
-//   TemiStreamBiasL2Normalize(y [H, R, P], bias [H, 1, P]) -> z [H, R, P]
-//       z[h, r] = u / max(|u|, 1e-12), u = y[h, r] + bias[h]        (F.normalize of y + bias)
-//   TemiStreamBiasL2NormalizeGrad(dz [H, R, P], y, bias) -> dy [H, R, P], dbias [H, 1, P]
-//       dy[h, r] = (dz - z (z . dz)) / |u| (dz / 1e-12 where |u| <= 1e-12), dbias = sum over r
-//   TemiStreamMovingAverage(average, value, momentum []) -> momentum average + (1 - momentum) value
-#include <node_api.h>
-
-#include <dlfcn.h>
-
-#include <algorithm>
+// TEMI's heads: bias + exact GELU + head split, bias + L2 normalisation, the backward of each,
+// and the teacher's moving average (the ops are listed in addon.cc).
 #include <cmath>
-#include <cstdint>
 #include <cstring>
-#include <mutex>
-#include <string>
-#include <thread>
-#include <vector>
 
-extern "C" {
-typedef struct TF_Status TF_Status;
-typedef struct TF_Tensor TF_Tensor;
-typedef struct TF_OpKernelConstruction TF_OpKernelConstruction;
-typedef struct TF_OpKernelContext TF_OpKernelContext;
-typedef struct TF_KernelBuilder TF_KernelBuilder;
-typedef struct TF_OpDefinitionBuilder TF_OpDefinitionBuilder;
-typedef struct TF_ShapeInferenceContext TF_ShapeInferenceContext;
-}
+#include "kernel_api.h"
 
+namespace temi_kernels {
 namespace {
-
-// TF_Code values and the one TF_DataType used here (tensorflow/c/tf_status.h, tf_datatype.h).
-constexpr int TF_OK = 0;
-constexpr int TF_INVALID_ARGUMENT = 3;
-constexpr int TF_FLOAT = 1;
-
-struct TensorFlowApi {
-  TF_Status* (*NewStatus)();
-  void (*DeleteStatus)(TF_Status*);
-  int (*GetCode)(const TF_Status*);
-  const char* (*Message)(const TF_Status*);
-  void (*SetStatus)(TF_Status*, int, const char*);
-  void* (*TensorData)(const TF_Tensor*);
-  int (*NumDims)(const TF_Tensor*);
-  int64_t (*Dim)(const TF_Tensor*, int);
-  int (*TensorType)(const TF_Tensor*);
-  void (*DeleteTensor)(TF_Tensor*);
-  void (*GetInput)(TF_OpKernelContext*, int, TF_Tensor**, TF_Status*);
-  TF_Tensor* (*AllocateOutput)(TF_OpKernelContext*, int, int, const int64_t*, int, size_t, TF_Status*);
-  void (*Failure)(TF_OpKernelContext*, TF_Status*);
-  void (*GetAttrInt64)(TF_OpKernelConstruction*, const char*, int64_t*, TF_Status*);
-  void (*ConstructionFailure)(TF_OpKernelConstruction*, TF_Status*);
-  TF_KernelBuilder* (*NewKernelBuilder)(const char*, const char*, void* (*)(TF_OpKernelConstruction*),
-                                        void (*)(void*, TF_OpKernelContext*), void (*)(void*));
-  void (*RegisterKernelBuilder)(const char*, TF_KernelBuilder*, TF_Status*);
-  TF_OpDefinitionBuilder* (*NewOpDefinitionBuilder)(const char*);
-  void (*AddInput)(TF_OpDefinitionBuilder*, const char*);
-  void (*AddOutput)(TF_OpDefinitionBuilder*, const char*);
-  void (*AddAttr)(TF_OpDefinitionBuilder*, const char*);
-  void (*SetShapeInferenceFunction)(TF_OpDefinitionBuilder*, void (*)(TF_ShapeInferenceContext*, TF_Status*));
-  void (*SetUnknownShape)(TF_ShapeInferenceContext*, TF_Status*);
-  void (*RegisterOpDefinition)(TF_OpDefinitionBuilder*, TF_Status*);
-};
-
-TensorFlowApi tf;
-
-// Looks up every function; returns the first missing name, or "" when all are there.
-std::string bindApi(void* lib) {
-  struct Entry {
-    void** slot;
-    const char* name;
-  };
-  const Entry entries[] = {
-      {(void**)&tf.NewStatus, "TF_NewStatus"},
-      {(void**)&tf.DeleteStatus, "TF_DeleteStatus"},
-      {(void**)&tf.GetCode, "TF_GetCode"},
-      {(void**)&tf.Message, "TF_Message"},
-      {(void**)&tf.SetStatus, "TF_SetStatus"},
-      {(void**)&tf.TensorData, "TF_TensorData"},
-      {(void**)&tf.NumDims, "TF_NumDims"},
-      {(void**)&tf.Dim, "TF_Dim"},
-      {(void**)&tf.TensorType, "TF_TensorType"},
-      {(void**)&tf.DeleteTensor, "TF_DeleteTensor"},
-      {(void**)&tf.GetInput, "TF_GetInput"},
-      {(void**)&tf.AllocateOutput, "TF_AllocateOutput"},
-      {(void**)&tf.Failure, "TF_OpKernelContext_Failure"},
-      {(void**)&tf.GetAttrInt64, "TF_OpKernelConstruction_GetAttrInt64"},
-      {(void**)&tf.ConstructionFailure, "TF_OpKernelConstruction_Failure"},
-      {(void**)&tf.NewKernelBuilder, "TF_NewKernelBuilder"},
-      {(void**)&tf.RegisterKernelBuilder, "TF_RegisterKernelBuilder"},
-      {(void**)&tf.NewOpDefinitionBuilder, "TF_NewOpDefinitionBuilder"},
-      {(void**)&tf.AddInput, "TF_OpDefinitionBuilderAddInput"},
-      {(void**)&tf.AddOutput, "TF_OpDefinitionBuilderAddOutput"},
-      {(void**)&tf.AddAttr, "TF_OpDefinitionBuilderAddAttr"},
-      {(void**)&tf.SetShapeInferenceFunction, "TF_OpDefinitionBuilderSetShapeInferenceFunction"},
-      {(void**)&tf.SetUnknownShape, "TF_ShapeInferenceContextSetUnknownShape"},
-      {(void**)&tf.RegisterOpDefinition, "TF_RegisterOpDefinition"},
-  };
-  for (const Entry& e : entries) {
-    *e.slot = dlsym(lib, e.name);
-    if (!*e.slot) return e.name;
-  }
-  return "";
-}
 
 // ---- math: branch-free so the compiler vectorises the loops that call it -----------------------
 
@@ -161,8 +48,6 @@ inline NormalAt normalAt(float x) {
 }
 
 // ---- the loops (one clone per instruction set, picked at load) -----------------------------------
-
-#define TEMI_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 
 TEMI_VECTOR_CLONES
 void geluRow(const float* pre, const float* bias, float* out, int64_t n) {
@@ -243,58 +128,6 @@ TEMI_VECTOR_CLONES
 void movingAverageSpan(const float* average, const float* value, float momentum, float* out, int64_t n) {
   const float rest = 1.0f - momentum;
   for (int64_t i = 0; i < n; i++) out[i] = average[i] * momentum + value[i] * rest;
-}
-
-// Runs work(item) for item in [0, items) on up to hardware_concurrency threads, this one
-// included, and on fewer when there is little work: `cost` is about how many values all items
-// touch, and a thread is worth starting for ~64k of them.
-template <typename Work>
-void parallelFor(int64_t items, int64_t cost, const Work& work) {
-  const int64_t worthwhile = std::max<int64_t>(1, cost / 65536);
-  const int64_t threads = std::min({items, worthwhile, static_cast<int64_t>(std::max(1u, std::thread::hardware_concurrency()))});
-  if (threads <= 1) {
-    for (int64_t i = 0; i < items; i++) work(i);
-    return;
-  }
-  auto run = [&](int64_t t) {
-    for (int64_t i = items * t / threads; i < items * (t + 1) / threads; i++) work(i);
-  };
-  std::vector<std::thread> helpers;
-  helpers.reserve(threads - 1);
-  for (int64_t t = 1; t < threads; t++) helpers.emplace_back(run, t);
-  run(0);
-  for (std::thread& h : helpers) h.join();
-}
-
-// ---- kernels ------------------------------------------------------------------------------------
-
-struct Inputs {
-  std::vector<TF_Tensor*> tensors;
-  ~Inputs() {
-    for (TF_Tensor* t : tensors) tf.DeleteTensor(t);
-  }
-};
-
-// Fetches inputs [0, ranks.size()) as float tensors of the given ranks (-1: any rank); on failure
-// sets status.
-bool getInputs(TF_OpKernelContext* ctx, const std::vector<int>& ranks, Inputs& in, TF_Status* status) {
-  for (size_t i = 0; i < ranks.size(); i++) {
-    TF_Tensor* t = nullptr;
-    tf.GetInput(ctx, static_cast<int>(i), &t, status);
-    if (tf.GetCode(status) != TF_OK) return false;
-    in.tensors.push_back(t);
-    if (tf.TensorType(t) != TF_FLOAT || (ranks[i] >= 0 && tf.NumDims(t) != ranks[i])) {
-      const std::string message = "input " + std::to_string(i) + " must be a float32 tensor of rank " + std::to_string(ranks[i]);
-      tf.SetStatus(status, TF_INVALID_ARGUMENT, message.c_str());
-      return false;
-    }
-  }
-  return true;
-}
-
-void fail(TF_OpKernelContext* ctx, TF_Status* status, const std::string& message) {
-  if (!message.empty()) tf.SetStatus(status, TF_INVALID_ARGUMENT, message.c_str());
-  tf.Failure(ctx, status);
 }
 
 struct SplitAttrs {
@@ -494,45 +327,10 @@ void computeMovingAverage(void*, TF_OpKernelContext* ctx) {
   tf.DeleteStatus(status);
 }
 
-// ---- registration -------------------------------------------------------------------------------
+}  // namespace
 
-void unknownShape(TF_ShapeInferenceContext* ctx, TF_Status* status) { tf.SetUnknownShape(ctx, status); }
-
-std::string registerOp(const char* name, const std::vector<const char*>& inputs, const std::vector<const char*>& outputs,
-                       const std::vector<const char*>& attrs, void* (*create)(TF_OpKernelConstruction*),
-                       void (*compute)(void*, TF_OpKernelContext*), void (*destroy)(void*)) {
-  TF_Status* status = tf.NewStatus();
-  TF_OpDefinitionBuilder* op = tf.NewOpDefinitionBuilder(name);
-  for (const char* spec : inputs) tf.AddInput(op, spec);
-  for (const char* spec : outputs) tf.AddOutput(op, spec);
-  for (const char* spec : attrs) tf.AddAttr(op, spec);
-  tf.SetShapeInferenceFunction(op, &unknownShape);
-  tf.RegisterOpDefinition(op, status);
-  if (tf.GetCode(status) == TF_OK) {
-    TF_KernelBuilder* kernel = tf.NewKernelBuilder(name, "CPU", create, compute, destroy);
-    tf.RegisterKernelBuilder(name, kernel, status);
-  }
-  std::string error = tf.GetCode(status) == TF_OK ? "" : std::string(name) + ": " + tf.Message(status);
-  tf.DeleteStatus(status);
-  return error;
-}
-
-void* noState(TF_OpKernelConstruction*) { return nullptr; }
-void deleteNothing(void*) {}
-
-// Registers the ops once per process (worker threads share TensorFlow's registries); returns ""
-// or why it could not.
-std::string registerKernels() {
-  static std::mutex lock;
-  static bool done = false;
-  static std::string error;
-  std::lock_guard<std::mutex> guard(lock);
-  if (done) return error;
-  done = true;
-  void* lib = dlopen("libtensorflow_framework.so.2", RTLD_NOW | RTLD_NOLOAD);
-  if (!lib) return error = "libtensorflow_framework.so.2 is not loaded in this process (load the tensorflow backend first)";
-  const std::string missing = bindApi(lib);
-  if (!missing.empty()) return error = "the loaded TensorFlow lacks " + missing;
+std::string registerHeadKernels() {
+  std::string error;
   error = registerOp("TemiStreamBiasGeluSplit", {"pre: float", "bias: float"}, {"act: float"}, {"heads: int >= 1"},
                      &createSplit, &computeBiasGeluSplit, &deleteSplit);
   if (error.empty()) {
@@ -554,22 +352,4 @@ std::string registerKernels() {
   return error;
 }
 
-napi_value Register(napi_env env, napi_callback_info) {
-  const std::string error = registerKernels();
-  napi_value result;
-  if (error.empty()) {
-    napi_get_null(env, &result);
-  } else {
-    napi_create_string_utf8(env, error.c_str(), error.size(), &result);
-  }
-  return result;
-}
-
-}  // namespace
-
-NAPI_MODULE_INIT() {
-  napi_value fn;
-  napi_create_function(env, "register", NAPI_AUTO_LENGTH, Register, nullptr, &fn);
-  napi_set_named_property(env, exports, "register", fn);
-  return exports;
-}
+}  // namespace temi_kernels

@@ -1,0 +1,115 @@
+// The part of TensorFlow's C kernel API (tensorflow/c/kernels.h, ops.h, tf_tensor.h, tf_status.h)
+// the fused kernels use, looked up at load in the TensorFlow already in the process (addon.cc),
+// and the helpers every kernel shares. The prototypes are declared here from that API's
+// documented signatures; the types are opaque.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern "C" {
+typedef struct TF_Status TF_Status;
+typedef struct TF_Tensor TF_Tensor;
+typedef struct TF_OpKernelConstruction TF_OpKernelConstruction;
+typedef struct TF_OpKernelContext TF_OpKernelContext;
+typedef struct TF_KernelBuilder TF_KernelBuilder;
+typedef struct TF_OpDefinitionBuilder TF_OpDefinitionBuilder;
+typedef struct TF_ShapeInferenceContext TF_ShapeInferenceContext;
+}
+
+namespace temi_kernels {
+
+// TF_Code values and the one TF_DataType used here (tensorflow/c/tf_status.h, tf_datatype.h).
+constexpr int TF_OK = 0;
+constexpr int TF_INVALID_ARGUMENT = 3;
+constexpr int TF_FLOAT = 1;
+
+struct TensorFlowApi {
+  TF_Status* (*NewStatus)();
+  void (*DeleteStatus)(TF_Status*);
+  int (*GetCode)(const TF_Status*);
+  const char* (*Message)(const TF_Status*);
+  void (*SetStatus)(TF_Status*, int, const char*);
+  void* (*TensorData)(const TF_Tensor*);
+  int (*NumDims)(const TF_Tensor*);
+  int64_t (*Dim)(const TF_Tensor*, int);
+  int (*TensorType)(const TF_Tensor*);
+  void (*DeleteTensor)(TF_Tensor*);
+  void (*GetInput)(TF_OpKernelContext*, int, TF_Tensor**, TF_Status*);
+  TF_Tensor* (*AllocateOutput)(TF_OpKernelContext*, int, int, const int64_t*, int, size_t, TF_Status*);
+  void (*Failure)(TF_OpKernelContext*, TF_Status*);
+  void (*GetAttrInt64)(TF_OpKernelConstruction*, const char*, int64_t*, TF_Status*);
+  void (*ConstructionFailure)(TF_OpKernelConstruction*, TF_Status*);
+  TF_KernelBuilder* (*NewKernelBuilder)(const char*, const char*, void* (*)(TF_OpKernelConstruction*),
+                                        void (*)(void*, TF_OpKernelContext*), void (*)(void*));
+  void (*RegisterKernelBuilder)(const char*, TF_KernelBuilder*, TF_Status*);
+  TF_OpDefinitionBuilder* (*NewOpDefinitionBuilder)(const char*);
+  void (*AddInput)(TF_OpDefinitionBuilder*, const char*);
+  void (*AddOutput)(TF_OpDefinitionBuilder*, const char*);
+  void (*AddAttr)(TF_OpDefinitionBuilder*, const char*);
+  void (*SetShapeInferenceFunction)(TF_OpDefinitionBuilder*, void (*)(TF_ShapeInferenceContext*, TF_Status*));
+  void (*SetUnknownShape)(TF_ShapeInferenceContext*, TF_Status*);
+  void (*RegisterOpDefinition)(TF_OpDefinitionBuilder*, TF_Status*);
+};
+
+extern TensorFlowApi tf;
+
+// Looks up every function in `lib`; returns the first missing name, or "" when all are there.
+std::string bindApi(void* lib);
+
+// Hot loops get one clone per instruction set; the CPU picks one when the addon loads.
+#define TEMI_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+
+// Runs work(item) for item in [0, items) on up to hardware_concurrency threads, this one
+// included, and on fewer when there is little work: `cost` is about how many values all items
+// touch, and a thread is worth starting for ~64k of them.
+template <typename Work>
+void parallelFor(int64_t items, int64_t cost, const Work& work) {
+  const int64_t worthwhile = std::max<int64_t>(1, cost / 65536);
+  const int64_t threads = std::min({items, worthwhile, static_cast<int64_t>(std::max(1u, std::thread::hardware_concurrency()))});
+  if (threads <= 1) {
+    for (int64_t i = 0; i < items; i++) work(i);
+    return;
+  }
+  auto run = [&](int64_t t) {
+    for (int64_t i = items * t / threads; i < items * (t + 1) / threads; i++) work(i);
+  };
+  std::vector<std::thread> helpers;
+  helpers.reserve(threads - 1);
+  for (int64_t t = 1; t < threads; t++) helpers.emplace_back(run, t);
+  run(0);
+  for (std::thread& h : helpers) h.join();
+}
+
+struct Inputs {
+  std::vector<TF_Tensor*> tensors;
+  ~Inputs() {
+    for (TF_Tensor* t : tensors) tf.DeleteTensor(t);
+  }
+};
+
+// Fetches inputs [0, ranks.size()) as float tensors of the given ranks (-1: any rank); on failure
+// sets status.
+bool getInputs(TF_OpKernelContext* ctx, const std::vector<int>& ranks, Inputs& in, TF_Status* status);
+
+// Marks the kernel failed, with `message` as the status when it is not empty.
+void fail(TF_OpKernelContext* ctx, TF_Status* status, const std::string& message);
+
+// Registers an op (its inputs, outputs and attributes as TensorFlow op-spec strings) and its CPU
+// kernel; returns "" or the error.
+std::string registerOp(const char* name, const std::vector<const char*>& inputs, const std::vector<const char*>& outputs,
+                       const std::vector<const char*>& attrs, void* (*create)(TF_OpKernelConstruction*),
+                       void (*compute)(void*, TF_OpKernelContext*), void (*destroy)(void*));
+
+// create/delete for kernels without attributes.
+void* noState(TF_OpKernelConstruction*);
+void deleteNothing(void*);
+
+// Each kernel file registers its ops; "" or the first error.
+std::string registerHeadKernels();
+std::string registerLossKernels();
+
+}  // namespace temi_kernels

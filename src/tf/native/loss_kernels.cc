@@ -1,0 +1,244 @@
+// TEMI's objective (TEMI.md) over all heads at once: the teacher's side of a step and the
+// student's loss with its gradient. TensorFlow.js runs them as ~150 small kernels a step over
+// [H, 2B, C] tensors, where the work is tiny and the per-kernel cost is what counts.
+#include <cmath>
+
+#include "kernel_api.h"
+
+namespace temi_kernels {
+namespace {
+
+// out = log softmax(x / temperature) over n values; out may not alias x.
+void logSoftmaxScaled(const float* x, float inverseTemperature, float* out, int64_t n) {
+  float top = -INFINITY;
+  for (int64_t c = 0; c < n; c++) top = std::max(top, x[c] * inverseTemperature);
+  float sum = 0.0f;
+  for (int64_t c = 0; c < n; c++) sum += std::exp(x[c] * inverseTemperature - top);
+  // (x - top) - log(sum), in that order: x - (top + log(sum)) loses the small log probabilities
+  // of the largest entries to rounding at top's scale.
+  const float logSum = std::log(sum);
+  for (int64_t c = 0; c < n; c++) out[c] = (x[c] * inverseTemperature - top) - logSum;
+}
+
+// The pointwise-mutual-information term of one pair in log space, and its softmax weights:
+// u_c = beta (ls_c + lt_c) - lq_c; returns logsumexp(u), leaves softmax(u) in weights.
+float pairTerm(const float* logStudent, const float* logTeacher, const float* logMarginal, float beta, float* weights, int64_t n) {
+  float top = -INFINITY;
+  for (int64_t c = 0; c < n; c++) {
+    weights[c] = beta * (logStudent[c] + logTeacher[c]) - logMarginal[c];
+    top = std::max(top, weights[c]);
+  }
+  float sum = 0.0f;
+  for (int64_t c = 0; c < n; c++) {
+    weights[c] = std::exp(weights[c] - top);
+    sum += weights[c];
+  }
+  for (int64_t c = 0; c < n; c++) weights[c] /= sum;
+  return top + std::log(sum);
+}
+
+float scalarInput(const Inputs& in, size_t i) { return *static_cast<const float*>(tf.TensorData(in.tensors[i])); }
+
+bool sameShape(const TF_Tensor* a, const TF_Tensor* b) {
+  if (tf.NumDims(a) != tf.NumDims(b)) return false;
+  for (int d = 0; d < tf.NumDims(a); d++) {
+    if (tf.Dim(a, d) != tf.Dim(b, d)) return false;
+  }
+  return true;
+}
+
+// TemiStreamTeacherTargets(logits [H, 2B, C], marginal [H, 1, C], temperature [], momentum [])
+//   -> logProbabilities [H, 2B, C], updated marginal [H, 1, C], pairWeight [B]
+void computeTeacherTargets(void*, TF_OpKernelContext* ctx) {
+  TF_Status* status = tf.NewStatus();
+  Inputs in;
+  if (!getInputs(ctx, {3, 3, 0, 0}, in, status)) {
+    fail(ctx, status, "");
+    tf.DeleteStatus(status);
+    return;
+  }
+  const TF_Tensor* logits = in.tensors[0];
+  const int64_t heads = tf.Dim(logits, 0), rows = tf.Dim(logits, 1), clusters = tf.Dim(logits, 2), pairs = rows / 2;
+  const TF_Tensor* marginal = in.tensors[1];
+  if (rows % 2 != 0 || tf.Dim(marginal, 0) != heads || tf.Dim(marginal, 1) != 1 || tf.Dim(marginal, 2) != clusters) {
+    fail(ctx, status, "TemiStreamTeacherTargets: logits must be [H, 2B, C] and the marginal [H, 1, C]");
+    tf.DeleteStatus(status);
+    return;
+  }
+  const int64_t logDims[3] = {heads, rows, clusters};
+  const int64_t marginalDims[3] = {heads, 1, clusters};
+  const int64_t pairDims[1] = {pairs};
+  TF_Tensor* logOut = tf.AllocateOutput(ctx, 0, TF_FLOAT, logDims, 3, sizeof(float) * heads * rows * clusters, status);
+  TF_Tensor* marginalOut = tf.GetCode(status) == TF_OK ? tf.AllocateOutput(ctx, 1, TF_FLOAT, marginalDims, 3, sizeof(float) * heads * clusters, status) : nullptr;
+  TF_Tensor* pairOut = tf.GetCode(status) == TF_OK ? tf.AllocateOutput(ctx, 2, TF_FLOAT, pairDims, 1, sizeof(float) * pairs, status) : nullptr;
+  if (tf.GetCode(status) != TF_OK) {
+    fail(ctx, status, "");
+  } else {
+    const float* x = static_cast<const float*>(tf.TensorData(logits));
+    const float* q = static_cast<const float*>(tf.TensorData(marginal));
+    const float inverseTemperature = 1.0f / scalarInput(in, 2), momentum = scalarInput(in, 3);
+    float* logProbabilities = static_cast<float*>(tf.TensorData(logOut));
+    float* updated = static_cast<float*>(tf.TensorData(marginalOut));
+    float* pairWeight = static_cast<float*>(tf.TensorData(pairOut));
+    // Each head's agreement per pair, summed over heads afterwards (one writer per head).
+    std::vector<float> agreement(heads * pairs);
+    parallelFor(heads, heads * rows * clusters * 8, [&](int64_t h) {
+      std::vector<float> batchMarginal(clusters, 0.0f);
+      for (int64_t r = 0; r < rows; r++) {
+        float* lp = logProbabilities + (h * rows + r) * clusters;
+        logSoftmaxScaled(x + (h * rows + r) * clusters, inverseTemperature, lp, clusters);
+        for (int64_t c = 0; c < clusters; c++) batchMarginal[c] += std::exp(lp[c]);
+      }
+      for (int64_t c = 0; c < clusters; c++) {
+        updated[h * clusters + c] = q[h * clusters + c] * momentum + batchMarginal[c] / static_cast<float>(rows) * (1.0f - momentum);
+      }
+      for (int64_t i = 0; i < pairs; i++) {
+        const float* anchor = logProbabilities + (h * rows + i) * clusters;
+        const float* neighbour = logProbabilities + (h * rows + pairs + i) * clusters;
+        float dot = 0.0f;
+        for (int64_t c = 0; c < clusters; c++) dot += std::exp(anchor[c]) * std::exp(neighbour[c]);
+        agreement[h * pairs + i] = dot;
+      }
+    });
+    for (int64_t i = 0; i < pairs; i++) {
+      float sum = 0.0f;
+      for (int64_t h = 0; h < heads; h++) sum += agreement[h * pairs + i];
+      pairWeight[i] = sum / static_cast<float>(heads);
+    }
+  }
+  for (TF_Tensor* t : {logOut, marginalOut, pairOut}) {
+    if (t) tf.DeleteTensor(t);
+  }
+  tf.DeleteStatus(status);
+}
+
+// The inputs both loss kernels take after their first: student logits [H, 2B, C], the teacher's
+// log probabilities (same shape), log marginal [H, 1, C], pair weights [B], beta [], the student
+// temperature [].
+struct LossInputs {
+  const float* student;
+  const float* logTeacher;
+  const float* logMarginal;
+  const float* pairWeight;
+  float beta;
+  float inverseTemperature;
+  int64_t heads, rows, clusters, pairs;
+};
+
+bool lossInputs(const Inputs& in, size_t first, LossInputs& out) {
+  const TF_Tensor* student = in.tensors[first];
+  out.heads = tf.Dim(student, 0), out.rows = tf.Dim(student, 1), out.clusters = tf.Dim(student, 2), out.pairs = out.rows / 2;
+  const TF_Tensor* marginal = in.tensors[first + 2];
+  if (out.rows % 2 != 0 || !sameShape(student, in.tensors[first + 1]) || tf.Dim(marginal, 0) != out.heads || tf.Dim(marginal, 1) != 1 ||
+      tf.Dim(marginal, 2) != out.clusters || tf.Dim(in.tensors[first + 3], 0) != out.pairs) {
+    return false;
+  }
+  out.student = static_cast<const float*>(tf.TensorData(student));
+  out.logTeacher = static_cast<const float*>(tf.TensorData(in.tensors[first + 1]));
+  out.logMarginal = static_cast<const float*>(tf.TensorData(marginal));
+  out.pairWeight = static_cast<const float*>(tf.TensorData(in.tensors[first + 3]));
+  out.beta = scalarInput(in, first + 4);
+  out.inverseTemperature = 1.0f / scalarInput(in, first + 5);
+  return true;
+}
+
+constexpr const char* LOSS_SHAPES = "student logits and teacher log probabilities must be [H, 2B, C], the log marginal [H, 1, C], pair weights [B]";
+
+// Student row r is scored against the teacher's row of its pair partner (anchor i <-> neighbour B + i).
+int64_t partnerOf(int64_t r, int64_t pairs) { return r < pairs ? r + pairs : r - pairs; }
+
+// TemiStreamTemiLoss(student, logTeacher, logMarginal, pairWeight, beta, temperature) -> losses [H]
+//   L_h = 0.5 (mean_i -w_i A_i + mean_i -w_i A'_i), A, A' the pair terms (temi-loss.ts)
+void computeTemiLoss(void*, TF_OpKernelContext* ctx) {
+  TF_Status* status = tf.NewStatus();
+  Inputs in;
+  LossInputs l{};
+  if (!getInputs(ctx, {3, 3, 3, 1, 0, 0}, in, status)) {
+    fail(ctx, status, "");
+  } else if (!lossInputs(in, 0, l)) {
+    fail(ctx, status, std::string("TemiStreamTemiLoss: ") + LOSS_SHAPES);
+  } else {
+    const int64_t dims[1] = {l.heads};
+    TF_Tensor* out = tf.AllocateOutput(ctx, 0, TF_FLOAT, dims, 1, sizeof(float) * l.heads, status);
+    if (tf.GetCode(status) != TF_OK) {
+      fail(ctx, status, "");
+    } else {
+      float* losses = static_cast<float*>(tf.TensorData(out));
+      parallelFor(l.heads, l.heads * l.rows * l.clusters * 8, [&](int64_t h) {
+        std::vector<float> logStudent(l.clusters), weights(l.clusters);
+        float sum = 0.0f;
+        for (int64_t r = 0; r < l.rows; r++) {
+          logSoftmaxScaled(l.student + (h * l.rows + r) * l.clusters, l.inverseTemperature, logStudent.data(), l.clusters);
+          const float* logTeacher = l.logTeacher + (h * l.rows + partnerOf(r, l.pairs)) * l.clusters;
+          sum += -l.pairWeight[r % l.pairs] * pairTerm(logStudent.data(), logTeacher, l.logMarginal + h * l.clusters, l.beta, weights.data(), l.clusters);
+        }
+        losses[h] = 0.5f * sum / static_cast<float>(l.pairs);
+      });
+      tf.DeleteTensor(out);
+    }
+  }
+  tf.DeleteStatus(status);
+}
+
+// TemiStreamTemiLossGrad(dlosses [H], student, logTeacher, logMarginal, pairWeight, beta,
+// temperature) -> dstudent [H, 2B, C]. Each student row enters one pair term, so its gradient is
+// that term's softmax weights through the row's log softmax.
+void computeTemiLossGrad(void*, TF_OpKernelContext* ctx) {
+  TF_Status* status = tf.NewStatus();
+  Inputs in;
+  LossInputs l{};
+  if (!getInputs(ctx, {1, 3, 3, 3, 1, 0, 0}, in, status)) {
+    fail(ctx, status, "");
+  } else if (!lossInputs(in, 1, l) || tf.Dim(in.tensors[0], 0) != l.heads) {
+    fail(ctx, status, std::string("TemiStreamTemiLossGrad: dlosses must be [H]; ") + LOSS_SHAPES);
+  } else {
+    const int64_t dims[3] = {l.heads, l.rows, l.clusters};
+    TF_Tensor* out = tf.AllocateOutput(ctx, 0, TF_FLOAT, dims, 3, sizeof(float) * l.heads * l.rows * l.clusters, status);
+    if (tf.GetCode(status) != TF_OK) {
+      fail(ctx, status, "");
+    } else {
+      const float* upstream = static_cast<const float*>(tf.TensorData(in.tensors[0]));
+      float* grad = static_cast<float*>(tf.TensorData(out));
+      parallelFor(l.heads, l.heads * l.rows * l.clusters * 8, [&](int64_t h) {
+        std::vector<float> logStudent(l.clusters), weights(l.clusters);
+        for (int64_t r = 0; r < l.rows; r++) {
+          logSoftmaxScaled(l.student + (h * l.rows + r) * l.clusters, l.inverseTemperature, logStudent.data(), l.clusters);
+          const float* logTeacher = l.logTeacher + (h * l.rows + partnerOf(r, l.pairs)) * l.clusters;
+          pairTerm(logStudent.data(), logTeacher, l.logMarginal + h * l.clusters, l.beta, weights.data(), l.clusters);
+          // d loss / d logStudent_c = scale * softmax weight_c, then back through the log softmax.
+          const float scale = upstream[h] * 0.5f * -l.pairWeight[r % l.pairs] / static_cast<float>(l.pairs) * l.beta;
+          float total = 0.0f;
+          for (int64_t c = 0; c < l.clusters; c++) total += scale * weights[c];
+          float* g = grad + (h * l.rows + r) * l.clusters;
+          for (int64_t c = 0; c < l.clusters; c++) {
+            g[c] = (scale * weights[c] - std::exp(logStudent[c]) * total) * l.inverseTemperature;
+          }
+        }
+      });
+      tf.DeleteTensor(out);
+    }
+  }
+  tf.DeleteStatus(status);
+}
+
+}  // namespace
+
+std::string registerLossKernels() {
+  std::string error = registerOp("TemiStreamTeacherTargets", {"logits: float", "marginal: float", "temperature: float", "momentum: float"},
+                                 {"log_probabilities: float", "updated_marginal: float", "pair_weight: float"}, {}, &noState,
+                                 &computeTeacherTargets, &deleteNothing);
+  if (error.empty()) {
+    error = registerOp("TemiStreamTemiLoss",
+                       {"student: float", "log_teacher: float", "log_marginal: float", "pair_weight: float", "beta: float", "temperature: float"},
+                       {"losses: float"}, {}, &noState, &computeTemiLoss, &deleteNothing);
+  }
+  if (error.empty()) {
+    error = registerOp("TemiStreamTemiLossGrad",
+                       {"dlosses: float", "student: float", "log_teacher: float", "log_marginal: float", "pair_weight: float", "beta: float",
+                        "temperature: float"},
+                       {"dstudent: float"}, {}, &noState, &computeTemiLossGrad, &deleteNothing);
+  }
+  return error;
+}
+
+}  // namespace temi_kernels
