@@ -1,9 +1,9 @@
 /**
- * TEMI's fused CPU kernels (src/tf/native/, built by `npm run setup:tensorflow`
- * into build/native), each one pass where TensorFlow.js runs several: bias add + exact GELU + the
- * split into per-head matrices, bias add + L2 normalisation, the backward of both, the teacher's
- * moving average, and TEMI's objective (the teacher's side, the student's loss and its gradient). They register into the TensorFlow that tfjs-node loaded and run
- * through its raw op door.
+ * TEMI's fused CPU kernels (src/tf/native/, built by `npm run setup:tensorflow` into
+ * build/native), each one pass where TensorFlow.js runs several: bias add + exact GELU + the split
+ * into per-head matrices, bias add + L2 normalisation, the backward of both, the teacher's moving
+ * average, and TEMI's objective (the teacher's side, the student's loss and its gradient). They
+ * register into the TensorFlow that tfjs-node loaded and run through its raw op door.
  *
  * Used only on native TensorFlow running on the CPU (the kernels are CPU kernels; on a GPU
  * TensorFlow would copy every tensor across to run them). Anywhere else, or when the addon is not
@@ -83,12 +83,20 @@ function cpuBackend(): NativeBackend | undefined {
   return backend && backend.isUsingGpuDevice !== true ? backend : undefined;
 }
 
+/** The kernels bound to one backend instance (a worker thread has its own). */
+let bound: { backend: NativeBackend; kernels: FusedKernels } | undefined;
+
 /** The fused kernels when the active backend can run them, else undefined. */
 export function fusedKernels(): FusedKernels | undefined {
   const backend = cpuBackend();
   if (!backend) return undefined;
   registered ??= loadAddon();
   if (!registered) return undefined;
+  if (bound?.backend !== backend) bound = { backend, kernels: bindKernels(backend) };
+  return bound.kernels;
+}
+
+function bindKernels(backend: NativeBackend): FusedKernels {
   const b = backend.binding;
   return {
     biasGeluSplit: (pre, bias, heads) =>
@@ -98,7 +106,7 @@ export function fusedKernels(): FusedKernels | undefined {
     biasL2Normalize: (y, bias) => backend.executeSingleOutput('TemiStreamBiasL2Normalize', [], [y, bias]) as tf.Tensor3D,
     biasL2NormalizeGrad: (dz, y, bias) =>
       backend.executeMultipleOutputs('TemiStreamBiasL2NormalizeGrad', [], [dz, y, bias], 2) as [tf.Tensor3D, tf.Tensor3D],
-    // The momentum is an input, not an attribute: TensorFlow caches a kernel per attribute value.
+    // Scalars are inputs, not attributes: TensorFlow caches a kernel per attribute value.
     movingAverage: (average, value, momentum) =>
       tf.tidy(() => backend.executeSingleOutput('TemiStreamMovingAverage', [], [average, value, tf.scalar(momentum)])),
     teacherTargets: (logits, marginal, temperature, momentum) =>

@@ -44,7 +44,7 @@ export function weightNormalised(v: tf.Tensor, g: tf.Tensor): tf.Tensor {
  * TensorFlow on the CPU the bias, GELU and split run as one fused kernel each way; elsewhere as
  * TensorFlow.js ops (the same function).
  */
-export function firstLayerPerHead(x: tf.Tensor2D, w1: tf.Tensor2D, b1: tf.Tensor1D, heads: number, hidden: number): tf.Tensor3D {
+function firstLayerPerHead(x: tf.Tensor2D, w1: tf.Tensor2D, b1: tf.Tensor1D, heads: number, hidden: number): tf.Tensor3D {
   const pre = tf.matMul(x, w1);
   const kernels = fusedKernels();
   if (kernels) return fusedBiasGeluSplit(kernels, heads)(pre, b1) as tf.Tensor3D;
@@ -75,7 +75,7 @@ export function headLogits(p: HeadTensors, x: tf.Tensor2D, heads: number, hidden
 }
 
 /** The second layer per head, L2-normalised: normalize(h w2 + b2) as [H, R, P] (fused like the first). */
-export function bottleneckPerHead(perHead: tf.Tensor3D, w2: tf.Tensor3D, b2: tf.Tensor3D): tf.Tensor3D {
+function bottleneckPerHead(perHead: tf.Tensor3D, w2: tf.Tensor3D, b2: tf.Tensor3D): tf.Tensor3D {
   const y = tf.matMul(perHead, w2);
   const kernels = fusedKernels();
   if (kernels) return fusedBiasL2Normalize(kernels)(y, b2) as tf.Tensor3D;

@@ -1,10 +1,20 @@
 #include "kernel_api.h"
 
 #include <dlfcn.h>
+#include <sched.h>
 
 namespace temi_kernels {
 
 TensorFlowApi tf;
+
+int64_t usableCores() {
+  static const int64_t cores = [] {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return static_cast<int64_t>(CPU_COUNT(&set));
+    return static_cast<int64_t>(std::max(1u, std::thread::hardware_concurrency()));
+  }();
+  return cores;
+}
 
 std::string bindApi(void* lib) {
   struct Entry {

@@ -63,13 +63,17 @@ std::string bindApi(void* lib);
 // Hot loops get one clone per instruction set; the CPU picks one when the addon loads.
 #define TEMI_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 
-// Runs work(item) for item in [0, items) on up to hardware_concurrency threads, this one
-// included, and on fewer when there is little work: `cost` is about how many values all items
-// touch, and a thread is worth starting for ~64k of them.
+// The cores this process may run on (its CPU affinity, which a container's cpuset limits), at
+// least 1.
+int64_t usableCores();
+
+// Runs work(item) for item in [0, items) on up to usableCores() threads, this one included, and
+// on fewer when there is little work: `cost` is about how many values all items touch, and a
+// thread is worth starting for ~64k of them.
 template <typename Work>
 void parallelFor(int64_t items, int64_t cost, const Work& work) {
   const int64_t worthwhile = std::max<int64_t>(1, cost / 65536);
-  const int64_t threads = std::min({items, worthwhile, static_cast<int64_t>(std::max(1u, std::thread::hardware_concurrency()))});
+  const int64_t threads = std::min({items, worthwhile, usableCores()});
   if (threads <= 1) {
     for (int64_t i = 0; i < items; i++) work(i);
     return;
