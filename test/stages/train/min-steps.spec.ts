@@ -29,5 +29,7 @@ describe('train stage minSteps', () => {
       .filter((line) => line.includes('"msg":"training round done"'))
       .map((line) => JSON.parse(line) as { epochs: number; rows: number });
     expect(rounds).toEqual([expect.objectContaining({ epochs: 5, rows: 600 })]);
+    // Whichever thread trains says whether TEMI runs on its fused kernels (setup builds them).
+    expect(logs).toContain("TEMI's fused CPU kernels: fused CPU kernels");
   });
 });
