@@ -37,6 +37,19 @@ export interface FusedKernels {
   temiLoss(loss: TemiLossInputs): tf.Tensor1D;
   /** The gradient of temiLoss with respect to the student logits, given the one of its output. */
   temiLossGrad(dlosses: tf.Tensor1D, loss: TemiLossInputs): tf.Tensor3D;
+  /** Training-mode batch norm over the last axis, then ReLU if asked: [y, batch mean, batch (biased) variance]. */
+  batchNormRelu(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number, relu: boolean): [tf.Tensor, tf.Tensor1D, tf.Tensor1D];
+  /** Its gradients [dx, dgamma, dbeta], through the batch's moments, given the one of y. */
+  batchNormReluGrad(dy: tf.Tensor, saved: BatchNormSaved, epsilon: number, relu: boolean): [tf.Tensor, tf.Tensor1D, tf.Tensor1D];
+}
+
+/** What batchNormRelu's gradient reads: its inputs and the moments it took. */
+export interface BatchNormSaved {
+  readonly x: tf.Tensor;
+  readonly gamma: tf.Tensor1D;
+  readonly beta: tf.Tensor1D;
+  readonly mean: tf.Tensor1D;
+  readonly variance: tf.Tensor1D;
 }
 
 export interface TemiLossInputs {
@@ -115,7 +128,25 @@ function bindKernels(backend: NativeBackend): FusedKernels {
       ),
     temiLoss: (loss) => tf.tidy(() => backend.executeSingleOutput('TemiStreamTemiLoss', [], lossOperands(loss)) as tf.Tensor1D),
     temiLossGrad: (dlosses, loss) => tf.tidy(() => backend.executeSingleOutput('TemiStreamTemiLossGrad', [], [dlosses, ...lossOperands(loss)]) as tf.Tensor3D),
+    batchNormRelu: (x, gamma, beta, epsilon, relu) =>
+      tf.tidy(
+        () =>
+          backend.executeMultipleOutputs('TemiStreamBatchNormRelu', [reluAttr(b, relu)], [x, gamma, beta, tf.scalar(epsilon)], 3) as [tf.Tensor, tf.Tensor1D, tf.Tensor1D],
+      ),
+    batchNormReluGrad: (dy, { x, gamma, beta, mean, variance }, epsilon, relu) =>
+      tf.tidy(
+        () =>
+          backend.executeMultipleOutputs('TemiStreamBatchNormReluGrad', [reluAttr(b, relu)], [dy, x, gamma, beta, mean, variance, tf.scalar(epsilon)], 3) as [
+            tf.Tensor,
+            tf.Tensor1D,
+            tf.Tensor1D,
+          ],
+      ),
   };
+}
+
+function reluAttr(b: NativeBackend['binding'], relu: boolean): { name: string; type: number; value: number } {
+  return { name: 'relu', type: b.TF_ATTR_INT, value: relu ? 1 : 0 };
 }
 
 function lossOperands(l: TemiLossInputs): tf.Tensor[] {

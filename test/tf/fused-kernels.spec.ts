@@ -119,12 +119,37 @@ describe('TEMI fused kernels on native TensorFlow (CPU)', () => {
     });
   });
 
+  it.each([true, false])("MMDC's training-mode batch norm (relu: %s) and its gradients equal the TensorFlow.js ops", (relu) => {
+    tf.tidy(() => {
+      const x = tf.randomNormal([4, 5, 6, 19], 0.5, 2, 'float32', 18) as tf.Tensor4D;
+      const gamma = tf.randomNormal([19], 1, 0.3, 'float32', 19) as tf.Tensor1D;
+      const beta = tf.randomNormal([19], 0, 0.5, 'float32', 20) as tf.Tensor1D;
+      const ops = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor): tf.Tensor => {
+        const { mean, variance } = tf.moments(a, [0, 1, 2]);
+        const y = tf.add(tf.mul(tf.sub(a, mean), tf.mul(g, tf.rsqrt(tf.add(variance, 1e-5)))), b);
+        return relu ? tf.relu(y) : y;
+      };
+      const [y, mean, variance] = kernels.batchNormRelu(x, gamma, beta, 1e-5, relu);
+      const want = tf.moments(x, [0, 1, 2]);
+      expect(worstError(y, ops(x, gamma, beta))).toBeLessThan(2e-6);
+      expect(worstError(mean, want.mean)).toBeLessThan(1e-6);
+      expect(worstError(variance, want.variance)).toBeLessThan(1e-6);
+      const upstream = tf.randomNormal(x.shape, 0, 1, 'float32', 21);
+      const [dx, dgamma, dbeta] = kernels.batchNormReluGrad(upstream, { x, gamma, beta, mean, variance }, 1e-5, relu);
+      const [wantX, wantGamma, wantBeta] = tf.grads(ops)([x, gamma, beta], upstream);
+      expect(worstError(dx, wantX)).toBeLessThan(1e-5);
+      expect(worstError(dgamma, wantGamma)).toBeLessThan(1e-5);
+      expect(worstError(dbeta, wantBeta)).toBeLessThan(1e-5);
+    });
+  });
+
   it('refuses inputs of the wrong shape with an error naming the kernel, and keeps working', () => {
     tf.tidy(() => {
       const pre = tf.ones([2, 6]) as tf.Tensor2D;
       expect(() => kernels.biasGeluSplit(pre, tf.ones([5]) as tf.Tensor1D, 2)).toThrow(/TemiStreamBiasGeluSplit/);
       expect(() => kernels.biasGeluSplit(pre, tf.ones([6]) as tf.Tensor1D, 4)).toThrow(/multiple of heads/);
       expect(() => kernels.movingAverage(tf.ones([3]), tf.ones([4]), 0.5)).toThrow(/same shape/);
+      expect(() => kernels.batchNormRelu(tf.ones([2, 3]), tf.ones([4]) as tf.Tensor1D, tf.ones([3]) as tf.Tensor1D, 1e-5, true)).toThrow(/TemiStreamBatchNormRelu/);
       expect(() => kernels.teacherTargets(tf.ones([2, 3, 4]) as tf.Tensor3D, tf.ones([2, 1, 4]) as tf.Tensor3D, 1, 0.5)).toThrow(/\[H, 2B, C\]/);
       expect(kernels.biasGeluSplit(pre, tf.zeros([6]) as tf.Tensor1D, 2).shape).toEqual([2, 2, 3]);
     });

@@ -1,3 +1,4 @@
+import { type FusedKernels, fusedKernels } from '../../tf/fused-kernels.ts';
 import { tf } from '../../tf/tf.ts';
 import { HEAD_BIAS, HEAD_WEIGHT, ROTATION_BIAS, ROTATION_WEIGHT, type TrunkLayout } from './trunk-layout.ts';
 
@@ -30,7 +31,13 @@ export function trunkPooled(layout: TrunkLayout, params: Tensors, stats: Tensors
     if (stride === 1) return tf.conv2d(x, filter, 1, 'same');
     return tf.conv2d(tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]), filter, stride, 'valid');
   };
-  const bn = (x: tf.Tensor4D, name: string): tf.Tensor4D => {
+  const kernels = training ? fusedKernels() : undefined;
+  // Batch norm, then ReLU when `relu`: on native TensorFlow on the CPU, in training, one fused
+  // kernel each way (batch_norm_kernels.cc); otherwise as TensorFlow.js ops (the same function).
+  const bn = (x: tf.Tensor4D, name: string, relu = false): tf.Tensor4D => {
+    const gamma = params[`${name}.gamma`] as tf.Tensor1D;
+    const beta = params[`${name}.beta`] as tf.Tensor1D;
+    if (kernels) return fusedBatchNormRelu(kernels, relu, name, moments)(x, gamma, beta) as tf.Tensor4D;
     let mean: tf.Tensor;
     let variance: tf.Tensor;
     if (training) {
@@ -43,31 +50,49 @@ export function trunkPooled(layout: TrunkLayout, params: Tensors, stats: Tensors
       mean = stats[`${name}.mean`];
       variance = stats[`${name}.var`];
     }
-    const scale = tf.mul(params[`${name}.gamma`], tf.rsqrt(tf.add(variance, BN_EPSILON)));
-    return tf.add(tf.mul(tf.sub(x, mean), scale), params[`${name}.beta`]);
+    const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, BN_EPSILON)));
+    const y = tf.add(tf.mul(tf.sub(x, mean), scale), beta) as tf.Tensor4D;
+    return relu ? tf.relu(y) : y;
   };
   let x = images;
   if (layout.trunk === 'cnn4') {
     const last = layout.widths.length - 1;
     for (let i = 0; i <= last; i++) {
-      x = tf.relu(bn(conv(x, `conv${i}.w`, 1), `bn${i}`));
+      x = bn(conv(x, `conv${i}.w`, 1), `bn${i}`, true);
       // Pool after every layer but the last, whose map is averaged globally: 28 px give 14, 7, 3,
       // where a fourth 2x2 pool would keep only the top-left 2x2 of the 3x3 map.
       if (i < last) x = tf.maxPool(x, 2, 2, 'valid');
     }
   } else {
-    x = tf.relu(bn(conv(x, 'stem.w', 1), 'stem.bn'));
+    x = bn(conv(x, 'stem.w', 1), 'stem.bn', true);
     for (let stage = 0; stage < 4; stage++) {
       for (let block = 0; block < 2; block++) {
         const p = `s${stage}b${block}`;
         const stride = stage > 0 && block === 0 ? 2 : 1;
-        const y = bn(conv(tf.relu(bn(conv(x, `${p}.conv1.w`, stride), `${p}.bn1`)), `${p}.conv2.w`, 1), `${p}.bn2`);
+        const y = bn(conv(bn(conv(x, `${p}.conv1.w`, stride), `${p}.bn1`, true), `${p}.conv2.w`, 1), `${p}.bn2`);
         const shortcut = params[`${p}.shortcut.w`] ? bn(conv(x, `${p}.shortcut.w`, stride), `${p}.shortcut.bn`) : x;
         x = tf.relu(tf.add(y, shortcut)) as tf.Tensor4D;
       }
     }
   }
   return tf.mean(x, [1, 2]) as tf.Tensor2D;
+}
+
+function fusedBatchNormRelu(kernels: FusedKernels, relu: boolean, name: string, moments: BatchMoments[] | undefined): (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) => tf.Tensor {
+  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x, gamma, beta, save] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
+    const [y, mean, variance] = kernels.batchNormRelu(x, gamma, beta, BN_EPSILON, relu);
+    save([x, gamma, beta, mean, variance]);
+    // Kept: a gradient computation disposes what its function created; the caller disposes these.
+    if (moments) moments.push({ name, mean: tf.keep(tf.clone(mean)), variance: tf.keep(tf.clone(variance)), count: x.shape[0] * x.shape[1] * x.shape[2] });
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, sGamma, sBeta, sMean, sVariance] = saved as [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+        return kernels.batchNormReluGrad(dy, { x: sx, gamma: sGamma, beta: sBeta, mean: sMean, variance: sVariance }, BN_EPSILON, relu);
+      },
+    };
+  });
 }
 
 /** The clustering output: the projection head, L2-normalised onto the unit sphere of R^d. */

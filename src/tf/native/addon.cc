@@ -4,8 +4,10 @@
 // Why: TensorFlow.js runs each elementwise op as its own kernel that reads and writes a full
 // tensor. TEMI's first layer alone (bias add, exact GELU, the split into per-head matrices, and the
 // backward of each) was ~23 such passes over a [rows, heads x hidden] tensor a training step,
-// about 40% of the step (docs/BENCHMARKS.md), and its loss ~150 small kernels. TensorFlow's own
-// fused MatMul+GELU cannot be reached through tfjs-node's binding, so these do each in one pass.
+// about 40% of the step (docs/BENCHMARKS.md), and its loss ~150 small kernels; MMDC's batch norm
+// and ReLU ~35 passes over the activations of each layer. TensorFlow's own fused MatMul+GELU and
+// fused batch norm cannot be used through tfjs-node's binding as TensorFlow.js runs them, so
+// these do each in one pass.
 //
 // How: TensorFlow's stable C kernel API (kernel_api.h). Its functions are looked up in the
 // libtensorflow_framework.so.2 already in the process (dlopen RTLD_NOLOAD), so this addon needs no
@@ -29,6 +31,9 @@
 //   TemiStreamTemiLoss(student [H, R, C], log teacher [H, R, C], log marginal [H, 1, C],
 //       pair weights [B], beta [], temperature []) -> per-head losses [H]
 //   TemiStreamTemiLossGrad(dlosses [H], the same six) -> dstudent [H, R, C]
+//   batch_norm_kernels.cc (MMDC's ConvNet, training mode, channels last)
+//   TemiStreamBatchNormRelu(x [..., C], gamma [C], beta [C], epsilon []; relu) -> y, mean [C], variance [C]
+//   TemiStreamBatchNormReluGrad(dy, x, gamma, beta, mean, variance, epsilon []; relu) -> dx, dgamma, dbeta
 #include <node_api.h>
 
 #include <dlfcn.h>
@@ -81,6 +86,7 @@ std::string registerKernels() {
   if (alreadyRegistered("TemiStreamBiasGeluSplit")) return error;
   error = registerHeadKernels();
   if (error.empty()) error = registerLossKernels();
+  if (error.empty()) error = registerBatchNormKernels();
   return error;
 }
 

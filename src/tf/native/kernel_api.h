@@ -115,5 +115,6 @@ void deleteNothing(void*);
 // Each kernel file registers its ops; "" or the first error.
 std::string registerHeadKernels();
 std::string registerLossKernels();
+std::string registerBatchNormKernels();
 
 }  // namespace temi_kernels

@@ -1,0 +1,248 @@
+// MMDC's ConvNet: training-mode batch normalisation over the channels-last axis, with the ReLU
+// that follows it where there is one, each direction in one kernel. TensorFlow.js runs them as
+// ~10 ops forward (moments, scale, shift, ReLU) and ~25 backward (Step for the ReLU's mask, the
+// moments' and the affine part's gradients), each a full pass over the activations.
+//
+//   TemiStreamBatchNormRelu(x [M.., C], gamma [C], beta [C], epsilon []; relu) -> y, mean [C], variance [C]
+//       mean, variance: the batch's (biased) moments over every axis but the last
+//       y = (x - mean) gamma / sqrt(variance + epsilon) + beta, then max(y, 0) when relu = 1
+//   TemiStreamBatchNormReluGrad(dy, x, gamma, beta, mean, variance, epsilon []; relu)
+//       -> dx, dgamma [C], dbeta [C], the gradients through the batch's moments included
+#include <cmath>
+
+#include "kernel_api.h"
+
+namespace temi_kernels {
+namespace {
+
+struct ReluAttr {
+  int64_t relu;
+};
+
+void* createReluAttr(TF_OpKernelConstruction* ctx) {
+  auto* attrs = new ReluAttr{0};
+  TF_Status* status = tf.NewStatus();
+  tf.GetAttrInt64(ctx, "relu", &attrs->relu, status);
+  if (tf.GetCode(status) != TF_OK) tf.ConstructionFailure(ctx, status);
+  tf.DeleteStatus(status);
+  return attrs;
+}
+
+void deleteReluAttr(void* attrs) { delete static_cast<ReluAttr*>(attrs); }
+
+// Per-channel sums over rows [begin, end) of a [rows, C] matrix, one accumulator array per chunk
+// of rows (so threads never share one), added up in chunk order afterwards.
+struct ChannelSums {
+  int64_t rows, channels, chunks;
+  std::vector<double> partial;  // [chunks, slots, C]
+  int slots;
+
+  ChannelSums(int64_t rows_, int64_t channels_, int slots_)
+      : rows(rows_), channels(channels_), chunks(std::max<int64_t>(1, std::min<int64_t>(usableCores() * 4, rows_))),
+        partial(chunks * slots_ * channels_, 0.0), slots(slots_) {}
+
+  int64_t begin(int64_t chunk) const { return rows * chunk / chunks; }
+  int64_t end(int64_t chunk) const { return rows * (chunk + 1) / chunks; }
+  double* of(int64_t chunk, int slot) { return partial.data() + (chunk * slots + slot) * channels; }
+
+  // The total of `slot` over all chunks, into out[C].
+  void total(int slot, std::vector<double>& out) const {
+    out.assign(channels, 0.0);
+    for (int64_t k = 0; k < chunks; k++) {
+      const double* p = partial.data() + (k * slots + slot) * channels;
+      for (int64_t c = 0; c < channels; c++) out[c] += p[c];
+    }
+  }
+};
+
+TEMI_VECTOR_CLONES
+void addRow(const float* x, double* sum, int64_t n) {
+  for (int64_t c = 0; c < n; c++) sum[c] += x[c];
+}
+
+TEMI_VECTOR_CLONES
+void addSquaredDeviationRow(const float* x, const float* mean, double* sum, int64_t n) {
+  for (int64_t c = 0; c < n; c++) {
+    const float d = x[c] - mean[c];
+    sum[c] += static_cast<double>(d) * d;
+  }
+}
+
+TEMI_VECTOR_CLONES
+void normaliseRow(const float* x, const float* mean, const float* scale, const float* beta, float* y, int64_t n, bool relu) {
+  for (int64_t c = 0; c < n; c++) {
+    const float v = (x[c] - mean[c]) * scale[c] + beta[c];
+    y[c] = relu ? std::max(v, 0.0f) : v;
+  }
+}
+
+// g = dy masked by the ReLU (y > 0), x_hat = (x - mean) / std; adds g and g x_hat to the sums.
+TEMI_VECTOR_CLONES
+void gradSumsRow(const float* dy, const float* x, const float* mean, const float* invStd, const float* gamma, const float* beta, double* sumG,
+                 double* sumGx, int64_t n, bool relu) {
+  for (int64_t c = 0; c < n; c++) {
+    const float xHat = (x[c] - mean[c]) * invStd[c];
+    const float g = relu && xHat * gamma[c] + beta[c] <= 0.0f ? 0.0f : dy[c];
+    sumG[c] += g;
+    sumGx[c] += static_cast<double>(g) * xHat;
+  }
+}
+
+// dx = gamma invStd (g - mean(g) - x_hat mean(g x_hat)).
+TEMI_VECTOR_CLONES
+void gradRow(const float* dy, const float* x, const float* mean, const float* invStd, const float* gamma, const float* beta, const float* meanG,
+             const float* meanGx, float* dx, int64_t n, bool relu) {
+  for (int64_t c = 0; c < n; c++) {
+    const float xHat = (x[c] - mean[c]) * invStd[c];
+    const float g = relu && xHat * gamma[c] + beta[c] <= 0.0f ? 0.0f : dy[c];
+    dx[c] = gamma[c] * invStd[c] * (g - meanG[c] - xHat * meanGx[c]);
+  }
+}
+
+// [rows, C] view of a channels-last tensor whose last axis is C; false when the shapes disagree.
+bool channelRows(const TF_Tensor* x, const TF_Tensor* perChannel, int64_t& rows, int64_t& channels) {
+  const int rank = tf.NumDims(x);
+  if (rank < 1 || tf.NumDims(perChannel) != 1) return false;
+  channels = tf.Dim(x, rank - 1);
+  rows = 1;
+  for (int d = 0; d < rank - 1; d++) rows *= tf.Dim(x, d);
+  return tf.Dim(perChannel, 0) == channels;
+}
+
+std::vector<int64_t> dimsOf(const TF_Tensor* t) {
+  std::vector<int64_t> dims(tf.NumDims(t));
+  for (size_t d = 0; d < dims.size(); d++) dims[d] = tf.Dim(t, static_cast<int>(d));
+  return dims;
+}
+
+const float* data(const Inputs& in, size_t i) { return static_cast<const float*>(tf.TensorData(in.tensors[i])); }
+
+void computeBatchNormRelu(void* kernel, TF_OpKernelContext* ctx) {
+  const bool relu = static_cast<ReluAttr*>(kernel)->relu != 0;
+  TF_Status* status = tf.NewStatus();
+  Inputs in;
+  int64_t rows = 0, channels = 0;
+  if (!getInputs(ctx, {-1, 1, 1, 0}, in, status)) {
+    fail(ctx, status, "");
+  } else if (!channelRows(in.tensors[0], in.tensors[1], rows, channels) || tf.Dim(in.tensors[2], 0) != channels || rows < 1) {
+    fail(ctx, status, "TemiStreamBatchNormRelu: gamma and beta must be [C] for x [..., C] with at least one row");
+  } else {
+    const std::vector<int64_t> dims = dimsOf(in.tensors[0]);
+    const int64_t channelDims[1] = {channels};
+    TF_Tensor* yOut = tf.AllocateOutput(ctx, 0, TF_FLOAT, dims.data(), static_cast<int>(dims.size()), sizeof(float) * rows * channels, status);
+    TF_Tensor* meanOut = tf.GetCode(status) == TF_OK ? tf.AllocateOutput(ctx, 1, TF_FLOAT, channelDims, 1, sizeof(float) * channels, status) : nullptr;
+    TF_Tensor* varOut = tf.GetCode(status) == TF_OK ? tf.AllocateOutput(ctx, 2, TF_FLOAT, channelDims, 1, sizeof(float) * channels, status) : nullptr;
+    if (tf.GetCode(status) != TF_OK) {
+      fail(ctx, status, "");
+    } else {
+      const float* x = data(in, 0);
+      const float* gamma = data(in, 1);
+      const float* beta = data(in, 2);
+      const float epsilon = *data(in, 3);
+      float* mean = static_cast<float*>(tf.TensorData(meanOut));
+      float* variance = static_cast<float*>(tf.TensorData(varOut));
+      // Two passes for the moments, as tf.moments: the mean, then the mean squared deviation.
+      ChannelSums sums(rows, channels, 1);
+      parallelFor(sums.chunks, rows * channels, [&](int64_t k) {
+        for (int64_t r = sums.begin(k); r < sums.end(k); r++) addRow(x + r * channels, sums.of(k, 0), channels);
+      });
+      std::vector<double> total;
+      sums.total(0, total);
+      for (int64_t c = 0; c < channels; c++) mean[c] = static_cast<float>(total[c] / rows);
+      ChannelSums deviations(rows, channels, 1);
+      parallelFor(deviations.chunks, rows * channels, [&](int64_t k) {
+        for (int64_t r = deviations.begin(k); r < deviations.end(k); r++) addSquaredDeviationRow(x + r * channels, mean, deviations.of(k, 0), channels);
+      });
+      deviations.total(0, total);
+      std::vector<float> scale(channels);
+      for (int64_t c = 0; c < channels; c++) {
+        variance[c] = static_cast<float>(total[c] / rows);
+        scale[c] = gamma[c] / std::sqrt(variance[c] + epsilon);
+      }
+      float* y = static_cast<float*>(tf.TensorData(yOut));
+      parallelFor(sums.chunks, rows * channels, [&](int64_t k) {
+        for (int64_t r = sums.begin(k); r < sums.end(k); r++) normaliseRow(x + r * channels, mean, scale.data(), beta, y + r * channels, channels, relu);
+      });
+    }
+    for (TF_Tensor* t : {yOut, meanOut, varOut}) {
+      if (t) tf.DeleteTensor(t);
+    }
+  }
+  tf.DeleteStatus(status);
+}
+
+void computeBatchNormReluGrad(void* kernel, TF_OpKernelContext* ctx) {
+  const bool relu = static_cast<ReluAttr*>(kernel)->relu != 0;
+  TF_Status* status = tf.NewStatus();
+  Inputs in;
+  int64_t rows = 0, channels = 0;
+  if (!getInputs(ctx, {-1, -1, 1, 1, 1, 1, 0}, in, status)) {
+    fail(ctx, status, "");
+  } else if (!channelRows(in.tensors[1], in.tensors[2], rows, channels) || dimsOf(in.tensors[0]) != dimsOf(in.tensors[1]) ||
+             tf.Dim(in.tensors[3], 0) != channels || tf.Dim(in.tensors[4], 0) != channels || tf.Dim(in.tensors[5], 0) != channels || rows < 1) {
+    fail(ctx, status, "TemiStreamBatchNormReluGrad: dy and x must have one shape [..., C], gamma, beta, mean and variance [C]");
+  } else {
+    const std::vector<int64_t> dims = dimsOf(in.tensors[1]);
+    const int64_t channelDims[1] = {channels};
+    TF_Tensor* dxOut = tf.AllocateOutput(ctx, 0, TF_FLOAT, dims.data(), static_cast<int>(dims.size()), sizeof(float) * rows * channels, status);
+    TF_Tensor* dgammaOut = tf.GetCode(status) == TF_OK ? tf.AllocateOutput(ctx, 1, TF_FLOAT, channelDims, 1, sizeof(float) * channels, status) : nullptr;
+    TF_Tensor* dbetaOut = tf.GetCode(status) == TF_OK ? tf.AllocateOutput(ctx, 2, TF_FLOAT, channelDims, 1, sizeof(float) * channels, status) : nullptr;
+    if (tf.GetCode(status) != TF_OK) {
+      fail(ctx, status, "");
+    } else {
+      const float* dy = data(in, 0);
+      const float* x = data(in, 1);
+      const float* gamma = data(in, 2);
+      const float* beta = data(in, 3);
+      const float* mean = data(in, 4);
+      const float* variance = data(in, 5);
+      const float epsilon = *data(in, 6);
+      std::vector<float> invStd(channels);
+      for (int64_t c = 0; c < channels; c++) invStd[c] = 1.0f / std::sqrt(variance[c] + epsilon);
+      ChannelSums sums(rows, channels, 2);
+      parallelFor(sums.chunks, rows * channels, [&](int64_t k) {
+        for (int64_t r = sums.begin(k); r < sums.end(k); r++) {
+          gradSumsRow(dy + r * channels, x + r * channels, mean, invStd.data(), gamma, beta, sums.of(k, 0), sums.of(k, 1), channels, relu);
+        }
+      });
+      std::vector<double> sumG, sumGx;
+      sums.total(0, sumG);
+      sums.total(1, sumGx);
+      float* dgamma = static_cast<float*>(tf.TensorData(dgammaOut));
+      float* dbeta = static_cast<float*>(tf.TensorData(dbetaOut));
+      std::vector<float> meanG(channels), meanGx(channels);
+      for (int64_t c = 0; c < channels; c++) {
+        dbeta[c] = static_cast<float>(sumG[c]);
+        dgamma[c] = static_cast<float>(sumGx[c]);
+        meanG[c] = static_cast<float>(sumG[c] / rows);
+        meanGx[c] = static_cast<float>(sumGx[c] / rows);
+      }
+      float* dx = static_cast<float*>(tf.TensorData(dxOut));
+      parallelFor(sums.chunks, rows * channels, [&](int64_t k) {
+        for (int64_t r = sums.begin(k); r < sums.end(k); r++) {
+          gradRow(dy + r * channels, x + r * channels, mean, invStd.data(), gamma, beta, meanG.data(), meanGx.data(), dx + r * channels, channels, relu);
+        }
+      });
+    }
+    for (TF_Tensor* t : {dxOut, dgammaOut, dbetaOut}) {
+      if (t) tf.DeleteTensor(t);
+    }
+  }
+  tf.DeleteStatus(status);
+}
+
+}  // namespace
+
+std::string registerBatchNormKernels() {
+  std::string error = registerOp("TemiStreamBatchNormRelu", {"x: float", "gamma: float", "beta: float", "epsilon: float"},
+                                 {"y: float", "mean: float", "variance: float"}, {"relu: int"}, &createReluAttr, &computeBatchNormRelu,
+                                 &deleteReluAttr);
+  if (error.empty()) {
+    error = registerOp("TemiStreamBatchNormReluGrad",
+                       {"dy: float", "x: float", "gamma: float", "beta: float", "mean: float", "variance: float", "epsilon: float"},
+                       {"dx: float", "dgamma: float", "dbeta: float"}, {"relu: int"}, &createReluAttr, &computeBatchNormReluGrad, &deleteReluAttr);
+  }
+  return error;
+}
+
+}  // namespace temi_kernels
