@@ -5,9 +5,9 @@
 // tensor. TEMI's first layer alone (bias add, exact GELU, the split into per-head matrices, and the
 // backward of each) was ~23 such passes over a [rows, heads x hidden] tensor a training step,
 // about 40% of the step (docs/BENCHMARKS.md), and its loss ~150 small kernels; MMDC's batch norm
-// and ReLU ~35 passes over the activations of each layer. TensorFlow's own fused MatMul+GELU and
-// fused batch norm cannot be used through tfjs-node's binding as TensorFlow.js runs them, so
-// these do each in one pass.
+// and ReLU ~35 passes over the activations of each layer. TensorFlow's own fused MatMul+GELU
+// cannot be reached through tfjs-node's binding, and TensorFlow.js composes batch norm from
+// small ops, so these do each in one pass.
 //
 // How: TensorFlow's stable C kernel API (kernel_api.h). Its functions are looked up in the
 // libtensorflow_framework.so.2 already in the process (dlopen RTLD_NOLOAD), so this addon needs no
