@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { geluExact, l2Normalize } from '../../src/clustering/temi/head-forward.ts';
+import { TemiTrainer } from '../../src/clustering/temi/index.ts';
+import { SeededRandom } from '../../src/numeric/seeded-random.ts';
 import { teacherTargets, teacherTargetsOps, temiHeadLosses, temiHeadLossesOps } from '../../src/clustering/temi/temi-loss.ts';
 import { loadBackend } from '../../src/tf/backends.ts';
 import { FUSED_KERNELS_FILE, type FusedKernels, fusedKernels, fusedKernelsStatus } from '../../src/tf/fused-kernels.ts';
@@ -141,6 +143,26 @@ describe('TEMI fused kernels on native TensorFlow (CPU)', () => {
       expect(worstError(dgamma, wantGamma)).toBeLessThan(1e-5);
       expect(worstError(dbeta, wantBeta)).toBeLessThan(1e-5);
     });
+  });
+
+  it('a TEMI round on them trains (the loss falls) and leaves no tensor behind, a failed round included', async () => {
+    const random = new SeededRandom(5);
+    const count = 256;
+    const dim = 12;
+    const embeddings = Float32Array.from({ length: count * dim }, (_, i) => (i % dim === (Math.floor(i / dim) % 3) * 4 ? 3 : 0) + random.normal() * 0.3);
+    const indices = Int32Array.from({ length: count * 4 }, (_, i) => (Math.floor(i / 4) + 3 * (1 + (i % 4))) % count);
+    const data = { count, dim, embeddings, neighbours: { k: 4, indices } };
+    const trainer = new TemiTrainer({ heads: 2, clusters: 3, hidden: 32, bottleneck: 16, batchSize: 64, learningRate: 1e-2, warmupEpochs: 1, seed: 1 });
+    const losses: number[] = [];
+    const first = await trainer.trainRound(data, { epochs: 6, onEpoch: ({ meanLoss }) => losses.push(meanLoss) });
+    first.model.dispose();
+    expect(losses[losses.length - 1]).toBeLessThan(losses[1]);
+    const before = tf.memory().numTensors;
+    (await trainer.trainRound(data, { epochs: 2 })).model.dispose();
+    const poisoned = { ...data, embeddings: embeddings.map((v, i) => (i === 7 ? Number.NaN : v)) };
+    await expect(trainer.trainRound(poisoned, { epochs: 1 })).rejects.toThrow(/non-finite/);
+    expect(tf.memory().numTensors).toBe(before);
+    trainer.dispose();
   });
 
   it('refuses inputs of the wrong shape with an error naming the kernel, and keeps working', () => {
