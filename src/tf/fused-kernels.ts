@@ -41,15 +41,21 @@ export interface FusedKernels {
   batchNormRelu(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number, relu: boolean): [tf.Tensor, tf.Tensor1D, tf.Tensor1D];
   /** Its gradients [dx, dgamma, dbeta], through the batch's moments, given the one of y. */
   batchNormReluGrad(dy: tf.Tensor, saved: BatchNormSaved, epsilon: number, relu: boolean): [tf.Tensor, tf.Tensor1D, tf.Tensor1D];
+  /** Eval-mode batch norm with given (running) moments, then ReLU if asked. Not differentiable. */
+  batchNormReluInference(x: tf.Tensor, parameters: BatchNormParameters, epsilon: number, relu: boolean): tf.Tensor;
 }
 
-/** What batchNormRelu's gradient reads: its inputs and the moments it took. */
-export interface BatchNormSaved {
-  readonly x: tf.Tensor;
+/** A batch norm's affine parameters and the moments it normalises with. */
+export interface BatchNormParameters {
   readonly gamma: tf.Tensor1D;
   readonly beta: tf.Tensor1D;
   readonly mean: tf.Tensor1D;
   readonly variance: tf.Tensor1D;
+}
+
+/** What batchNormRelu's gradient reads: its input, parameters and the moments it took. */
+export interface BatchNormSaved extends BatchNormParameters {
+  readonly x: tf.Tensor;
 }
 
 export interface TemiLossInputs {
@@ -142,6 +148,8 @@ function bindKernels(backend: NativeBackend): FusedKernels {
             tf.Tensor1D,
           ],
       ),
+    batchNormReluInference: (x, { gamma, beta, mean, variance }, epsilon, relu) =>
+      tf.tidy(() => backend.executeSingleOutput('TemiStreamBatchNormReluInference', [reluAttr(b, relu)], [x, gamma, beta, mean, variance, tf.scalar(epsilon)])),
   };
 }
 

@@ -121,7 +121,7 @@ describe('TEMI fused kernels on native TensorFlow (CPU)', () => {
     });
   });
 
-  it.each([true, false])("MMDC's training-mode batch norm (relu: %s) and its gradients equal the TensorFlow.js ops", (relu) => {
+  it.each([true, false])("MMDC's batch norm (relu: %s), training mode with its gradients and eval mode, equals the TensorFlow.js ops", (relu) => {
     tf.tidy(() => {
       const x = tf.randomNormal([4, 5, 6, 19], 0.5, 2, 'float32', 18) as tf.Tensor4D;
       const gamma = tf.randomNormal([19], 1, 0.3, 'float32', 19) as tf.Tensor1D;
@@ -142,6 +142,10 @@ describe('TEMI fused kernels on native TensorFlow (CPU)', () => {
       expect(worstError(dx, wantX)).toBeLessThan(1e-5);
       expect(worstError(dgamma, wantGamma)).toBeLessThan(1e-5);
       expect(worstError(dbeta, wantBeta)).toBeLessThan(1e-5);
+      // Eval mode: the given (running) moments instead of the batch's.
+      const running = { gamma, beta, mean: tf.randomNormal([19], 0, 1, 'float32', 22) as tf.Tensor1D, variance: tf.randomUniform([19], 0.5, 2, 'float32', 23) as tf.Tensor1D };
+      const evalOps = tf.add(tf.mul(tf.sub(x, running.mean), tf.mul(gamma, tf.rsqrt(tf.add(running.variance, 1e-5)))), beta);
+      expect(worstError(kernels.batchNormReluInference(x, running, 1e-5, relu), relu ? tf.relu(evalOps) : evalOps)).toBeLessThan(2e-6);
     });
   });
 

@@ -31,13 +31,17 @@ export function trunkPooled(layout: TrunkLayout, params: Tensors, stats: Tensors
     if (stride === 1) return tf.conv2d(x, filter, 1, 'same');
     return tf.conv2d(tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]), filter, stride, 'valid');
   };
-  const kernels = training ? fusedKernels() : undefined;
-  // Batch norm, then ReLU when `relu`: on native TensorFlow on the CPU, in training, one fused
-  // kernel each way (batch_norm_kernels.cc); otherwise as TensorFlow.js ops (the same function).
+  const kernels = fusedKernels();
+  // Batch norm, then ReLU when `relu`: on native TensorFlow on the CPU one fused kernel each way
+  // (batch_norm_kernels.cc); otherwise as TensorFlow.js ops (the same function).
   const bn = (x: tf.Tensor4D, name: string, relu = false): tf.Tensor4D => {
     const gamma = params[`${name}.gamma`] as tf.Tensor1D;
     const beta = params[`${name}.beta`] as tf.Tensor1D;
-    if (kernels) return fusedBatchNormRelu(kernels, relu, name, moments)(x, gamma, beta) as tf.Tensor4D;
+    if (kernels && training) return fusedBatchNormRelu(kernels, relu, name, moments)(x, gamma, beta) as tf.Tensor4D;
+    if (kernels) {
+      const running = { gamma, beta, mean: stats[`${name}.mean`] as tf.Tensor1D, variance: stats[`${name}.var`] as tf.Tensor1D };
+      return notDifferentiable(() => kernels.batchNormReluInference(x, running, BN_EPSILON, relu), 'the eval-mode trunk')(x) as tf.Tensor4D;
+    }
     let mean: tf.Tensor;
     let variance: tf.Tensor;
     if (training) {
@@ -76,6 +80,22 @@ export function trunkPooled(layout: TrunkLayout, params: Tensors, stats: Tensors
     }
   }
   return tf.mean(x, [1, 2]) as tf.Tensor2D;
+}
+
+/**
+ * A raw kernel in a customGrad whose gradient throws: run through the native op door it would
+ * otherwise be invisible to the gradient tape, and a gradient through it would silently be zero.
+ */
+function notDifferentiable(run: () => tf.Tensor, what: string): (x: tf.Tensor) => tf.Tensor {
+  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    void args;
+    return {
+      value: run(),
+      gradFunc: () => {
+        throw new Error(`${what} is not differentiable (it normalises with running statistics); train in training mode`);
+      },
+    };
+  });
 }
 
 function fusedBatchNormRelu(kernels: FusedKernels, relu: boolean, name: string, moments: BatchMoments[] | undefined): (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) => tf.Tensor {

@@ -34,6 +34,7 @@
 //   batch_norm_kernels.cc (MMDC's ConvNet, training mode, channels last)
 //   TemiStreamBatchNormRelu(x [..., C], gamma [C], beta [C], epsilon []; relu) -> y, mean [C], variance [C]
 //   TemiStreamBatchNormReluGrad(dy, x, gamma, beta, mean, variance, epsilon []; relu) -> dx, dgamma, dbeta
+//   TemiStreamBatchNormReluInference(x, gamma, beta, mean, variance, epsilon []; relu) -> y (eval mode)
 #include <node_api.h>
 
 #include <dlfcn.h>

@@ -8,6 +8,8 @@
 //       y = (x - mean) gamma / sqrt(variance + epsilon) + beta, then max(y, 0) when relu = 1
 //   TemiStreamBatchNormReluGrad(dy, x, gamma, beta, mean, variance, epsilon []; relu)
 //       -> dx, dgamma [C], dbeta [C], the gradients through the batch's moments included
+//   TemiStreamBatchNormReluInference(x, gamma, beta, mean, variance, epsilon []; relu) -> y
+//       the same y with given (running) moments: the eval-mode forward, the model as it serves
 #include <cmath>
 
 #include "kernel_api.h"
@@ -231,6 +233,43 @@ void computeBatchNormReluGrad(void* kernel, TF_OpKernelContext* ctx) {
   tf.DeleteStatus(status);
 }
 
+void computeBatchNormReluInference(void* kernel, TF_OpKernelContext* ctx) {
+  const bool relu = static_cast<ReluAttr*>(kernel)->relu != 0;
+  TF_Status* status = tf.NewStatus();
+  Inputs in;
+  int64_t rows = 0, channels = 0;
+  if (!getInputs(ctx, {-1, 1, 1, 1, 1, 0}, in, status)) {
+    fail(ctx, status, "");
+  } else if (!channelRows(in.tensors[0], in.tensors[1], rows, channels) || tf.Dim(in.tensors[2], 0) != channels || tf.Dim(in.tensors[3], 0) != channels ||
+             tf.Dim(in.tensors[4], 0) != channels) {
+    fail(ctx, status, "TemiStreamBatchNormReluInference: gamma, beta, mean and variance must be [C] for x [..., C]");
+  } else {
+    const std::vector<int64_t> dims = dimsOf(in.tensors[0]);
+    TF_Tensor* yOut = tf.AllocateOutput(ctx, 0, TF_FLOAT, dims.data(), static_cast<int>(dims.size()), sizeof(float) * rows * channels, status);
+    if (tf.GetCode(status) != TF_OK) {
+      fail(ctx, status, "");
+    } else {
+      const float* x = data(in, 0);
+      const float* gamma = data(in, 1);
+      const float* beta = data(in, 2);
+      const float* mean = data(in, 3);
+      const float* variance = data(in, 4);
+      const float epsilon = *data(in, 5);
+      std::vector<float> scale(channels);
+      for (int64_t c = 0; c < channels; c++) scale[c] = gamma[c] / std::sqrt(variance[c] + epsilon);
+      float* y = static_cast<float*>(tf.TensorData(yOut));
+      const int64_t chunks = std::max<int64_t>(1, std::min<int64_t>(usableCores() * 4, rows));
+      parallelFor(chunks, rows * channels, [&](int64_t k) {
+        for (int64_t r = rows * k / chunks; r < rows * (k + 1) / chunks; r++) {
+          normaliseRow(x + r * channels, mean, scale.data(), beta, y + r * channels, channels, relu);
+        }
+      });
+      tf.DeleteTensor(yOut);
+    }
+  }
+  tf.DeleteStatus(status);
+}
+
 }  // namespace
 
 std::string registerBatchNormKernels() {
@@ -241,6 +280,11 @@ std::string registerBatchNormKernels() {
     error = registerOp("TemiStreamBatchNormReluGrad",
                        {"dy: float", "x: float", "gamma: float", "beta: float", "mean: float", "variance: float", "epsilon: float"},
                        {"dx: float", "dgamma: float", "dbeta: float"}, {"relu: int"}, &createReluAttr, &computeBatchNormReluGrad, &deleteReluAttr);
+  }
+  if (error.empty()) {
+    error = registerOp("TemiStreamBatchNormReluInference",
+                       {"x: float", "gamma: float", "beta: float", "mean: float", "variance: float", "epsilon: float"}, {"y: float"}, {"relu: int"},
+                       &createReluAttr, &computeBatchNormReluInference, &deleteReluAttr);
   }
   return error;
 }
