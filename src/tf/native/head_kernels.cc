@@ -330,9 +330,8 @@ void computeMovingAverage(void*, TF_OpKernelContext* ctx) {
 }  // namespace
 
 std::string registerHeadKernels() {
-  std::string error;
-  error = registerOp("TemiStreamBiasGeluSplit", {"pre: float", "bias: float"}, {"act: float"}, {"heads: int >= 1"},
-                     &createSplit, &computeBiasGeluSplit, &deleteSplit);
+  std::string error = registerOp("TemiStreamBiasGeluSplit", {"pre: float", "bias: float"}, {"act: float"}, {"heads: int >= 1"},
+                                 &createSplit, &computeBiasGeluSplit, &deleteSplit);
   if (error.empty()) {
     error = registerOp("TemiStreamBiasGeluSplitGrad", {"dact: float", "pre: float", "bias: float"}, {"dpre: float", "dbias: float"}, {},
                        &noState, &computeBiasGeluSplitGrad, &deleteNothing);

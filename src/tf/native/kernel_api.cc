@@ -61,7 +61,8 @@ bool getInputs(TF_OpKernelContext* ctx, const std::vector<int>& ranks, Inputs& i
     if (tf.GetCode(status) != TF_OK) return false;
     in.tensors.push_back(t);
     if (tf.TensorType(t) != TF_FLOAT || (ranks[i] >= 0 && tf.NumDims(t) != ranks[i])) {
-      const std::string message = "input " + std::to_string(i) + " must be a float32 tensor of rank " + std::to_string(ranks[i]);
+      const std::string rank = ranks[i] >= 0 ? " of rank " + std::to_string(ranks[i]) : "";
+      const std::string message = "input " + std::to_string(i) + " must be a float32 tensor" + rank;
       tf.SetStatus(status, TF_INVALID_ARGUMENT, message.c_str());
       return false;
     }
