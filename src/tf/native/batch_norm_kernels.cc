@@ -17,20 +17,7 @@
 namespace temi_kernels {
 namespace {
 
-struct ReluAttr {
-  int64_t relu;
-};
-
-void* createReluAttr(TF_OpKernelConstruction* ctx) {
-  auto* attrs = new ReluAttr{0};
-  TF_Status* status = tf.NewStatus();
-  tf.GetAttrInt64(ctx, "relu", &attrs->relu, status);
-  if (tf.GetCode(status) != TF_OK) tf.ConstructionFailure(ctx, status);
-  tf.DeleteStatus(status);
-  return attrs;
-}
-
-void deleteReluAttr(void* attrs) { delete static_cast<ReluAttr*>(attrs); }
+constexpr char RELU[] = "relu";
 
 // Per-channel sums over rows [begin, end) of a [rows, C] matrix, one accumulator array per chunk
 // of rows (so threads never share one), added up in chunk order afterwards.
@@ -120,7 +107,7 @@ std::vector<int64_t> dimsOf(const TF_Tensor* t) {
 const float* data(const Inputs& in, size_t i) { return static_cast<const float*>(tf.TensorData(in.tensors[i])); }
 
 void computeBatchNormRelu(void* kernel, TF_OpKernelContext* ctx) {
-  const bool relu = static_cast<ReluAttr*>(kernel)->relu != 0;
+  const bool relu = intAttr(kernel) != 0;
   TF_Status* status = tf.NewStatus();
   Inputs in;
   int64_t rows = 0, channels = 0;
@@ -129,20 +116,16 @@ void computeBatchNormRelu(void* kernel, TF_OpKernelContext* ctx) {
   } else if (!channelRows(in.tensors[0], in.tensors[1], rows, channels) || tf.Dim(in.tensors[2], 0) != channels || rows < 1) {
     fail(ctx, status, "TemiStreamBatchNormRelu: gamma and beta must be [C] for x [..., C] with at least one row");
   } else {
-    const std::vector<int64_t> dims = dimsOf(in.tensors[0]);
-    const int64_t channelDims[1] = {channels};
-    TF_Tensor* yOut = tf.AllocateOutput(ctx, 0, TF_FLOAT, dims.data(), static_cast<int>(dims.size()), sizeof(float) * rows * channels, status);
-    TF_Tensor* meanOut = tf.GetCode(status) == TF_OK ? tf.AllocateOutput(ctx, 1, TF_FLOAT, channelDims, 1, sizeof(float) * channels, status) : nullptr;
-    TF_Tensor* varOut = tf.GetCode(status) == TF_OK ? tf.AllocateOutput(ctx, 2, TF_FLOAT, channelDims, 1, sizeof(float) * channels, status) : nullptr;
-    if (tf.GetCode(status) != TF_OK) {
+    Outputs out;
+    if (!allocateOutputs(ctx, {dimsOf(in.tensors[0]), {channels}, {channels}}, out, status)) {
       fail(ctx, status, "");
     } else {
       const float* x = data(in, 0);
       const float* gamma = data(in, 1);
       const float* beta = data(in, 2);
       const float epsilon = *data(in, 3);
-      float* mean = static_cast<float*>(tf.TensorData(meanOut));
-      float* variance = static_cast<float*>(tf.TensorData(varOut));
+      float* mean = out.data(1);
+      float* variance = out.data(2);
       // Two passes for the moments, as tf.moments: the mean, then the mean squared deviation.
       ChannelSums sums(rows, channels, 1);
       parallelFor(sums.chunks, rows * channels, [&](int64_t k) {
@@ -161,20 +144,17 @@ void computeBatchNormRelu(void* kernel, TF_OpKernelContext* ctx) {
         variance[c] = static_cast<float>(total[c] / rows);
         scale[c] = gamma[c] / std::sqrt(variance[c] + epsilon);
       }
-      float* y = static_cast<float*>(tf.TensorData(yOut));
+      float* y = out.data(0);
       parallelFor(sums.chunks, rows * channels, [&](int64_t k) {
         for (int64_t r = sums.begin(k); r < sums.end(k); r++) normaliseRow(x + r * channels, mean, scale.data(), beta, y + r * channels, channels, relu);
       });
-    }
-    for (TF_Tensor* t : {yOut, meanOut, varOut}) {
-      if (t) tf.DeleteTensor(t);
     }
   }
   tf.DeleteStatus(status);
 }
 
 void computeBatchNormReluGrad(void* kernel, TF_OpKernelContext* ctx) {
-  const bool relu = static_cast<ReluAttr*>(kernel)->relu != 0;
+  const bool relu = intAttr(kernel) != 0;
   TF_Status* status = tf.NewStatus();
   Inputs in;
   int64_t rows = 0, channels = 0;
@@ -184,12 +164,8 @@ void computeBatchNormReluGrad(void* kernel, TF_OpKernelContext* ctx) {
              tf.Dim(in.tensors[3], 0) != channels || tf.Dim(in.tensors[4], 0) != channels || tf.Dim(in.tensors[5], 0) != channels || rows < 1) {
     fail(ctx, status, "TemiStreamBatchNormReluGrad: dy and x must have one shape [..., C], gamma, beta, mean and variance [C]");
   } else {
-    const std::vector<int64_t> dims = dimsOf(in.tensors[1]);
-    const int64_t channelDims[1] = {channels};
-    TF_Tensor* dxOut = tf.AllocateOutput(ctx, 0, TF_FLOAT, dims.data(), static_cast<int>(dims.size()), sizeof(float) * rows * channels, status);
-    TF_Tensor* dgammaOut = tf.GetCode(status) == TF_OK ? tf.AllocateOutput(ctx, 1, TF_FLOAT, channelDims, 1, sizeof(float) * channels, status) : nullptr;
-    TF_Tensor* dbetaOut = tf.GetCode(status) == TF_OK ? tf.AllocateOutput(ctx, 2, TF_FLOAT, channelDims, 1, sizeof(float) * channels, status) : nullptr;
-    if (tf.GetCode(status) != TF_OK) {
+    Outputs out;
+    if (!allocateOutputs(ctx, {dimsOf(in.tensors[1]), {channels}, {channels}}, out, status)) {
       fail(ctx, status, "");
     } else {
       const float* dy = data(in, 0);
@@ -210,8 +186,8 @@ void computeBatchNormReluGrad(void* kernel, TF_OpKernelContext* ctx) {
       std::vector<double> sumG, sumGx;
       sums.total(0, sumG);
       sums.total(1, sumGx);
-      float* dgamma = static_cast<float*>(tf.TensorData(dgammaOut));
-      float* dbeta = static_cast<float*>(tf.TensorData(dbetaOut));
+      float* dgamma = out.data(1);
+      float* dbeta = out.data(2);
       std::vector<float> meanG(channels), meanGx(channels);
       for (int64_t c = 0; c < channels; c++) {
         dbeta[c] = static_cast<float>(sumG[c]);
@@ -219,22 +195,19 @@ void computeBatchNormReluGrad(void* kernel, TF_OpKernelContext* ctx) {
         meanG[c] = static_cast<float>(sumG[c] / rows);
         meanGx[c] = static_cast<float>(sumGx[c] / rows);
       }
-      float* dx = static_cast<float*>(tf.TensorData(dxOut));
+      float* dx = out.data(0);
       parallelFor(sums.chunks, rows * channels, [&](int64_t k) {
         for (int64_t r = sums.begin(k); r < sums.end(k); r++) {
           gradRow(dy + r * channels, x + r * channels, mean, invStd.data(), gamma, beta, meanG.data(), meanGx.data(), dx + r * channels, channels, relu);
         }
       });
     }
-    for (TF_Tensor* t : {dxOut, dgammaOut, dbetaOut}) {
-      if (t) tf.DeleteTensor(t);
-    }
   }
   tf.DeleteStatus(status);
 }
 
 void computeBatchNormReluInference(void* kernel, TF_OpKernelContext* ctx) {
-  const bool relu = static_cast<ReluAttr*>(kernel)->relu != 0;
+  const bool relu = intAttr(kernel) != 0;
   TF_Status* status = tf.NewStatus();
   Inputs in;
   int64_t rows = 0, channels = 0;
@@ -244,9 +217,8 @@ void computeBatchNormReluInference(void* kernel, TF_OpKernelContext* ctx) {
              tf.Dim(in.tensors[4], 0) != channels) {
     fail(ctx, status, "TemiStreamBatchNormReluInference: gamma, beta, mean and variance must be [C] for x [..., C]");
   } else {
-    const std::vector<int64_t> dims = dimsOf(in.tensors[0]);
-    TF_Tensor* yOut = tf.AllocateOutput(ctx, 0, TF_FLOAT, dims.data(), static_cast<int>(dims.size()), sizeof(float) * rows * channels, status);
-    if (tf.GetCode(status) != TF_OK) {
+    Outputs out;
+    if (!allocateOutputs(ctx, {dimsOf(in.tensors[0])}, out, status)) {
       fail(ctx, status, "");
     } else {
       const float* x = data(in, 0);
@@ -257,14 +229,13 @@ void computeBatchNormReluInference(void* kernel, TF_OpKernelContext* ctx) {
       const float epsilon = *data(in, 5);
       std::vector<float> scale(channels);
       for (int64_t c = 0; c < channels; c++) scale[c] = gamma[c] / std::sqrt(variance[c] + epsilon);
-      float* y = static_cast<float*>(tf.TensorData(yOut));
+      float* y = out.data(0);
       const int64_t chunks = std::max<int64_t>(1, std::min<int64_t>(usableCores() * 4, rows));
       parallelFor(chunks, rows * channels, [&](int64_t k) {
         for (int64_t r = rows * k / chunks; r < rows * (k + 1) / chunks; r++) {
           normaliseRow(x + r * channels, mean, scale.data(), beta, y + r * channels, channels, relu);
         }
       });
-      tf.DeleteTensor(yOut);
     }
   }
   tf.DeleteStatus(status);
@@ -274,17 +245,17 @@ void computeBatchNormReluInference(void* kernel, TF_OpKernelContext* ctx) {
 
 std::string registerBatchNormKernels() {
   std::string error = registerOp("TemiStreamBatchNormRelu", {"x: float", "gamma: float", "beta: float", "epsilon: float"},
-                                 {"y: float", "mean: float", "variance: float"}, {"relu: int"}, &createReluAttr, &computeBatchNormRelu,
-                                 &deleteReluAttr);
+                                 {"y: float", "mean: float", "variance: float"}, {"relu: int"}, &createIntAttr<RELU>, &computeBatchNormRelu,
+                                 &deleteIntAttr);
   if (error.empty()) {
     error = registerOp("TemiStreamBatchNormReluGrad",
                        {"dy: float", "x: float", "gamma: float", "beta: float", "mean: float", "variance: float", "epsilon: float"},
-                       {"dx: float", "dgamma: float", "dbeta: float"}, {"relu: int"}, &createReluAttr, &computeBatchNormReluGrad, &deleteReluAttr);
+                       {"dx: float", "dgamma: float", "dbeta: float"}, {"relu: int"}, &createIntAttr<RELU>, &computeBatchNormReluGrad, &deleteIntAttr);
   }
   if (error.empty()) {
     error = registerOp("TemiStreamBatchNormReluInference",
                        {"x: float", "gamma: float", "beta: float", "mean: float", "variance: float", "epsilon: float"}, {"y: float"}, {"relu: int"},
-                       &createReluAttr, &computeBatchNormReluInference, &deleteReluAttr);
+                       &createIntAttr<RELU>, &computeBatchNormReluInference, &deleteIntAttr);
   }
   return error;
 }

@@ -130,23 +130,10 @@ void movingAverageSpan(const float* average, const float* value, float momentum,
   for (int64_t i = 0; i < n; i++) out[i] = average[i] * momentum + value[i] * rest;
 }
 
-struct SplitAttrs {
-  int64_t heads;
-};
-
-void* createSplit(TF_OpKernelConstruction* ctx) {
-  auto* attrs = new SplitAttrs{1};
-  TF_Status* status = tf.NewStatus();
-  tf.GetAttrInt64(ctx, "heads", &attrs->heads, status);
-  if (tf.GetCode(status) != TF_OK) tf.ConstructionFailure(ctx, status);
-  tf.DeleteStatus(status);
-  return attrs;
-}
-
-void deleteSplit(void* attrs) { delete static_cast<SplitAttrs*>(attrs); }
+constexpr char HEADS[] = "heads";
 
 void computeBiasGeluSplit(void* kernel, TF_OpKernelContext* ctx) {
-  const int64_t heads = static_cast<SplitAttrs*>(kernel)->heads;
+  const int64_t heads = intAttr(kernel);
   TF_Status* status = tf.NewStatus();
   Inputs in;
   if (!getInputs(ctx, {2, 1}, in, status)) {
@@ -186,18 +173,15 @@ void computeBiasGeluSplitGrad(void*, TF_OpKernelContext* ctx) {
     if (tf.Dim(in.tensors[1], 0) != rows || tf.Dim(in.tensors[1], 1) != width || tf.Dim(in.tensors[2], 0) != width) {
       fail(ctx, status, "TemiStreamBiasGeluSplitGrad: dact [H, R, P], pre [R, H P] and bias [H P] disagree");
     } else {
-      const int64_t preDims[2] = {rows, width};
-      const int64_t biasDims[1] = {width};
-      TF_Tensor* dpreOut = tf.AllocateOutput(ctx, 0, TF_FLOAT, preDims, 2, sizeof(float) * rows * width, status);
-      TF_Tensor* dbiasOut = tf.GetCode(status) == TF_OK ? tf.AllocateOutput(ctx, 1, TF_FLOAT, biasDims, 1, sizeof(float) * width, status) : nullptr;
-      if (tf.GetCode(status) != TF_OK) {
+      Outputs out;
+      if (!allocateOutputs(ctx, {{rows, width}, {width}}, out, status)) {
         fail(ctx, status, "");
       } else {
         const float* dact = static_cast<const float*>(tf.TensorData(in.tensors[0]));
         const float* pre = static_cast<const float*>(tf.TensorData(in.tensors[1]));
         const float* bias = static_cast<const float*>(tf.TensorData(in.tensors[2]));
-        float* dpre = static_cast<float*>(tf.TensorData(dpreOut));
-        float* dbias = static_cast<float*>(tf.TensorData(dbiasOut));
+        float* dpre = out.data(0);
+        float* dbias = out.data(1);
         // Work items are column blocks, so each bias sum has one writer and no reduction step.
         constexpr int64_t BLOCK = 128;
         const int64_t blocksPerHead = (per + BLOCK - 1) / BLOCK;
@@ -211,8 +195,6 @@ void computeBiasGeluSplitGrad(void*, TF_OpKernelContext* ctx) {
           }
         });
       }
-      if (dpreOut) tf.DeleteTensor(dpreOut);
-      if (dbiasOut) tf.DeleteTensor(dbiasOut);
     }
   }
   tf.DeleteStatus(status);
@@ -261,18 +243,15 @@ void computeBiasL2NormalizeGrad(void*, TF_OpKernelContext* ctx) {
              tf.Dim(in.tensors[1], 2) != per) {
     fail(ctx, status, "TemiStreamBiasL2NormalizeGrad: dz and y must be [H, R, P] and bias [H, 1, P]");
   } else {
-    const int64_t dims[3] = {heads, rows, per};
-    const int64_t biasDims[3] = {heads, 1, per};
-    TF_Tensor* dyOut = tf.AllocateOutput(ctx, 0, TF_FLOAT, dims, 3, sizeof(float) * heads * rows * per, status);
-    TF_Tensor* dbiasOut = tf.GetCode(status) == TF_OK ? tf.AllocateOutput(ctx, 1, TF_FLOAT, biasDims, 3, sizeof(float) * heads * per, status) : nullptr;
-    if (tf.GetCode(status) != TF_OK) {
+    Outputs out;
+    if (!allocateOutputs(ctx, {{heads, rows, per}, {heads, 1, per}}, out, status)) {
       fail(ctx, status, "");
     } else {
       const float* dz = static_cast<const float*>(tf.TensorData(in.tensors[0]));
       const float* y = static_cast<const float*>(tf.TensorData(in.tensors[1]));
       const float* bias = static_cast<const float*>(tf.TensorData(in.tensors[2]));
-      float* dy = static_cast<float*>(tf.TensorData(dyOut));
-      float* dbias = static_cast<float*>(tf.TensorData(dbiasOut));
+      float* dy = out.data(0);
+      float* dbias = out.data(1);
       // One item per head, so each head's bias sum has one writer.
       parallelFor(heads, heads * rows * per, [&](int64_t h) {
         float* sums = dbias + h * per;
@@ -283,8 +262,6 @@ void computeBiasL2NormalizeGrad(void*, TF_OpKernelContext* ctx) {
         }
       });
     }
-    if (dyOut) tf.DeleteTensor(dyOut);
-    if (dbiasOut) tf.DeleteTensor(dbiasOut);
   }
   tf.DeleteStatus(status);
 }
@@ -331,7 +308,7 @@ void computeMovingAverage(void*, TF_OpKernelContext* ctx) {
 
 std::string registerHeadKernels() {
   std::string error = registerOp("TemiStreamBiasGeluSplit", {"pre: float", "bias: float"}, {"act: float"}, {"heads: int >= 1"},
-                                 &createSplit, &computeBiasGeluSplit, &deleteSplit);
+                                 &createIntAttr<HEADS>, &computeBiasGeluSplit, &deleteIntAttr);
   if (error.empty()) {
     error = registerOp("TemiStreamBiasGeluSplitGrad", {"dact: float", "pre: float", "bias: float"}, {"dpre: float", "dbias: float"}, {},
                        &noState, &computeBiasGeluSplitGrad, &deleteNothing);

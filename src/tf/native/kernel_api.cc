@@ -70,6 +70,17 @@ bool getInputs(TF_OpKernelContext* ctx, const std::vector<int>& ranks, Inputs& i
   return true;
 }
 
+bool allocateOutputs(TF_OpKernelContext* ctx, const std::vector<std::vector<int64_t>>& shapes, Outputs& out, TF_Status* status) {
+  for (size_t i = 0; i < shapes.size(); i++) {
+    int64_t count = 1;
+    for (int64_t d : shapes[i]) count *= d;
+    TF_Tensor* t = tf.AllocateOutput(ctx, static_cast<int>(i), TF_FLOAT, shapes[i].data(), static_cast<int>(shapes[i].size()), sizeof(float) * count, status);
+    if (tf.GetCode(status) != TF_OK) return false;
+    out.tensors.push_back(t);
+  }
+  return true;
+}
+
 void fail(TF_OpKernelContext* ctx, TF_Status* status, const std::string& message) {
   if (!message.empty()) tf.SetStatus(status, TF_INVALID_ARGUMENT, message.c_str());
   tf.Failure(ctx, status);
@@ -99,6 +110,17 @@ std::string registerOp(const char* name, const std::vector<const char*>& inputs,
 
 void* noState(TF_OpKernelConstruction*) { return nullptr; }
 void deleteNothing(void*) {}
+
+void* readIntAttr(TF_OpKernelConstruction* ctx, const char* name) {
+  auto* value = new int64_t(0);
+  TF_Status* status = tf.NewStatus();
+  tf.GetAttrInt64(ctx, name, value, status);
+  if (tf.GetCode(status) != TF_OK) tf.ConstructionFailure(ctx, status);
+  tf.DeleteStatus(status);
+  return value;
+}
+
+void deleteIntAttr(void* state) { delete static_cast<int64_t*>(state); }
 
 // Registers the ops once per process (worker threads share TensorFlow's registries); returns ""
 // or why it could not.

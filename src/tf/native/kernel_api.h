@@ -95,6 +95,19 @@ struct Inputs {
   }
 };
 
+// A kernel's outputs as allocated, in order; the references are dropped when this goes (the
+// kernel context keeps its own).
+struct Outputs {
+  std::vector<TF_Tensor*> tensors;
+  ~Outputs() {
+    for (TF_Tensor* t : tensors) tf.DeleteTensor(t);
+  }
+  float* data(size_t i) const { return static_cast<float*>(tf.TensorData(tensors[i])); }
+};
+
+// Allocates float outputs 0, 1, ... with the given dims; false (and status set) on a failure.
+bool allocateOutputs(TF_OpKernelContext* ctx, const std::vector<std::vector<int64_t>>& shapes, Outputs& out, TF_Status* status);
+
 // Fetches inputs [0, ranks.size()) as float tensors of the given ranks (-1: any rank); on failure
 // sets status.
 bool getInputs(TF_OpKernelContext* ctx, const std::vector<int>& ranks, Inputs& in, TF_Status* status);
@@ -111,6 +124,15 @@ std::string registerOp(const char* name, const std::vector<const char*>& inputs,
 // create/delete for kernels without attributes.
 void* noState(TF_OpKernelConstruction*);
 void deleteNothing(void*);
+
+// create/delete for kernels with one int attribute `Name`: the kernel's state is its value.
+void* readIntAttr(TF_OpKernelConstruction* ctx, const char* name);
+template <const char* Name>
+void* createIntAttr(TF_OpKernelConstruction* ctx) {
+  return readIntAttr(ctx, Name);
+}
+void deleteIntAttr(void* state);
+inline int64_t intAttr(void* state) { return *static_cast<int64_t*>(state); }
 
 // Each kernel file registers its ops; "" or the first error.
 std::string registerHeadKernels();

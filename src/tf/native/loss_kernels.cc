@@ -65,21 +65,16 @@ void computeTeacherTargets(void*, TF_OpKernelContext* ctx) {
     tf.DeleteStatus(status);
     return;
   }
-  const int64_t logDims[3] = {heads, rows, clusters};
-  const int64_t marginalDims[3] = {heads, 1, clusters};
-  const int64_t pairDims[1] = {pairs};
-  TF_Tensor* logOut = tf.AllocateOutput(ctx, 0, TF_FLOAT, logDims, 3, sizeof(float) * heads * rows * clusters, status);
-  TF_Tensor* marginalOut = tf.GetCode(status) == TF_OK ? tf.AllocateOutput(ctx, 1, TF_FLOAT, marginalDims, 3, sizeof(float) * heads * clusters, status) : nullptr;
-  TF_Tensor* pairOut = tf.GetCode(status) == TF_OK ? tf.AllocateOutput(ctx, 2, TF_FLOAT, pairDims, 1, sizeof(float) * pairs, status) : nullptr;
-  if (tf.GetCode(status) != TF_OK) {
+  Outputs out;
+  if (!allocateOutputs(ctx, {{heads, rows, clusters}, {heads, 1, clusters}, {pairs}}, out, status)) {
     fail(ctx, status, "");
   } else {
     const float* x = static_cast<const float*>(tf.TensorData(logits));
     const float* q = static_cast<const float*>(tf.TensorData(marginal));
     const float inverseTemperature = 1.0f / scalarInput(in, 2), momentum = scalarInput(in, 3);
-    float* logProbabilities = static_cast<float*>(tf.TensorData(logOut));
-    float* updated = static_cast<float*>(tf.TensorData(marginalOut));
-    float* pairWeight = static_cast<float*>(tf.TensorData(pairOut));
+    float* logProbabilities = out.data(0);
+    float* updated = out.data(1);
+    float* pairWeight = out.data(2);
     // Each head's agreement per pair, summed over heads afterwards (one writer per head).
     std::vector<float> agreement(heads * pairs);
     parallelFor(heads, heads * rows * clusters * 8, [&](int64_t h) {
@@ -105,9 +100,6 @@ void computeTeacherTargets(void*, TF_OpKernelContext* ctx) {
       for (int64_t h = 0; h < heads; h++) sum += agreement[h * pairs + i];
       pairWeight[i] = sum / static_cast<float>(heads);
     }
-  }
-  for (TF_Tensor* t : {logOut, marginalOut, pairOut}) {
-    if (t) tf.DeleteTensor(t);
   }
   tf.DeleteStatus(status);
 }
