@@ -104,8 +104,6 @@ std::vector<int64_t> dimsOf(const TF_Tensor* t) {
   return dims;
 }
 
-const float* data(const Inputs& in, size_t i) { return static_cast<const float*>(tf.TensorData(in.tensors[i])); }
-
 void computeBatchNormRelu(void* kernel, TF_OpKernelContext* ctx) {
   const bool relu = intAttr(kernel) != 0;
   TF_Status* status = tf.NewStatus();
@@ -120,10 +118,10 @@ void computeBatchNormRelu(void* kernel, TF_OpKernelContext* ctx) {
     if (!allocateOutputs(ctx, {dimsOf(in.tensors[0]), {channels}, {channels}}, out, status)) {
       fail(ctx, status, "");
     } else {
-      const float* x = data(in, 0);
-      const float* gamma = data(in, 1);
-      const float* beta = data(in, 2);
-      const float epsilon = *data(in, 3);
+      const float* x = in.data(0);
+      const float* gamma = in.data(1);
+      const float* beta = in.data(2);
+      const float epsilon = *in.data(3);
       float* mean = out.data(1);
       float* variance = out.data(2);
       // Two passes for the moments, as tf.moments: the mean, then the mean squared deviation.
@@ -168,13 +166,13 @@ void computeBatchNormReluGrad(void* kernel, TF_OpKernelContext* ctx) {
     if (!allocateOutputs(ctx, {dimsOf(in.tensors[1]), {channels}, {channels}}, out, status)) {
       fail(ctx, status, "");
     } else {
-      const float* dy = data(in, 0);
-      const float* x = data(in, 1);
-      const float* gamma = data(in, 2);
-      const float* beta = data(in, 3);
-      const float* mean = data(in, 4);
-      const float* variance = data(in, 5);
-      const float epsilon = *data(in, 6);
+      const float* dy = in.data(0);
+      const float* x = in.data(1);
+      const float* gamma = in.data(2);
+      const float* beta = in.data(3);
+      const float* mean = in.data(4);
+      const float* variance = in.data(5);
+      const float epsilon = *in.data(6);
       std::vector<float> invStd(channels);
       for (int64_t c = 0; c < channels; c++) invStd[c] = 1.0f / std::sqrt(variance[c] + epsilon);
       ChannelSums sums(rows, channels, 2);
@@ -221,12 +219,12 @@ void computeBatchNormReluInference(void* kernel, TF_OpKernelContext* ctx) {
     if (!allocateOutputs(ctx, {dimsOf(in.tensors[0])}, out, status)) {
       fail(ctx, status, "");
     } else {
-      const float* x = data(in, 0);
-      const float* gamma = data(in, 1);
-      const float* beta = data(in, 2);
-      const float* mean = data(in, 3);
-      const float* variance = data(in, 4);
-      const float epsilon = *data(in, 5);
+      const float* x = in.data(0);
+      const float* gamma = in.data(1);
+      const float* beta = in.data(2);
+      const float* mean = in.data(3);
+      const float* variance = in.data(4);
+      const float epsilon = *in.data(5);
       std::vector<float> scale(channels);
       for (int64_t c = 0; c < channels; c++) scale[c] = gamma[c] / std::sqrt(variance[c] + epsilon);
       float* y = out.data(0);

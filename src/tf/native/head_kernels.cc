@@ -144,18 +144,16 @@ void computeBiasGeluSplit(void* kernel, TF_OpKernelContext* ctx) {
       fail(ctx, status, "TemiStreamBiasGeluSplit: bias must have pre's width, a multiple of heads");
     } else {
       const int64_t per = width / heads;
-      const int64_t dims[3] = {heads, rows, per};
-      TF_Tensor* out = tf.AllocateOutput(ctx, 0, TF_FLOAT, dims, 3, sizeof(float) * rows * width, status);
-      if (tf.GetCode(status) != TF_OK) {
+      Outputs out;
+      if (!allocateOutputs(ctx, {{heads, rows, per}}, out, status)) {
         fail(ctx, status, "");
       } else {
-        const float* pre = static_cast<const float*>(tf.TensorData(in.tensors[0]));
-        const float* bias = static_cast<const float*>(tf.TensorData(in.tensors[1]));
-        float* act = static_cast<float*>(tf.TensorData(out));
+        const float* pre = in.data(0);
+        const float* bias = in.data(1);
+        float* act = out.data(0);
         parallelFor(rows, rows * width, [&](int64_t r) {
           for (int64_t h = 0; h < heads; h++) geluRow(pre + r * width + h * per, bias + h * per, act + (h * rows + r) * per, per);
         });
-        tf.DeleteTensor(out);
       }
     }
   }
@@ -177,9 +175,9 @@ void computeBiasGeluSplitGrad(void*, TF_OpKernelContext* ctx) {
       if (!allocateOutputs(ctx, {{rows, width}, {width}}, out, status)) {
         fail(ctx, status, "");
       } else {
-        const float* dact = static_cast<const float*>(tf.TensorData(in.tensors[0]));
-        const float* pre = static_cast<const float*>(tf.TensorData(in.tensors[1]));
-        const float* bias = static_cast<const float*>(tf.TensorData(in.tensors[2]));
+        const float* dact = in.data(0);
+        const float* pre = in.data(1);
+        const float* bias = in.data(2);
         float* dpre = out.data(0);
         float* dbias = out.data(1);
         // Work items are column blocks, so each bias sum has one writer and no reduction step.
@@ -216,18 +214,16 @@ void computeBiasL2Normalize(void*, TF_OpKernelContext* ctx) {
   } else if (!headShapes(in, heads, rows, per)) {
     fail(ctx, status, "TemiStreamBiasL2Normalize: y is [H, R, P] and bias must be [H, 1, P]");
   } else {
-    const int64_t dims[3] = {heads, rows, per};
-    TF_Tensor* out = tf.AllocateOutput(ctx, 0, TF_FLOAT, dims, 3, sizeof(float) * heads * rows * per, status);
-    if (tf.GetCode(status) != TF_OK) {
+    Outputs out;
+    if (!allocateOutputs(ctx, {{heads, rows, per}}, out, status)) {
       fail(ctx, status, "");
     } else {
-      const float* y = static_cast<const float*>(tf.TensorData(in.tensors[0]));
-      const float* bias = static_cast<const float*>(tf.TensorData(in.tensors[1]));
-      float* z = static_cast<float*>(tf.TensorData(out));
+      const float* y = in.data(0);
+      const float* bias = in.data(1);
+      float* z = out.data(0);
       parallelFor(heads * rows, heads * rows * per, [&](int64_t row) {
         normalizeRow(y + row * per, bias + (row / rows) * per, z + row * per, per);
       });
-      tf.DeleteTensor(out);
     }
   }
   tf.DeleteStatus(status);
@@ -247,9 +243,9 @@ void computeBiasL2NormalizeGrad(void*, TF_OpKernelContext* ctx) {
     if (!allocateOutputs(ctx, {{heads, rows, per}, {heads, 1, per}}, out, status)) {
       fail(ctx, status, "");
     } else {
-      const float* dz = static_cast<const float*>(tf.TensorData(in.tensors[0]));
-      const float* y = static_cast<const float*>(tf.TensorData(in.tensors[1]));
-      const float* bias = static_cast<const float*>(tf.TensorData(in.tensors[2]));
+      const float* dz = in.data(0);
+      const float* y = in.data(1);
+      const float* bias = in.data(2);
       float* dy = out.data(0);
       float* dbias = out.data(1);
       // One item per head, so each head's bias sum has one writer.
@@ -285,19 +281,18 @@ void computeMovingAverage(void*, TF_OpKernelContext* ctx) {
     if (!same) {
       fail(ctx, status, "TemiStreamMovingAverage: average and value must have the same shape");
     } else {
-      TF_Tensor* out = tf.AllocateOutput(ctx, 0, TF_FLOAT, dims.data(), rank, sizeof(float) * count, status);
-      if (tf.GetCode(status) != TF_OK) {
+      Outputs out;
+      if (!allocateOutputs(ctx, {dims}, out, status)) {
         fail(ctx, status, "");
       } else {
-        const float* a = static_cast<const float*>(tf.TensorData(in.tensors[0]));
-        const float* v = static_cast<const float*>(tf.TensorData(in.tensors[1]));
-        const float momentum = *static_cast<const float*>(tf.TensorData(in.tensors[2]));
-        float* o = static_cast<float*>(tf.TensorData(out));
+        const float* a = in.data(0);
+        const float* v = in.data(1);
+        const float momentum = *in.data(2);
+        float* o = out.data(0);
         constexpr int64_t SPAN = 16384;
         parallelFor((count + SPAN - 1) / SPAN, count, [&](int64_t i) {
           movingAverageSpan(a + i * SPAN, v + i * SPAN, momentum, o + i * SPAN, std::min(SPAN, count - i * SPAN));
         });
-        tf.DeleteTensor(out);
       }
     }
   }

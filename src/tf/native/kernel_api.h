@@ -88,11 +88,13 @@ void parallelFor(int64_t items, int64_t cost, const Work& work) {
   for (std::thread& h : helpers) h.join();
 }
 
+// A kernel's inputs as fetched; the references are dropped when this goes.
 struct Inputs {
   std::vector<TF_Tensor*> tensors;
   ~Inputs() {
     for (TF_Tensor* t : tensors) tf.DeleteTensor(t);
   }
+  const float* data(size_t i) const { return static_cast<const float*>(tf.TensorData(tensors[i])); }
 };
 
 // A kernel's outputs as allocated, in order; the references are dropped when this goes (the

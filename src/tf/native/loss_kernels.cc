@@ -37,7 +37,7 @@ float pairTerm(const float* logStudent, const float* logTeacher, const float* lo
   return top + std::log(sum);
 }
 
-float scalarInput(const Inputs& in, size_t i) { return *static_cast<const float*>(tf.TensorData(in.tensors[i])); }
+float scalarInput(const Inputs& in, size_t i) { return *in.data(i); }
 
 bool sameShape(const TF_Tensor* a, const TF_Tensor* b) {
   if (tf.NumDims(a) != tf.NumDims(b)) return false;
@@ -69,8 +69,8 @@ void computeTeacherTargets(void*, TF_OpKernelContext* ctx) {
   if (!allocateOutputs(ctx, {{heads, rows, clusters}, {heads, 1, clusters}, {pairs}}, out, status)) {
     fail(ctx, status, "");
   } else {
-    const float* x = static_cast<const float*>(tf.TensorData(logits));
-    const float* q = static_cast<const float*>(tf.TensorData(marginal));
+    const float* x = in.data(0);
+    const float* q = in.data(1);
     const float inverseTemperature = 1.0f / scalarInput(in, 2), momentum = scalarInput(in, 3);
     float* logProbabilities = out.data(0);
     float* updated = out.data(1);
@@ -125,10 +125,10 @@ bool lossInputs(const Inputs& in, size_t first, LossInputs& out) {
       tf.Dim(marginal, 2) != out.clusters || tf.Dim(in.tensors[first + 3], 0) != out.pairs) {
     return false;
   }
-  out.student = static_cast<const float*>(tf.TensorData(student));
-  out.logTeacher = static_cast<const float*>(tf.TensorData(in.tensors[first + 1]));
-  out.logMarginal = static_cast<const float*>(tf.TensorData(marginal));
-  out.pairWeight = static_cast<const float*>(tf.TensorData(in.tensors[first + 3]));
+  out.student = in.data(first);
+  out.logTeacher = in.data(first + 1);
+  out.logMarginal = in.data(first + 2);
+  out.pairWeight = in.data(first + 3);
   out.beta = scalarInput(in, first + 4);
   out.inverseTemperature = 1.0f / scalarInput(in, first + 5);
   return true;
@@ -150,12 +150,11 @@ void computeTemiLoss(void*, TF_OpKernelContext* ctx) {
   } else if (!lossInputs(in, 0, l)) {
     fail(ctx, status, std::string("TemiStreamTemiLoss: ") + LOSS_SHAPES);
   } else {
-    const int64_t dims[1] = {l.heads};
-    TF_Tensor* out = tf.AllocateOutput(ctx, 0, TF_FLOAT, dims, 1, sizeof(float) * l.heads, status);
-    if (tf.GetCode(status) != TF_OK) {
+    Outputs out;
+    if (!allocateOutputs(ctx, {{l.heads}}, out, status)) {
       fail(ctx, status, "");
     } else {
-      float* losses = static_cast<float*>(tf.TensorData(out));
+      float* losses = out.data(0);
       parallelFor(l.heads, l.heads * l.rows * l.clusters * 8, [&](int64_t h) {
         std::vector<float> logStudent(l.clusters), weights(l.clusters);
         float sum = 0.0f;
@@ -166,7 +165,6 @@ void computeTemiLoss(void*, TF_OpKernelContext* ctx) {
         }
         losses[h] = 0.5f * sum / static_cast<float>(l.pairs);
       });
-      tf.DeleteTensor(out);
     }
   }
   tf.DeleteStatus(status);
@@ -184,13 +182,12 @@ void computeTemiLossGrad(void*, TF_OpKernelContext* ctx) {
   } else if (!lossInputs(in, 1, l) || tf.Dim(in.tensors[0], 0) != l.heads) {
     fail(ctx, status, std::string("TemiStreamTemiLossGrad: dlosses must be [H]; ") + LOSS_SHAPES);
   } else {
-    const int64_t dims[3] = {l.heads, l.rows, l.clusters};
-    TF_Tensor* out = tf.AllocateOutput(ctx, 0, TF_FLOAT, dims, 3, sizeof(float) * l.heads * l.rows * l.clusters, status);
-    if (tf.GetCode(status) != TF_OK) {
+    Outputs out;
+    if (!allocateOutputs(ctx, {{l.heads, l.rows, l.clusters}}, out, status)) {
       fail(ctx, status, "");
     } else {
-      const float* upstream = static_cast<const float*>(tf.TensorData(in.tensors[0]));
-      float* grad = static_cast<float*>(tf.TensorData(out));
+      const float* upstream = in.data(0);
+      float* grad = out.data(0);
       parallelFor(l.heads, l.heads * l.rows * l.clusters * 8, [&](int64_t h) {
         std::vector<float> logStudent(l.clusters), weights(l.clusters);
         for (int64_t r = 0; r < l.rows; r++) {
@@ -207,7 +204,6 @@ void computeTemiLossGrad(void*, TF_OpKernelContext* ctx) {
           }
         }
       });
-      tf.DeleteTensor(out);
     }
   }
   tf.DeleteStatus(status);
