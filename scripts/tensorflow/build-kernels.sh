@@ -49,7 +49,7 @@ kernels_register() {
   " 2>&1)
 }
 
-if [ "$FORCE" = 0 ] && [ -f "$OUT" ] && [ "$(cat "$OUT.stamp" 2>/dev/null)" = "$STAMP" ]; then
+if [ "$FORCE" = 0 ] && [ -f "$OUT" ] && [ -f "$OUT.sources" ] && [ "$(cat "$OUT.stamp" 2>/dev/null)" = "$STAMP" ]; then
   say "fused kernels up to date (${OUT#"$ROOT/"})"
   exit 0
 fi
@@ -62,6 +62,12 @@ g++ "${CXXFLAGS_KERNELS[@]}" -I"$NODE_DIR/include/node" -o "$TMP" "${SOURCES[@]}
   fail "compiling ${SOURCE_DIR#"$ROOT/"} failed (see above)"
 out="$(kernels_register "$TMP")"
 [ "$out" = "ok" ] || fail "the built kernels do not register into tfjs-node's TensorFlow: $out"
+# The runtime loads a build only beside the digest of the sources it came from (fused-kernels.ts).
+digest="$(cd "$ROOT" && node --import tsx --input-type=module -e "
+  const { nativeSourcesDigest } = await import('./src/tf/fused-kernels.ts');
+  console.log(nativeSourcesDigest());
+")" || fail "could not take the digest of ${SOURCE_DIR#"$ROOT/"}"
 mv "$TMP" "$OUT"
+echo "$digest" >"$OUT.sources"
 echo "$STAMP" >"$OUT.stamp"
 say "fused kernels ready: ${OUT#"$ROOT/"}"

@@ -13,12 +13,29 @@
  * TEMI_FUSED_KERNELS=off turns them off (to compare the two paths); any other value names the
  * addon file to load instead of the built one.
  */
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nativeBackend, type NativeBackend } from './native-backend.ts';
 import { tf } from './tf.ts';
 
 export const FUSED_KERNELS_FILE = fileURLToPath(new URL('../../build/native/temi_kernels.node', import.meta.url));
+const SOURCES_DIR = fileURLToPath(new URL('./native/', import.meta.url));
+
+/**
+ * A digest of the kernels' sources (src/tf/native), which build-kernels.sh writes beside the
+ * addon: a build from other sources (the code was updated, setup not rerun) may lack an op the
+ * TypeScript here calls, so it is not used.
+ */
+export function nativeSourcesDigest(): string {
+  const hash = createHash('sha256');
+  for (const name of readdirSync(SOURCES_DIR).filter((n) => /\.(cc|h)$/.test(n)).sort()) {
+    hash.update(`${name}\n`);
+    hash.update(readFileSync(path.join(SOURCES_DIR, name)));
+  }
+  return hash.digest('hex');
+}
 
 export interface FusedKernels {
   /** gelu(pre + bias) with its columns split into `heads` matrices: [R, H P] -> [H, R, P]. */
@@ -81,6 +98,8 @@ function loadAddon(): boolean {
   if (setting === 'off') return fail('TEMI_FUSED_KERNELS=off');
   const file = setting || FUSED_KERNELS_FILE;
   if (!existsSync(file)) return fail(`${file} is not built (npm run setup:tensorflow builds it)`);
+  const stale = setting ? undefined : staleBuild(file);
+  if (stale) return fail(stale);
   try {
     // dlopen, not require: the build script checks the addon under a temporary name.
     const addon = { exports: {} as KernelAddon };
@@ -90,6 +109,13 @@ function loadAddon(): boolean {
   } catch (error) {
     return fail(`${file} did not load: ${(error as Error).message}`);
   }
+}
+
+/** Why the addon at `file` does not match the sources here, or undefined when it does. */
+export function staleBuild(file: string): string | undefined {
+  const digest = existsSync(`${file}.sources`) ? readFileSync(`${file}.sources`, 'utf8').trim() : undefined;
+  if (digest === nativeSourcesDigest()) return undefined;
+  return `${file} was built from other sources than src/tf/native holds now; run npm run setup:tensorflow to rebuild it`;
 }
 
 function fail(reason: string): false {

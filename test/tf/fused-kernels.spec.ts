@@ -1,11 +1,14 @@
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { geluExact, l2Normalize } from '../../src/clustering/temi/head-forward.ts';
 import { TemiTrainer } from '../../src/clustering/temi/index.ts';
 import { SeededRandom } from '../../src/numeric/seeded-random.ts';
 import { teacherTargets, teacherTargetsOps, temiHeadLosses, temiHeadLossesOps } from '../../src/clustering/temi/temi-loss.ts';
 import { loadBackend } from '../../src/tf/backends.ts';
-import { FUSED_KERNELS_FILE, type FusedKernels, fusedKernels, fusedKernelsStatus } from '../../src/tf/fused-kernels.ts';
+import { FUSED_KERNELS_FILE, type FusedKernels, fusedKernels, fusedKernelsStatus, staleBuild } from '../../src/tf/fused-kernels.ts';
 import { tf } from '../../src/tf/tf.ts';
 
 const HEADS = 3;
@@ -203,6 +206,15 @@ describe('TEMI fused kernels on native TensorFlow (CPU)', () => {
       encoding: 'utf8',
     });
     expect(output.trim().split('\n').pop()).toBe('null 0.25,0.25,0.25,0.25');
+  });
+
+  it('are built from the sources in src/tf/native, and a build from other sources is not used', () => {
+    expect(staleBuild(FUSED_KERNELS_FILE)).toBeUndefined();
+    // A build whose digest does not match (the code was updated, setup not rerun) would lack the
+    // ops added since: it is refused with what to run, and TEMI trains on the TensorFlow.js ops.
+    const old = path.join(mkdtempSync(path.join(tmpdir(), 'temi-kernels-')), 'temi_kernels.node');
+    writeFileSync(`${old}.sources`, 'an older digest\n');
+    expect(staleBuild(old)).toMatch(/built from other sources .* npm run setup:tensorflow/);
   });
 
   it('are not used on the other backends, which keep the TensorFlow.js path', async () => {
