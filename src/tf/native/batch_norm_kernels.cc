@@ -19,25 +19,39 @@ namespace {
 
 constexpr char RELU[] = "relu";
 
-// Per-channel sums over rows [begin, end) of a [rows, C] matrix, one accumulator array per chunk
-// of rows (so threads never share one), added up in chunk order afterwards.
+// [0, rows) cut into a few chunks per core, run in parallel; each chunk's rows run on one
+// thread, so a chunk can own an accumulator.
+struct RowChunks {
+  int64_t rows, count;
+
+  explicit RowChunks(int64_t rows_) : rows(rows_), count(std::max<int64_t>(1, std::min<int64_t>(usableCores() * 4, rows_))) {}
+
+  // body(chunk, row) for every row; `cost` as parallelFor's.
+  template <typename Body>
+  void forEach(int64_t cost, const Body& body) const {
+    parallelFor(count, cost, [&](int64_t k) {
+      for (int64_t r = rows * k / count; r < rows * (k + 1) / count; r++) body(k, r);
+    });
+  }
+};
+
+// Per-channel sums over the rows of a [rows, C] matrix, one accumulator array per chunk of rows
+// (so threads never share one), added up in chunk order afterwards.
 struct ChannelSums {
-  int64_t rows, channels, chunks;
-  std::vector<double> partial;  // [chunks, slots, C]
+  RowChunks chunks;
+  int64_t channels;
   int slots;
+  std::vector<double> partial;  // [chunks, slots, C]
 
-  ChannelSums(int64_t rows_, int64_t channels_, int slots_)
-      : rows(rows_), channels(channels_), chunks(std::max<int64_t>(1, std::min<int64_t>(usableCores() * 4, rows_))),
-        partial(chunks * slots_ * channels_, 0.0), slots(slots_) {}
+  ChannelSums(int64_t rows, int64_t channels_, int slots_)
+      : chunks(rows), channels(channels_), slots(slots_), partial(chunks.count * slots_ * channels_, 0.0) {}
 
-  int64_t begin(int64_t chunk) const { return rows * chunk / chunks; }
-  int64_t end(int64_t chunk) const { return rows * (chunk + 1) / chunks; }
   double* of(int64_t chunk, int slot) { return partial.data() + (chunk * slots + slot) * channels; }
 
   // The total of `slot` over all chunks, into out[C].
   void total(int slot, std::vector<double>& out) const {
     out.assign(channels, 0.0);
-    for (int64_t k = 0; k < chunks; k++) {
+    for (int64_t k = 0; k < chunks.count; k++) {
       const double* p = partial.data() + (k * slots + slot) * channels;
       for (int64_t c = 0; c < channels; c++) out[c] += p[c];
     }
@@ -63,6 +77,16 @@ void normaliseRow(const float* x, const float* mean, const float* scale, const f
     const float v = (x[c] - mean[c]) * scale[c] + beta[c];
     y[c] = relu ? std::max(v, 0.0f) : v;
   }
+}
+
+// y = (x - mean) gamma / sqrt(variance + epsilon) + beta per channel of [rows, C], then the ReLU.
+void normalise(const float* x, const float* mean, const float* variance, const float* gamma, const float* beta, float epsilon, float* y, int64_t rows,
+               int64_t channels, bool relu) {
+  std::vector<float> scale(channels);
+  for (int64_t c = 0; c < channels; c++) scale[c] = gamma[c] / std::sqrt(variance[c] + epsilon);
+  RowChunks(rows).forEach(rows * channels, [&](int64_t, int64_t r) {
+    normaliseRow(x + r * channels, mean, scale.data(), beta, y + r * channels, channels, relu);
+  });
 }
 
 // g = dy masked by the ReLU (y > 0), x_hat = (x - mean) / std; adds g and g x_hat to the sums.
@@ -98,145 +122,98 @@ bool channelRows(const TF_Tensor* x, const TF_Tensor* perChannel, int64_t& rows,
   return tf.Dim(perChannel, 0) == channels;
 }
 
-std::vector<int64_t> dimsOf(const TF_Tensor* t) {
-  std::vector<int64_t> dims(tf.NumDims(t));
-  for (size_t d = 0; d < dims.size(); d++) dims[d] = tf.Dim(t, static_cast<int>(d));
-  return dims;
-}
-
 void computeBatchNormRelu(void* kernel, TF_OpKernelContext* ctx) {
   const bool relu = intAttr(kernel) != 0;
-  TF_Status* status = tf.NewStatus();
-  Inputs in;
   int64_t rows = 0, channels = 0;
-  if (!getInputs(ctx, {-1, 1, 1, 0}, in, status)) {
-    fail(ctx, status, "");
-  } else if (!channelRows(in.tensors[0], in.tensors[1], rows, channels) || tf.Dim(in.tensors[2], 0) != channels || rows < 1) {
-    fail(ctx, status, "TemiStreamBatchNormRelu: gamma and beta must be [C] for x [..., C] with at least one row");
-  } else {
-    Outputs out;
-    if (!allocateOutputs(ctx, {dimsOf(in.tensors[0]), {channels}, {channels}}, out, status)) {
-      fail(ctx, status, "");
-    } else {
-      const float* x = in.data(0);
-      const float* gamma = in.data(1);
-      const float* beta = in.data(2);
-      const float epsilon = *in.data(3);
-      float* mean = out.data(1);
-      float* variance = out.data(2);
-      // Two passes for the moments, as tf.moments: the mean, then the mean squared deviation.
-      ChannelSums sums(rows, channels, 1);
-      parallelFor(sums.chunks, rows * channels, [&](int64_t k) {
-        for (int64_t r = sums.begin(k); r < sums.end(k); r++) addRow(x + r * channels, sums.of(k, 0), channels);
+  runKernel(
+      ctx, {-1, 1, 1, 0},
+      [&](const Inputs& in, Shapes& shapes) -> std::string {
+        if (!channelRows(in.tensors[0], in.tensors[1], rows, channels) || tf.Dim(in.tensors[2], 0) != channels || rows < 1) {
+          return "TemiStreamBatchNormRelu: gamma and beta must be [C] for x [..., C] with at least one row";
+        }
+        shapes = {dimsOf(in.tensors[0]), {channels}, {channels}};
+        return "";
+      },
+      [&](const Inputs& in, const Outputs& out) {
+        const float* x = in.data(0);
+        float* mean = out.data(1);
+        float* variance = out.data(2);
+        // Two passes for the moments, as tf.moments: the mean, then the mean squared deviation.
+        ChannelSums sums(rows, channels, 1);
+        sums.chunks.forEach(rows * channels, [&](int64_t k, int64_t r) { addRow(x + r * channels, sums.of(k, 0), channels); });
+        std::vector<double> total;
+        sums.total(0, total);
+        for (int64_t c = 0; c < channels; c++) mean[c] = static_cast<float>(total[c] / rows);
+        ChannelSums deviations(rows, channels, 1);
+        deviations.chunks.forEach(rows * channels, [&](int64_t k, int64_t r) { addSquaredDeviationRow(x + r * channels, mean, deviations.of(k, 0), channels); });
+        deviations.total(0, total);
+        for (int64_t c = 0; c < channels; c++) variance[c] = static_cast<float>(total[c] / rows);
+        normalise(x, mean, variance, in.data(1), in.data(2), *in.data(3), out.data(0), rows, channels, relu);
       });
-      std::vector<double> total;
-      sums.total(0, total);
-      for (int64_t c = 0; c < channels; c++) mean[c] = static_cast<float>(total[c] / rows);
-      ChannelSums deviations(rows, channels, 1);
-      parallelFor(deviations.chunks, rows * channels, [&](int64_t k) {
-        for (int64_t r = deviations.begin(k); r < deviations.end(k); r++) addSquaredDeviationRow(x + r * channels, mean, deviations.of(k, 0), channels);
-      });
-      deviations.total(0, total);
-      std::vector<float> scale(channels);
-      for (int64_t c = 0; c < channels; c++) {
-        variance[c] = static_cast<float>(total[c] / rows);
-        scale[c] = gamma[c] / std::sqrt(variance[c] + epsilon);
-      }
-      float* y = out.data(0);
-      parallelFor(sums.chunks, rows * channels, [&](int64_t k) {
-        for (int64_t r = sums.begin(k); r < sums.end(k); r++) normaliseRow(x + r * channels, mean, scale.data(), beta, y + r * channels, channels, relu);
-      });
-    }
-  }
-  tf.DeleteStatus(status);
 }
 
 void computeBatchNormReluGrad(void* kernel, TF_OpKernelContext* ctx) {
   const bool relu = intAttr(kernel) != 0;
-  TF_Status* status = tf.NewStatus();
-  Inputs in;
   int64_t rows = 0, channels = 0;
-  if (!getInputs(ctx, {-1, -1, 1, 1, 1, 1, 0}, in, status)) {
-    fail(ctx, status, "");
-  } else if (!channelRows(in.tensors[1], in.tensors[2], rows, channels) || dimsOf(in.tensors[0]) != dimsOf(in.tensors[1]) ||
-             tf.Dim(in.tensors[3], 0) != channels || tf.Dim(in.tensors[4], 0) != channels || tf.Dim(in.tensors[5], 0) != channels || rows < 1) {
-    fail(ctx, status, "TemiStreamBatchNormReluGrad: dy and x must have one shape [..., C], gamma, beta, mean and variance [C]");
-  } else {
-    Outputs out;
-    if (!allocateOutputs(ctx, {dimsOf(in.tensors[1]), {channels}, {channels}}, out, status)) {
-      fail(ctx, status, "");
-    } else {
-      const float* dy = in.data(0);
-      const float* x = in.data(1);
-      const float* gamma = in.data(2);
-      const float* beta = in.data(3);
-      const float* mean = in.data(4);
-      const float* variance = in.data(5);
-      const float epsilon = *in.data(6);
-      std::vector<float> invStd(channels);
-      for (int64_t c = 0; c < channels; c++) invStd[c] = 1.0f / std::sqrt(variance[c] + epsilon);
-      ChannelSums sums(rows, channels, 2);
-      parallelFor(sums.chunks, rows * channels, [&](int64_t k) {
-        for (int64_t r = sums.begin(k); r < sums.end(k); r++) {
+  runKernel(
+      ctx, {-1, -1, 1, 1, 1, 1, 0},
+      [&](const Inputs& in, Shapes& shapes) -> std::string {
+        if (!channelRows(in.tensors[1], in.tensors[2], rows, channels) || dimsOf(in.tensors[0]) != dimsOf(in.tensors[1]) ||
+            tf.Dim(in.tensors[3], 0) != channels || tf.Dim(in.tensors[4], 0) != channels || tf.Dim(in.tensors[5], 0) != channels || rows < 1) {
+          return "TemiStreamBatchNormReluGrad: dy and x must have one shape [..., C], gamma, beta, mean and variance [C]";
+        }
+        shapes = {dimsOf(in.tensors[1]), {channels}, {channels}};
+        return "";
+      },
+      [&](const Inputs& in, const Outputs& out) {
+        const float* dy = in.data(0);
+        const float* x = in.data(1);
+        const float* gamma = in.data(2);
+        const float* beta = in.data(3);
+        const float* mean = in.data(4);
+        const float* variance = in.data(5);
+        const float epsilon = *in.data(6);
+        std::vector<float> invStd(channels);
+        for (int64_t c = 0; c < channels; c++) invStd[c] = 1.0f / std::sqrt(variance[c] + epsilon);
+        ChannelSums sums(rows, channels, 2);
+        sums.chunks.forEach(rows * channels, [&](int64_t k, int64_t r) {
           gradSumsRow(dy + r * channels, x + r * channels, mean, invStd.data(), gamma, beta, sums.of(k, 0), sums.of(k, 1), channels, relu);
+        });
+        std::vector<double> sumG, sumGx;
+        sums.total(0, sumG);
+        sums.total(1, sumGx);
+        float* dgamma = out.data(1);
+        float* dbeta = out.data(2);
+        std::vector<float> meanG(channels), meanGx(channels);
+        for (int64_t c = 0; c < channels; c++) {
+          dbeta[c] = static_cast<float>(sumG[c]);
+          dgamma[c] = static_cast<float>(sumGx[c]);
+          meanG[c] = static_cast<float>(sumG[c] / rows);
+          meanGx[c] = static_cast<float>(sumGx[c] / rows);
         }
-      });
-      std::vector<double> sumG, sumGx;
-      sums.total(0, sumG);
-      sums.total(1, sumGx);
-      float* dgamma = out.data(1);
-      float* dbeta = out.data(2);
-      std::vector<float> meanG(channels), meanGx(channels);
-      for (int64_t c = 0; c < channels; c++) {
-        dbeta[c] = static_cast<float>(sumG[c]);
-        dgamma[c] = static_cast<float>(sumGx[c]);
-        meanG[c] = static_cast<float>(sumG[c] / rows);
-        meanGx[c] = static_cast<float>(sumGx[c] / rows);
-      }
-      float* dx = out.data(0);
-      parallelFor(sums.chunks, rows * channels, [&](int64_t k) {
-        for (int64_t r = sums.begin(k); r < sums.end(k); r++) {
+        float* dx = out.data(0);
+        sums.chunks.forEach(rows * channels, [&](int64_t, int64_t r) {
           gradRow(dy + r * channels, x + r * channels, mean, invStd.data(), gamma, beta, meanG.data(), meanGx.data(), dx + r * channels, channels, relu);
-        }
+        });
       });
-    }
-  }
-  tf.DeleteStatus(status);
 }
 
 void computeBatchNormReluInference(void* kernel, TF_OpKernelContext* ctx) {
   const bool relu = intAttr(kernel) != 0;
-  TF_Status* status = tf.NewStatus();
-  Inputs in;
   int64_t rows = 0, channels = 0;
-  if (!getInputs(ctx, {-1, 1, 1, 1, 1, 0}, in, status)) {
-    fail(ctx, status, "");
-  } else if (!channelRows(in.tensors[0], in.tensors[1], rows, channels) || tf.Dim(in.tensors[2], 0) != channels || tf.Dim(in.tensors[3], 0) != channels ||
-             tf.Dim(in.tensors[4], 0) != channels) {
-    fail(ctx, status, "TemiStreamBatchNormReluInference: gamma, beta, mean and variance must be [C] for x [..., C]");
-  } else {
-    Outputs out;
-    if (!allocateOutputs(ctx, {dimsOf(in.tensors[0])}, out, status)) {
-      fail(ctx, status, "");
-    } else {
-      const float* x = in.data(0);
-      const float* gamma = in.data(1);
-      const float* beta = in.data(2);
-      const float* mean = in.data(3);
-      const float* variance = in.data(4);
-      const float epsilon = *in.data(5);
-      std::vector<float> scale(channels);
-      for (int64_t c = 0; c < channels; c++) scale[c] = gamma[c] / std::sqrt(variance[c] + epsilon);
-      float* y = out.data(0);
-      const int64_t chunks = std::max<int64_t>(1, std::min<int64_t>(usableCores() * 4, rows));
-      parallelFor(chunks, rows * channels, [&](int64_t k) {
-        for (int64_t r = rows * k / chunks; r < rows * (k + 1) / chunks; r++) {
-          normaliseRow(x + r * channels, mean, scale.data(), beta, y + r * channels, channels, relu);
+  runKernel(
+      ctx, {-1, 1, 1, 1, 1, 0},
+      [&](const Inputs& in, Shapes& shapes) -> std::string {
+        if (!channelRows(in.tensors[0], in.tensors[1], rows, channels) || tf.Dim(in.tensors[2], 0) != channels || tf.Dim(in.tensors[3], 0) != channels ||
+            tf.Dim(in.tensors[4], 0) != channels) {
+          return "TemiStreamBatchNormReluInference: gamma, beta, mean and variance must be [C] for x [..., C]";
         }
+        shapes = {dimsOf(in.tensors[0])};
+        return "";
+      },
+      [&](const Inputs& in, const Outputs& out) {
+        normalise(in.data(0), in.data(3), in.data(4), in.data(1), in.data(2), *in.data(5), out.data(0), rows, channels, relu);
       });
-    }
-  }
-  tf.DeleteStatus(status);
 }
 
 }  // namespace

@@ -134,47 +134,41 @@ constexpr char HEADS[] = "heads";
 
 void computeBiasGeluSplit(void* kernel, TF_OpKernelContext* ctx) {
   const int64_t heads = intAttr(kernel);
-  TF_Status* status = tf.NewStatus();
-  Inputs in;
-  if (!getInputs(ctx, {2, 1}, in, status)) {
-    fail(ctx, status, "");
-  } else {
-    const int64_t rows = tf.Dim(in.tensors[0], 0), width = tf.Dim(in.tensors[0], 1);
-    if (tf.Dim(in.tensors[1], 0) != width || heads < 1 || width % heads != 0) {
-      fail(ctx, status, "TemiStreamBiasGeluSplit: bias must have pre's width, a multiple of heads");
-    } else {
-      const int64_t per = width / heads;
-      Outputs out;
-      if (!allocateOutputs(ctx, {{heads, rows, per}}, out, status)) {
-        fail(ctx, status, "");
-      } else {
+  int64_t rows = 0, width = 0;
+  runKernel(
+      ctx, {2, 1},
+      [&](const Inputs& in, Shapes& shapes) -> std::string {
+        rows = tf.Dim(in.tensors[0], 0), width = tf.Dim(in.tensors[0], 1);
+        if (tf.Dim(in.tensors[1], 0) != width || heads < 1 || width % heads != 0) {
+          return "TemiStreamBiasGeluSplit: bias must have pre's width, a multiple of heads";
+        }
+        shapes = {{heads, rows, width / heads}};
+        return "";
+      },
+      [&](const Inputs& in, const Outputs& out) {
+        const int64_t per = width / heads;
         const float* pre = in.data(0);
         const float* bias = in.data(1);
         float* act = out.data(0);
         parallelFor(rows, rows * width, [&](int64_t r) {
           for (int64_t h = 0; h < heads; h++) geluRow(pre + r * width + h * per, bias + h * per, act + (h * rows + r) * per, per);
         });
-      }
-    }
-  }
-  tf.DeleteStatus(status);
+      });
 }
 
 void computeBiasGeluSplitGrad(void*, TF_OpKernelContext* ctx) {
-  TF_Status* status = tf.NewStatus();
-  Inputs in;
-  if (!getInputs(ctx, {3, 2, 1}, in, status)) {
-    fail(ctx, status, "");
-  } else {
-    const int64_t heads = tf.Dim(in.tensors[0], 0), rows = tf.Dim(in.tensors[0], 1), per = tf.Dim(in.tensors[0], 2);
-    const int64_t width = heads * per;
-    if (tf.Dim(in.tensors[1], 0) != rows || tf.Dim(in.tensors[1], 1) != width || tf.Dim(in.tensors[2], 0) != width) {
-      fail(ctx, status, "TemiStreamBiasGeluSplitGrad: dact [H, R, P], pre [R, H P] and bias [H P] disagree");
-    } else {
-      Outputs out;
-      if (!allocateOutputs(ctx, {{rows, width}, {width}}, out, status)) {
-        fail(ctx, status, "");
-      } else {
+  int64_t heads = 0, rows = 0, per = 0, width = 0;
+  runKernel(
+      ctx, {3, 2, 1},
+      [&](const Inputs& in, Shapes& shapes) -> std::string {
+        heads = tf.Dim(in.tensors[0], 0), rows = tf.Dim(in.tensors[0], 1), per = tf.Dim(in.tensors[0], 2), width = heads * per;
+        if (tf.Dim(in.tensors[1], 0) != rows || tf.Dim(in.tensors[1], 1) != width || tf.Dim(in.tensors[2], 0) != width) {
+          return "TemiStreamBiasGeluSplitGrad: dact [H, R, P], pre [R, H P] and bias [H P] disagree";
+        }
+        shapes = {{rows, width}, {width}};
+        return "";
+      },
+      [&](const Inputs& in, const Outputs& out) {
         const float* dact = in.data(0);
         const float* pre = in.data(1);
         const float* bias = in.data(2);
@@ -192,10 +186,7 @@ void computeBiasGeluSplitGrad(void*, TF_OpKernelContext* ctx) {
             geluGradRow(dact + (h * rows + r) * per + p0, pre + r * width + column, bias + column, dpre + r * width + column, sums, n);
           }
         });
-      }
-    }
-  }
-  tf.DeleteStatus(status);
+      });
 }
 
 // Reads the [H, R, P] dims of input 0; true when the last input is a matching [H, 1, P] bias.
@@ -206,85 +197,64 @@ bool headShapes(const Inputs& in, int64_t& heads, int64_t& rows, int64_t& per) {
 }
 
 void computeBiasL2Normalize(void*, TF_OpKernelContext* ctx) {
-  TF_Status* status = tf.NewStatus();
-  Inputs in;
   int64_t heads = 0, rows = 0, per = 0;
-  if (!getInputs(ctx, {3, 3}, in, status)) {
-    fail(ctx, status, "");
-  } else if (!headShapes(in, heads, rows, per)) {
-    fail(ctx, status, "TemiStreamBiasL2Normalize: y is [H, R, P] and bias must be [H, 1, P]");
-  } else {
-    Outputs out;
-    if (!allocateOutputs(ctx, {{heads, rows, per}}, out, status)) {
-      fail(ctx, status, "");
-    } else {
-      const float* y = in.data(0);
-      const float* bias = in.data(1);
-      float* z = out.data(0);
-      parallelFor(heads * rows, heads * rows * per, [&](int64_t row) {
-        normalizeRow(y + row * per, bias + (row / rows) * per, z + row * per, per);
+  runKernel(
+      ctx, {3, 3},
+      [&](const Inputs& in, Shapes& shapes) -> std::string {
+        if (!headShapes(in, heads, rows, per)) return "TemiStreamBiasL2Normalize: y is [H, R, P] and bias must be [H, 1, P]";
+        shapes = {{heads, rows, per}};
+        return "";
+      },
+      [&](const Inputs& in, const Outputs& out) {
+        const float* y = in.data(0);
+        const float* bias = in.data(1);
+        float* z = out.data(0);
+        parallelFor(heads * rows, heads * rows * per, [&](int64_t row) { normalizeRow(y + row * per, bias + (row / rows) * per, z + row * per, per); });
       });
-    }
-  }
-  tf.DeleteStatus(status);
 }
 
 void computeBiasL2NormalizeGrad(void*, TF_OpKernelContext* ctx) {
-  TF_Status* status = tf.NewStatus();
-  Inputs in;
   int64_t heads = 0, rows = 0, per = 0;
-  if (!getInputs(ctx, {3, 3, 3}, in, status)) {
-    fail(ctx, status, "");
-  } else if (!headShapes(in, heads, rows, per) || tf.Dim(in.tensors[1], 0) != heads || tf.Dim(in.tensors[1], 1) != rows ||
-             tf.Dim(in.tensors[1], 2) != per) {
-    fail(ctx, status, "TemiStreamBiasL2NormalizeGrad: dz and y must be [H, R, P] and bias [H, 1, P]");
-  } else {
-    Outputs out;
-    if (!allocateOutputs(ctx, {{heads, rows, per}, {heads, 1, per}}, out, status)) {
-      fail(ctx, status, "");
-    } else {
-      const float* dz = in.data(0);
-      const float* y = in.data(1);
-      const float* bias = in.data(2);
-      float* dy = out.data(0);
-      float* dbias = out.data(1);
-      // One item per head, so each head's bias sum has one writer.
-      parallelFor(heads, heads * rows * per, [&](int64_t h) {
-        float* sums = dbias + h * per;
-        std::fill(sums, sums + per, 0.0f);
-        for (int64_t r = 0; r < rows; r++) {
-          const int64_t at = (h * rows + r) * per;
-          normalizeGradRow(dz + at, y + at, bias + h * per, dy + at, sums, per);
+  runKernel(
+      ctx, {3, 3, 3},
+      [&](const Inputs& in, Shapes& shapes) -> std::string {
+        if (!headShapes(in, heads, rows, per) || dimsOf(in.tensors[1]) != dimsOf(in.tensors[0])) {
+          return "TemiStreamBiasL2NormalizeGrad: dz and y must be [H, R, P] and bias [H, 1, P]";
         }
+        shapes = {{heads, rows, per}, {heads, 1, per}};
+        return "";
+      },
+      [&](const Inputs& in, const Outputs& out) {
+        const float* dz = in.data(0);
+        const float* y = in.data(1);
+        const float* bias = in.data(2);
+        float* dy = out.data(0);
+        float* dbias = out.data(1);
+        // One item per head, so each head's bias sum has one writer.
+        parallelFor(heads, heads * rows * per, [&](int64_t h) {
+          float* sums = dbias + h * per;
+          std::fill(sums, sums + per, 0.0f);
+          for (int64_t r = 0; r < rows; r++) {
+            const int64_t at = (h * rows + r) * per;
+            normalizeGradRow(dz + at, y + at, bias + h * per, dy + at, sums, per);
+          }
+        });
       });
-    }
-  }
-  tf.DeleteStatus(status);
 }
 
 void computeMovingAverage(void*, TF_OpKernelContext* ctx) {
-  TF_Status* status = tf.NewStatus();
-  Inputs in;
-  if (!getInputs(ctx, {-1, -1, 0}, in, status)) {
-    fail(ctx, status, "");
-  } else {
-    const TF_Tensor* average = in.tensors[0];
-    const int rank = tf.NumDims(average);
-    std::vector<int64_t> dims(rank);
-    int64_t count = 1;
-    bool same = tf.NumDims(in.tensors[1]) == rank;
-    for (int d = 0; d < rank; d++) {
-      dims[d] = tf.Dim(average, d);
-      count *= dims[d];
-      same = same && tf.Dim(in.tensors[1], d) == dims[d];
-    }
-    if (!same) {
-      fail(ctx, status, "TemiStreamMovingAverage: average and value must have the same shape");
-    } else {
-      Outputs out;
-      if (!allocateOutputs(ctx, {dims}, out, status)) {
-        fail(ctx, status, "");
-      } else {
+  int64_t count = 0;
+  runKernel(
+      ctx, {-1, -1, 0},
+      [&](const Inputs& in, Shapes& shapes) -> std::string {
+        const std::vector<int64_t> dims = dimsOf(in.tensors[0]);
+        if (dimsOf(in.tensors[1]) != dims) return "TemiStreamMovingAverage: average and value must have the same shape";
+        count = 1;
+        for (int64_t d : dims) count *= d;
+        shapes = {dims};
+        return "";
+      },
+      [&](const Inputs& in, const Outputs& out) {
         const float* a = in.data(0);
         const float* v = in.data(1);
         const float momentum = *in.data(2);
@@ -293,10 +263,7 @@ void computeMovingAverage(void*, TF_OpKernelContext* ctx) {
         parallelFor((count + SPAN - 1) / SPAN, count, [&](int64_t i) {
           movingAverageSpan(a + i * SPAN, v + i * SPAN, momentum, o + i * SPAN, std::min(SPAN, count - i * SPAN));
         });
-      }
-    }
-  }
-  tf.DeleteStatus(status);
+      });
 }
 
 }  // namespace

@@ -81,6 +81,12 @@ bool allocateOutputs(TF_OpKernelContext* ctx, const std::vector<std::vector<int6
   return true;
 }
 
+std::vector<int64_t> dimsOf(const TF_Tensor* t) {
+  std::vector<int64_t> dims(tf.NumDims(t));
+  for (size_t d = 0; d < dims.size(); d++) dims[d] = tf.Dim(t, static_cast<int>(d));
+  return dims;
+}
+
 void fail(TF_OpKernelContext* ctx, TF_Status* status, const std::string& message) {
   if (!message.empty()) tf.SetStatus(status, TF_INVALID_ARGUMENT, message.c_str());
   tf.Failure(ctx, status);

@@ -117,6 +117,33 @@ bool getInputs(TF_OpKernelContext* ctx, const std::vector<int>& ranks, Inputs& i
 // Marks the kernel failed, with `message` as the status when it is not empty.
 void fail(TF_OpKernelContext* ctx, TF_Status* status, const std::string& message);
 
+using Shapes = std::vector<std::vector<int64_t>>;
+
+// A tensor's dims.
+std::vector<int64_t> dimsOf(const TF_Tensor* t);
+
+// The frame every kernel shares: fetch its float inputs (ranks as getInputs), let `check` say what
+// is wrong with them ("" when nothing) and set the output shapes, allocate the outputs, run `body`.
+// Any failure becomes the op's error, and then nothing is computed.
+//   check: std::string(const Inputs&, Shapes&)      body: void(const Inputs&, const Outputs&)
+template <typename Check, typename Body>
+void runKernel(TF_OpKernelContext* ctx, const std::vector<int>& ranks, const Check& check, const Body& body) {
+  TF_Status* status = tf.NewStatus();
+  Inputs in;
+  Outputs out;
+  Shapes shapes;
+  if (!getInputs(ctx, ranks, in, status)) {
+    fail(ctx, status, "");
+  } else if (const std::string problem = check(in, shapes); !problem.empty()) {
+    fail(ctx, status, problem);
+  } else if (!allocateOutputs(ctx, shapes, out, status)) {
+    fail(ctx, status, "");
+  } else {
+    body(in, out);
+  }
+  tf.DeleteStatus(status);
+}
+
 // Registers an op (its inputs, outputs and attributes as TensorFlow op-spec strings) and its CPU
 // kernel; returns "" or the error.
 std::string registerOp(const char* name, const std::vector<const char*>& inputs, const std::vector<const char*>& outputs,

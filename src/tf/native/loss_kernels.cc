@@ -39,69 +39,54 @@ float pairTerm(const float* logStudent, const float* logTeacher, const float* lo
 
 float scalarInput(const Inputs& in, size_t i) { return *in.data(i); }
 
-bool sameShape(const TF_Tensor* a, const TF_Tensor* b) {
-  if (tf.NumDims(a) != tf.NumDims(b)) return false;
-  for (int d = 0; d < tf.NumDims(a); d++) {
-    if (tf.Dim(a, d) != tf.Dim(b, d)) return false;
-  }
-  return true;
-}
-
 // TemiStreamTeacherTargets(logits [H, 2B, C], marginal [H, 1, C], temperature [], momentum [])
 //   -> logProbabilities [H, 2B, C], updated marginal [H, 1, C], pairWeight [B]
 void computeTeacherTargets(void*, TF_OpKernelContext* ctx) {
-  TF_Status* status = tf.NewStatus();
-  Inputs in;
-  if (!getInputs(ctx, {3, 3, 0, 0}, in, status)) {
-    fail(ctx, status, "");
-    tf.DeleteStatus(status);
-    return;
-  }
-  const TF_Tensor* logits = in.tensors[0];
-  const int64_t heads = tf.Dim(logits, 0), rows = tf.Dim(logits, 1), clusters = tf.Dim(logits, 2), pairs = rows / 2;
-  const TF_Tensor* marginal = in.tensors[1];
-  if (rows % 2 != 0 || tf.Dim(marginal, 0) != heads || tf.Dim(marginal, 1) != 1 || tf.Dim(marginal, 2) != clusters) {
-    fail(ctx, status, "TemiStreamTeacherTargets: logits must be [H, 2B, C] and the marginal [H, 1, C]");
-    tf.DeleteStatus(status);
-    return;
-  }
-  Outputs out;
-  if (!allocateOutputs(ctx, {{heads, rows, clusters}, {heads, 1, clusters}, {pairs}}, out, status)) {
-    fail(ctx, status, "");
-  } else {
-    const float* x = in.data(0);
-    const float* q = in.data(1);
-    const float inverseTemperature = 1.0f / scalarInput(in, 2), momentum = scalarInput(in, 3);
-    float* logProbabilities = out.data(0);
-    float* updated = out.data(1);
-    float* pairWeight = out.data(2);
-    // Each head's agreement per pair, summed over heads afterwards (one writer per head).
-    std::vector<float> agreement(heads * pairs);
-    parallelFor(heads, heads * rows * clusters * 8, [&](int64_t h) {
-      std::vector<float> batchMarginal(clusters, 0.0f);
-      for (int64_t r = 0; r < rows; r++) {
-        float* lp = logProbabilities + (h * rows + r) * clusters;
-        logSoftmaxScaled(x + (h * rows + r) * clusters, inverseTemperature, lp, clusters);
-        for (int64_t c = 0; c < clusters; c++) batchMarginal[c] += std::exp(lp[c]);
-      }
-      for (int64_t c = 0; c < clusters; c++) {
-        updated[h * clusters + c] = q[h * clusters + c] * momentum + batchMarginal[c] / static_cast<float>(rows) * (1.0f - momentum);
-      }
-      for (int64_t i = 0; i < pairs; i++) {
-        const float* anchor = logProbabilities + (h * rows + i) * clusters;
-        const float* neighbour = logProbabilities + (h * rows + pairs + i) * clusters;
-        float dot = 0.0f;
-        for (int64_t c = 0; c < clusters; c++) dot += std::exp(anchor[c]) * std::exp(neighbour[c]);
-        agreement[h * pairs + i] = dot;
-      }
-    });
-    for (int64_t i = 0; i < pairs; i++) {
-      float sum = 0.0f;
-      for (int64_t h = 0; h < heads; h++) sum += agreement[h * pairs + i];
-      pairWeight[i] = sum / static_cast<float>(heads);
-    }
-  }
-  tf.DeleteStatus(status);
+  int64_t heads = 0, rows = 0, clusters = 0, pairs = 0;
+  runKernel(
+      ctx, {3, 3, 0, 0},
+      [&](const Inputs& in, Shapes& shapes) -> std::string {
+        const TF_Tensor* logits = in.tensors[0];
+        heads = tf.Dim(logits, 0), rows = tf.Dim(logits, 1), clusters = tf.Dim(logits, 2), pairs = rows / 2;
+        if (rows % 2 != 0 || dimsOf(in.tensors[1]) != std::vector<int64_t>{heads, 1, clusters}) {
+          return "TemiStreamTeacherTargets: logits must be [H, 2B, C] and the marginal [H, 1, C]";
+        }
+        shapes = {{heads, rows, clusters}, {heads, 1, clusters}, {pairs}};
+        return "";
+      },
+      [&](const Inputs& in, const Outputs& out) {
+        const float* x = in.data(0);
+        const float* q = in.data(1);
+        const float inverseTemperature = 1.0f / scalarInput(in, 2), momentum = scalarInput(in, 3);
+        float* logProbabilities = out.data(0);
+        float* updated = out.data(1);
+        float* pairWeight = out.data(2);
+        // Each head's agreement per pair, summed over heads afterwards (one writer per head).
+        std::vector<float> agreement(heads * pairs);
+        parallelFor(heads, heads * rows * clusters * 8, [&](int64_t h) {
+          std::vector<float> batchMarginal(clusters, 0.0f);
+          for (int64_t r = 0; r < rows; r++) {
+            float* lp = logProbabilities + (h * rows + r) * clusters;
+            logSoftmaxScaled(x + (h * rows + r) * clusters, inverseTemperature, lp, clusters);
+            for (int64_t c = 0; c < clusters; c++) batchMarginal[c] += std::exp(lp[c]);
+          }
+          for (int64_t c = 0; c < clusters; c++) {
+            updated[h * clusters + c] = q[h * clusters + c] * momentum + batchMarginal[c] / static_cast<float>(rows) * (1.0f - momentum);
+          }
+          for (int64_t i = 0; i < pairs; i++) {
+            const float* anchor = logProbabilities + (h * rows + i) * clusters;
+            const float* neighbour = logProbabilities + (h * rows + pairs + i) * clusters;
+            float dot = 0.0f;
+            for (int64_t c = 0; c < clusters; c++) dot += std::exp(anchor[c]) * std::exp(neighbour[c]);
+            agreement[h * pairs + i] = dot;
+          }
+        });
+        for (int64_t i = 0; i < pairs; i++) {
+          float sum = 0.0f;
+          for (int64_t h = 0; h < heads; h++) sum += agreement[h * pairs + i];
+          pairWeight[i] = sum / static_cast<float>(heads);
+        }
+      });
 }
 
 // The inputs both loss kernels take after their first: student logits [H, 2B, C], the teacher's
@@ -121,7 +106,7 @@ bool lossInputs(const Inputs& in, size_t first, LossInputs& out) {
   const TF_Tensor* student = in.tensors[first];
   out.heads = tf.Dim(student, 0), out.rows = tf.Dim(student, 1), out.clusters = tf.Dim(student, 2), out.pairs = out.rows / 2;
   const TF_Tensor* marginal = in.tensors[first + 2];
-  if (out.rows % 2 != 0 || !sameShape(student, in.tensors[first + 1]) || tf.Dim(marginal, 0) != out.heads || tf.Dim(marginal, 1) != 1 ||
+  if (out.rows % 2 != 0 || dimsOf(student) != dimsOf(in.tensors[first + 1]) || tf.Dim(marginal, 0) != out.heads || tf.Dim(marginal, 1) != 1 ||
       tf.Dim(marginal, 2) != out.clusters || tf.Dim(in.tensors[first + 3], 0) != out.pairs) {
     return false;
   }
@@ -142,71 +127,61 @@ int64_t partnerOf(int64_t r, int64_t pairs) { return r < pairs ? r + pairs : r -
 // TemiStreamTemiLoss(student, logTeacher, logMarginal, pairWeight, beta, temperature) -> losses [H]
 //   L_h = 0.5 (mean_i -w_i A_i + mean_i -w_i A'_i), A, A' the pair terms (temi-loss.ts)
 void computeTemiLoss(void*, TF_OpKernelContext* ctx) {
-  TF_Status* status = tf.NewStatus();
-  Inputs in;
   LossInputs l{};
-  if (!getInputs(ctx, {3, 3, 3, 1, 0, 0}, in, status)) {
-    fail(ctx, status, "");
-  } else if (!lossInputs(in, 0, l)) {
-    fail(ctx, status, std::string("TemiStreamTemiLoss: ") + LOSS_SHAPES);
-  } else {
-    Outputs out;
-    if (!allocateOutputs(ctx, {{l.heads}}, out, status)) {
-      fail(ctx, status, "");
-    } else {
-      float* losses = out.data(0);
-      parallelFor(l.heads, l.heads * l.rows * l.clusters * 8, [&](int64_t h) {
-        std::vector<float> logStudent(l.clusters), weights(l.clusters);
-        float sum = 0.0f;
-        for (int64_t r = 0; r < l.rows; r++) {
-          logSoftmaxScaled(l.student + (h * l.rows + r) * l.clusters, l.inverseTemperature, logStudent.data(), l.clusters);
-          const float* logTeacher = l.logTeacher + (h * l.rows + partnerOf(r, l.pairs)) * l.clusters;
-          sum += -l.pairWeight[r % l.pairs] * pairTerm(logStudent.data(), logTeacher, l.logMarginal + h * l.clusters, l.beta, weights.data(), l.clusters);
-        }
-        losses[h] = 0.5f * sum / static_cast<float>(l.pairs);
+  runKernel(
+      ctx, {3, 3, 3, 1, 0, 0},
+      [&](const Inputs& in, Shapes& shapes) -> std::string {
+        if (!lossInputs(in, 0, l)) return std::string("TemiStreamTemiLoss: ") + LOSS_SHAPES;
+        shapes = {{l.heads}};
+        return "";
+      },
+      [&](const Inputs&, const Outputs& out) {
+        float* losses = out.data(0);
+        parallelFor(l.heads, l.heads * l.rows * l.clusters * 8, [&](int64_t h) {
+          std::vector<float> logStudent(l.clusters), weights(l.clusters);
+          float sum = 0.0f;
+          for (int64_t r = 0; r < l.rows; r++) {
+            logSoftmaxScaled(l.student + (h * l.rows + r) * l.clusters, l.inverseTemperature, logStudent.data(), l.clusters);
+            const float* logTeacher = l.logTeacher + (h * l.rows + partnerOf(r, l.pairs)) * l.clusters;
+            sum += -l.pairWeight[r % l.pairs] * pairTerm(logStudent.data(), logTeacher, l.logMarginal + h * l.clusters, l.beta, weights.data(), l.clusters);
+          }
+          losses[h] = 0.5f * sum / static_cast<float>(l.pairs);
+        });
       });
-    }
-  }
-  tf.DeleteStatus(status);
 }
 
 // TemiStreamTemiLossGrad(dlosses [H], student, logTeacher, logMarginal, pairWeight, beta,
 // temperature) -> dstudent [H, 2B, C]. Each student row enters one pair term, so its gradient is
 // that term's softmax weights through the row's log softmax.
 void computeTemiLossGrad(void*, TF_OpKernelContext* ctx) {
-  TF_Status* status = tf.NewStatus();
-  Inputs in;
   LossInputs l{};
-  if (!getInputs(ctx, {1, 3, 3, 3, 1, 0, 0}, in, status)) {
-    fail(ctx, status, "");
-  } else if (!lossInputs(in, 1, l) || tf.Dim(in.tensors[0], 0) != l.heads) {
-    fail(ctx, status, std::string("TemiStreamTemiLossGrad: dlosses must be [H]; ") + LOSS_SHAPES);
-  } else {
-    Outputs out;
-    if (!allocateOutputs(ctx, {{l.heads, l.rows, l.clusters}}, out, status)) {
-      fail(ctx, status, "");
-    } else {
-      const float* upstream = in.data(0);
-      float* grad = out.data(0);
-      parallelFor(l.heads, l.heads * l.rows * l.clusters * 8, [&](int64_t h) {
-        std::vector<float> logStudent(l.clusters), weights(l.clusters);
-        for (int64_t r = 0; r < l.rows; r++) {
-          logSoftmaxScaled(l.student + (h * l.rows + r) * l.clusters, l.inverseTemperature, logStudent.data(), l.clusters);
-          const float* logTeacher = l.logTeacher + (h * l.rows + partnerOf(r, l.pairs)) * l.clusters;
-          pairTerm(logStudent.data(), logTeacher, l.logMarginal + h * l.clusters, l.beta, weights.data(), l.clusters);
-          // d loss / d logStudent_c = scale * softmax weight_c, then back through the log softmax.
-          const float scale = upstream[h] * 0.5f * -l.pairWeight[r % l.pairs] / static_cast<float>(l.pairs) * l.beta;
-          float total = 0.0f;
-          for (int64_t c = 0; c < l.clusters; c++) total += scale * weights[c];
-          float* g = grad + (h * l.rows + r) * l.clusters;
-          for (int64_t c = 0; c < l.clusters; c++) {
-            g[c] = (scale * weights[c] - std::exp(logStudent[c]) * total) * l.inverseTemperature;
+  runKernel(
+      ctx, {1, 3, 3, 3, 1, 0, 0},
+      [&](const Inputs& in, Shapes& shapes) -> std::string {
+        if (!lossInputs(in, 1, l) || tf.Dim(in.tensors[0], 0) != l.heads) return std::string("TemiStreamTemiLossGrad: dlosses must be [H]; ") + LOSS_SHAPES;
+        shapes = {{l.heads, l.rows, l.clusters}};
+        return "";
+      },
+      [&](const Inputs& in, const Outputs& out) {
+        const float* upstream = in.data(0);
+        float* grad = out.data(0);
+        parallelFor(l.heads, l.heads * l.rows * l.clusters * 8, [&](int64_t h) {
+          std::vector<float> logStudent(l.clusters), weights(l.clusters);
+          for (int64_t r = 0; r < l.rows; r++) {
+            logSoftmaxScaled(l.student + (h * l.rows + r) * l.clusters, l.inverseTemperature, logStudent.data(), l.clusters);
+            const float* logTeacher = l.logTeacher + (h * l.rows + partnerOf(r, l.pairs)) * l.clusters;
+            pairTerm(logStudent.data(), logTeacher, l.logMarginal + h * l.clusters, l.beta, weights.data(), l.clusters);
+            // d loss / d logStudent_c = scale * softmax weight_c, then back through the log softmax.
+            const float scale = upstream[h] * 0.5f * -l.pairWeight[r % l.pairs] / static_cast<float>(l.pairs) * l.beta;
+            float total = 0.0f;
+            for (int64_t c = 0; c < l.clusters; c++) total += scale * weights[c];
+            float* g = grad + (h * l.rows + r) * l.clusters;
+            for (int64_t c = 0; c < l.clusters; c++) {
+              g[c] = (scale * weights[c] - std::exp(logStudent[c]) * total) * l.inverseTemperature;
+            }
           }
-        }
+        });
       });
-    }
-  }
-  tf.DeleteStatus(status);
 }
 
 }  // namespace
