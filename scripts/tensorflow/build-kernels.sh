@@ -16,14 +16,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/script-preamble.sh" setup:tensorflow
 
-FORCE=0
-for arg in "$@"; do
-  case "$arg" in
-    --force) FORCE=1 ;;
-    -h|--help) print_usage; exit 0 ;;
-    *) unknown_argument "$arg" ;;
-  esac
-done
+parse_force_flag "$@"
 
 SOURCE_DIR="$ROOT/src/tf/native"
 SOURCES=("$SOURCE_DIR"/*.cc)

@@ -33,14 +33,7 @@ TF_WHEEL_SHA256="810c75d7149d2da0cb2092187817b0dcabb80728ca9f9cf3a61f3f42fadd129
 TF_WHEEL_PIP_TAGS=(--platform manylinux2014_x86_64 --python-version 3.11 --implementation cp --abi cp311)
 # ----------------------------------------------------------------------------------------------
 
-FORCE=0
-for arg in "$@"; do
-  case "$arg" in
-    --force) FORCE=1 ;;
-    -h|--help) print_usage; exit 0 ;;
-    *) unknown_argument "$arg" ;;
-  esac
-done
+parse_force_flag "$@"
 
 PKG_DIR="$ROOT/node_modules/$TFJS_NODE_PACKAGE"
 CACHE_DIR="${TEMI_TF_CACHE:-$ROOT/.cache/tensorflow}"
