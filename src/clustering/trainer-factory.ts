@@ -1,5 +1,6 @@
 import { TemiError } from '../runtime/errors.ts';
 import { closestMatch } from '../runtime/schema/closest-match.ts';
+import { fusedKernelsStatus } from '../tf/fused-kernels.ts';
 import type { ClusterTrainer } from './contracts.ts';
 import { StreamingKMeansTrainer } from './kmeans/index.ts';
 import { MmdcTrainer } from './mmdc/index.ts';
@@ -62,4 +63,15 @@ export function createTrainer(name: TrainerName, settings: TrainerSettings): Clu
       // One network, no heads setting: `heads` is refused by name like any unknown option.
       return new MmdcTrainer({ clusters: settings.clusters, seed: settings.seed, ...common, ...settings.options });
   }
+}
+
+/** Trainers that run on the fused CPU kernels where they load (src/tf/fused-kernels.ts). */
+const FUSED_KERNEL_TRAINERS: ReadonlySet<TrainerName> = new Set(['temi', 'mmdc']);
+
+/**
+ * For the log of the thread that trains: whether this trainer's fused kernels are in use, and
+ * why not (without them TEMI trains ~1.5x and MMDC ~2x slower); undefined for other trainers.
+ */
+export function fusedKernelsReport(name: TrainerName): string | undefined {
+  return FUSED_KERNEL_TRAINERS.has(name) ? `${name.toUpperCase()}'s fused CPU kernels: ${fusedKernelsStatus()}` : undefined;
 }

@@ -2,10 +2,9 @@ import { workerData } from 'node:worker_threads';
 import { TemiError } from '../../runtime/errors.ts';
 import { emitEvent, serveRequests, type Handled } from '../../runtime/workers/serve-requests.ts';
 import { selectBackend } from '../../tf/backends.ts';
-import { fusedKernelsStatus } from '../../tf/fused-kernels.ts';
 import { reportTensors, startTensorReports } from '../../tf/tensor-gauge.ts';
 import type { ClusterTrainer } from '../contracts.ts';
-import { createTrainer } from '../trainer-factory.ts';
+import { createTrainer, fusedKernelsReport } from '../trainer-factory.ts';
 import { EPOCH_EVENT, type AbortRoundNotice, type TrainedRound, type TrainerRequest, type TrainerWorkerBoot, type TrainerWorkerReady } from './trainer-worker-protocol.ts';
 
 /**
@@ -25,7 +24,8 @@ async function start(): Promise<TrainerWorkerReady> {
   const log: string[] = [];
   const selection = await selectBackend(boot.backend, (line) => log.push(line));
   trainer = createTrainer(boot.trainer, boot.settings);
-  if (boot.trainer === 'temi') log.push(`TEMI's fused CPU kernels: ${fusedKernelsStatus()}`);
+  const kernels = fusedKernelsReport(boot.trainer);
+  if (kernels) log.push(kernels);
   // This engine's tensors are invisible to the pipeline's thread: temi_tensors_alive{thread="training"}.
   startTensorReports();
   return { backend: selection.backend, log };

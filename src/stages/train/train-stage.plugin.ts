@@ -1,8 +1,7 @@
 import { Observable } from 'rxjs';
-import { TRAINER_NAMES, createTrainer } from '../../clustering/trainer-factory.ts';
+import { TRAINER_NAMES, createTrainer, fusedKernelsReport } from '../../clustering/trainer-factory.ts';
 import { clusteringServices, definePlugin, reasonOf, services, s } from '../../runtime/contracts/index.ts';
 import { BACKEND_PREFERENCE, selectBackend } from '../../tf/backends.ts';
-import { fusedKernelsStatus } from '../../tf/fused-kernels.ts';
 import { trackTensors, trackWorkerTensors } from '../../tf/tensor-gauge.ts';
 import { WorkerRoundChooser } from '../../clustering/worker/worker-round-chooser.ts';
 import { WorkerTrainer } from '../../clustering/worker/worker-trainer.ts';
@@ -121,8 +120,9 @@ export const trainStagePlugin = definePlugin({
       async start() {
         const selection = await selectBackend(config.backend, (line) => logger.info(line));
         backend = selection.backend;
-        // A worker thread reports its own (trainer-worker.ts); without them TEMI trains ~1.5x slower.
-        if (config.trainer === 'temi' && !(trainer instanceof WorkerTrainer)) logger.info(`TEMI's fused CPU kernels: ${fusedKernelsStatus()}`);
+        // A worker thread reports its own (trainer-worker.ts).
+        const kernels = trainer instanceof WorkerTrainer ? undefined : fusedKernelsReport(config.trainer);
+        if (kernels) logger.info(kernels);
         deps.metrics.gauge('temi_backend_info', 'TensorFlow.js backend in use (1 for the active one)', ['backend']).set(1, { backend: selection.backend });
         const releaseMain = trackTensors(deps.metrics);
         const releaseWorker = trainer instanceof WorkerTrainer ? trackWorkerTensors(deps.metrics, 'training', () => trainer.tensorsAlive) : undefined;
