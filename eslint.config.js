@@ -10,7 +10,7 @@ const layers = [
   { name: 'runtime', paths: ['src/runtime'], mayImport: [] },
   {
     name: 'domain libraries',
-    paths: ['src/clustering', 'src/embedding', 'src/vector-index', 'src/tf', 'src/datasets', 'src/numeric', 'src/report'],
+    paths: ['src/clustering', 'src/embedding', 'src/vector-index', 'src/tf', 'src/datasets', 'src/numeric', 'src/report', 'src/native'],
     mayImport: ['runtime'],
   },
   {

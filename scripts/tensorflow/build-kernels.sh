@@ -19,21 +19,22 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib/script-preamble.sh" setup:tensorfl
 parse_force_flag "$@"
 
 SOURCE_DIR="$ROOT/src/tf/native"
-SOURCES=("$SOURCE_DIR"/*.cc)
-OUT_DIR="$ROOT/build/native"
-OUT="$OUT_DIR/temi_kernels.node"
+ADDON_OUT="$ROOT/build/native/temi_kernels.node"
+ADDON_SOURCES=("$SOURCE_DIR"/*.cc)
+ADDON_STAMPED=("${ADDON_SOURCES[@]}" "$SOURCE_DIR"/*.h)
+ADDON_COMPILER=g++
 # -z nodelete: the kernels stay registered in TensorFlow after a worker thread that loaded the
 # addon exits, so the code they point to must stay loaded too.
-CXXFLAGS_KERNELS=(-O3 -std=c++17 -shared -fPIC -fno-math-errno -fvisibility=hidden -Wall -Wextra -Wl,-z,nodelete)
+ADDON_FLAGS=(-O3 -std=c++17 -shared -fPIC -fno-math-errno -fvisibility=hidden -Wall -Wextra -Wl,-z,nodelete)
+ADDON_LIBS=(-ldl -pthread)
+ADDON_DIGEST="./src/tf/fused-kernels.ts nativeSourcesDigest"
 
 command -v g++ >/dev/null 2>&1 || fail "g++ not found: the fused kernels need a C++ toolchain; Debian: apt-get install build-essential"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/node-headers.sh"
-
-# The stamp names what the addon was built from, so a changed source or compiler rebuilds it.
-STAMP="$(cat "${SOURCES[@]}" "$SOURCE_DIR"/*.h <(printf '%s\n' "${CXXFLAGS_KERNELS[*]}") <(g++ --version | head -n 1) | sha256sum | cut -d' ' -f1)"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/native-addon.sh"
 
 # Prints "ok" when the addon registers its ops into tfjs-node's TensorFlow in a fresh process.
-kernels_register() {
+addon_works() {
   (cd "$ROOT" && TF_CPP_MIN_LOG_LEVEL=3 TEMI_FUSED_KERNELS="$1" node --import tsx --input-type=module -e "
     const { loadBackend } = await import('./src/tf/backends.ts');
     await loadBackend('tensorflow');
@@ -42,25 +43,4 @@ kernels_register() {
   " 2>&1)
 }
 
-if [ "$FORCE" = 0 ] && [ -f "$OUT" ] && [ -f "$OUT.sources" ] && [ "$(cat "$OUT.stamp" 2>/dev/null)" = "$STAMP" ]; then
-  say "fused kernels up to date (${OUT#"$ROOT/"})"
-  exit 0
-fi
-
-mkdir -p "$OUT_DIR"
-TMP="$(mktemp "$OUT_DIR/.temi_kernels.XXXXXX")"
-trap 'rm -f "$TMP"' EXIT
-say "building the fused kernels (${SOURCE_DIR#"$ROOT/"})"
-g++ "${CXXFLAGS_KERNELS[@]}" -I"$NODE_DIR/include/node" -o "$TMP" "${SOURCES[@]}" -ldl -pthread ||
-  fail "compiling ${SOURCE_DIR#"$ROOT/"} failed (see above)"
-out="$(kernels_register "$TMP")"
-[ "$out" = "ok" ] || fail "the built kernels do not register into tfjs-node's TensorFlow: $out"
-# The runtime loads a build only beside the digest of the sources it came from (fused-kernels.ts).
-digest="$(cd "$ROOT" && node --import tsx --input-type=module -e "
-  const { nativeSourcesDigest } = await import('./src/tf/fused-kernels.ts');
-  console.log(nativeSourcesDigest());
-")" || fail "could not take the digest of ${SOURCE_DIR#"$ROOT/"}"
-mv "$TMP" "$OUT"
-echo "$digest" >"$OUT.sources"
-echo "$STAMP" >"$OUT.stamp"
-say "fused kernels ready: ${OUT#"$ROOT/"}"
+build_native_addon "fused kernels" "$FORCE"

@@ -13,28 +13,24 @@
  * TEMI_FUSED_KERNELS=off turns them off (to compare the two paths); any other value names the
  * addon file to load instead of the built one.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadNativeAddon, sourcesDigest, staleAddon, type NativeAddonSpec } from '../native/native-addon.ts';
 import { nativeBackend, type NativeBackend } from './native-backend.ts';
 import { tf } from './tf.ts';
 
 export const FUSED_KERNELS_FILE = fileURLToPath(new URL('../../build/native/temi_kernels.node', import.meta.url));
-const SOURCES_DIR = fileURLToPath(new URL('./native/', import.meta.url));
 
-/**
- * A digest of the kernels' sources (src/tf/native), which build-kernels.sh writes beside the
- * addon: a build from other sources (the code was updated, setup not rerun) may lack an op the
- * TypeScript here calls, so it is not used.
- */
+const ADDON: NativeAddonSpec = {
+  file: FUSED_KERNELS_FILE,
+  sourcesDir: fileURLToPath(new URL('./native/', import.meta.url)),
+  sourceNames: /\.(cc|h)$/,
+  setupCommand: 'npm run setup:tensorflow',
+  envVariable: 'TEMI_FUSED_KERNELS',
+};
+
+/** The digest of src/tf/native that build-kernels.sh writes beside the addon. */
 export function nativeSourcesDigest(): string {
-  const hash = createHash('sha256');
-  for (const name of readdirSync(SOURCES_DIR).filter((n) => /\.(cc|h)$/.test(n)).sort()) {
-    hash.update(`${name}\n`);
-    hash.update(readFileSync(path.join(SOURCES_DIR, name)));
-  }
-  return hash.digest('hex');
+  return sourcesDigest(ADDON);
 }
 
 export interface FusedKernels {
@@ -94,28 +90,15 @@ let unavailableReason: string | undefined;
 let registered: boolean | undefined;
 
 function loadAddon(): boolean {
-  const setting = process.env.TEMI_FUSED_KERNELS;
-  if (setting === 'off') return fail('TEMI_FUSED_KERNELS=off');
-  const file = setting || FUSED_KERNELS_FILE;
-  if (!existsSync(file)) return fail(`${file} is not built (npm run setup:tensorflow builds it)`);
-  const stale = setting ? undefined : staleBuild(file);
-  if (stale) return fail(stale);
-  try {
-    // dlopen, not require: the build script checks the addon under a temporary name.
-    const addon = { exports: {} as KernelAddon };
-    process.dlopen(addon, file);
-    const error = addon.exports.register();
-    return error === null ? true : fail(`${file}: ${error}`);
-  } catch (error) {
-    return fail(`${file} did not load: ${(error as Error).message}`);
-  }
+  const loaded = loadNativeAddon<KernelAddon>(ADDON);
+  if (!loaded.exports) return fail(loaded.reason);
+  const error = loaded.exports.register();
+  return error === null ? true : fail(`${process.env.TEMI_FUSED_KERNELS || FUSED_KERNELS_FILE}: ${error}`);
 }
 
 /** Why the addon at `file` does not match the sources here, or undefined when it does. */
 export function staleBuild(file: string): string | undefined {
-  const digest = existsSync(`${file}.sources`) ? readFileSync(`${file}.sources`, 'utf8').trim() : undefined;
-  if (digest === nativeSourcesDigest()) return undefined;
-  return `${file} was built from other sources than src/tf/native holds now; run npm run setup:tensorflow to rebuild it`;
+  return staleAddon(ADDON, file);
 }
 
 function fail(reason: string): false {
