@@ -7,7 +7,8 @@
 #   - Apache Kafka jars from Maven Central (the real broker the tests start);
 #   - ONNX Runtime for Node checked (its CPU library ships in the npm package), and PyTorch's
 #     ONNX export round trip the ONNX parity specs rely on;
-#   - native TensorFlow for @tensorflow/tfjs-node, built offline from the PyPI wheel.
+#   - native TensorFlow for @tensorflow/tfjs-node, built offline from the PyPI wheel;
+#   - the decode stage's native fast path (libjpeg-turbo; Debian's libjpeg62-turbo-dev).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -17,6 +18,7 @@ command -v chromium >/dev/null || need_debs+=(chromium)
 /usr/bin/python3 -c 'import torch' 2>/dev/null || need_debs+=(python3-torch)
 /usr/bin/python3 -c 'import sklearn' 2>/dev/null || need_debs+=(python3-sklearn)
 /usr/bin/python3 -c 'import onnx' 2>/dev/null || need_debs+=(python3-onnx)
+[ -f /usr/include/jpeglib.h ] || need_debs+=(libjpeg62-turbo-dev)
 if [ ${#need_debs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "setup: installing Debian packages: ${need_debs[*]}"
@@ -33,4 +35,5 @@ bash scripts/kafka/fetch.sh
 # ONNX Runtime before TensorFlow: its fallback npm install could drop the tfjs-node that the next step builds.
 bash scripts/onnx/setup.sh
 bash scripts/tensorflow/setup.sh
+bash scripts/decode/build-native.sh
 echo "setup: done"

@@ -20,7 +20,7 @@ export interface DecodeLimits {
 }
 
 export interface DecodeOptions {
-  /** auto: small simple PNGs in JavaScript (fast-decode.ts, sharp's pixels), everything else with sharp; sharp: everything with sharp. */
+  /** auto: small simple PNGs and JPEGs without libvips (fast-decode.ts, sharp's pixels), everything else with sharp; sharp: everything with sharp. */
   readonly decoder?: 'auto' | 'sharp';
 }
 
@@ -41,8 +41,8 @@ sharp.cache(false);
  */
 export async function decodeImage(bytes: Uint8Array, target: Target, limits: DecodeLimits, where: string, options: DecodeOptions = {}): Promise<RawPixels> {
   if (bytes.length === 0) throw new TemiError('TS_ERR_DECODE_EMPTY', 'the image is empty (0 bytes)', { where });
-  if (options.decoder !== 'sharp' && limits.formats.includes('png')) {
-    const fast = fastDecode(bytes, target, limits.maxPixels);
+  if (options.decoder !== 'sharp') {
+    const fast = fastDecode(bytes, target, limits.maxPixels, limits.formats);
     if (fast) return fast;
   }
   const input = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);

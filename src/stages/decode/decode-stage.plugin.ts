@@ -105,7 +105,7 @@ export const decodeStagePlugin = definePlugin({
  */
 function immediatePixels(record: StreamRecord, spec: DecodeSpec, limits: DecodeLimits): RawPixels | undefined {
   const { bytes, rawPixels } = record.payload;
-  if (bytes instanceof Uint8Array) return bytes.length > 0 && limits.formats.includes('png') ? fastDecode(bytes, spec, limits.maxPixels) : undefined;
+  if (bytes instanceof Uint8Array) return bytes.length > 0 ? fastDecode(bytes, spec, limits.maxPixels, limits.formats) : undefined;
   if (!isRawPixels(rawPixels) || !(rawPixels.width > 0 && rawPixels.height > 0) || rawPixels.width * rawPixels.height > limits.maxPixels) return undefined;
   const width = spec.rawAtOwnSize ? rawPixels.width : spec.width;
   const height = spec.rawAtOwnSize ? rawPixels.height : spec.height;

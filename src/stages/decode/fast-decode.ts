@@ -1,10 +1,14 @@
 /**
- * The decode stage's fast path: small simple PNGs decoded and resized in JavaScript, with sharp's
- * result to within one grey level (test/stages/decode/fast-decode.spec.ts compares them), at a few
- * percent of sharp's per-image cost. It takes an image only when every step is one it reproduces:
+ * The decode stage's fast path: small images decoded and resized without libvips' per-image
+ * setup, with sharp's result to within one grey level (test/stages/decode/fast-decode.spec.ts
+ * compares them), at a fraction of sharp's cost. It takes an image only when every step is one it
+ * reproduces:
  *
  * - a PNG that decodeSimplePng accepts (8-bit grey, RGB or palette, not interlaced, no
- *   transparency, ICC profile or EXIF, intact) of at most FAST_PATH_MAX_PIXELS;
+ *   transparency, ICC profile or EXIF, intact) of at most FAST_PATH_MAX_PIXELS; or, with the
+ *   native addon (native-decode.ts), a grey, YCbCr or RGB JPEG of at most JPEG_FAST_PATH_MAX_PIXELS
+ *   without an ICC profile or an EXIF orientation other than 1, that libjpeg decodes without a
+ *   warning, at the scale sharp's shrink-on-load picks;
  * - grey to grey, RGB to RGB, or grey to RGB (libvips copies the grey band); colour to grey goes
  *   through linear light in libvips and stays with sharp;
  * - no resize, or a downsize (sharp's resize then runs libvips' reduce, see vips-reduce.ts)
@@ -16,23 +20,29 @@
  */
 import type { ResizeKernel } from '../../embedding/preprocessing-presets.ts';
 import type { DecodeSpec } from './decode-spec.ts';
+import { nativeDecode } from './native-decode.ts';
 import type { RawPixels } from './raw-pixels.ts';
 import { decodeSimplePng } from './simple-png.ts';
 import { reduceColumns, reducePlan, reduceRows, type VipsKernel } from './vips-reduce.ts';
 
 /** Larger images go to sharp, whose work runs on libuv's threads rather than the event loop. */
 export const FAST_PATH_MAX_PIXELS = 256 * 256;
+/** libjpeg-turbo decodes a 512 px JPEG in ~1-2 ms, about what the event loop can spare per image. */
+export const JPEG_FAST_PATH_MAX_PIXELS = 512 * 512;
 
 type Target = Pick<DecodeSpec, 'width' | 'height' | 'channels' | 'fit'> & Partial<Pick<DecodeSpec, 'kernel' | 'crop'>>;
 
 const SMOOTH_KERNELS: readonly ResizeKernel[] = ['linear', 'cubic', 'mitchell', 'lanczos2', 'lanczos3'];
 
-/** The target pixels, or undefined when the image is not one the fast path reproduces. */
-export function fastDecode(bytes: Uint8Array, target: Target, maxPixels: number): RawPixels | undefined {
+/** The target pixels, or undefined when the image is not one the fast path reproduces (or its format is not among `formats`). */
+export function fastDecode(bytes: Uint8Array, target: Target, maxPixels: number, formats: readonly string[] = ['png', 'jpeg']): RawPixels | undefined {
   if (target.crop !== undefined) return undefined;
   const kernel = target.kernel ?? 'lanczos3';
   if (!SMOOTH_KERNELS.includes(kernel)) return undefined;
-  const image = decodeSimplePng(bytes, Math.min(maxPixels, FAST_PATH_MAX_PIXELS));
+  const jpeg = bytes.length > 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
+  let image: RawPixels | undefined;
+  if (jpeg) image = formats.includes('jpeg') ? jpegAtLoadScale(bytes, target, maxPixels) : undefined;
+  else image = formats.includes('png') ? decodeSimplePng(bytes, Math.min(maxPixels, FAST_PATH_MAX_PIXELS)) : undefined;
   if (!image) return undefined;
   if (image.channels === 3 && target.channels === 1) return undefined;
   const sized = resized(image, target, kernel as VipsKernel);
@@ -40,14 +50,38 @@ export function fastDecode(bytes: Uint8Array, target: Target, maxPixels: number)
   return target.channels === 3 && sized.channels === 1 ? greyToRgb(sized) : sized;
 }
 
-/** sharp's resize for the fit (its ResolveShrink, vips_resize, then the centre crop of cover). */
-function resized(image: RawPixels, target: Target, kernel: VipsKernel): RawPixels | undefined {
+/**
+ * A JPEG as sharp loads it before its resize: libjpeg's DCT scaling by the power of two sharp's
+ * shrink-on-load picks (pipeline.cc: the largest of 8, 4, 2 the shrink reaches, halved when the
+ * shrink's whole part equals it), in grey or RGB. Undefined for anything sharp would treat
+ * otherwise (an orientation to apply, a colour profile, CMYK, colour to grey) and when libjpeg
+ * reports a problem: sharp then gives the dead letter it always gave.
+ */
+function jpegAtLoadScale(bytes: Uint8Array, target: Target, maxPixels: number): RawPixels | undefined {
+  const native = nativeDecode();
+  const header = native?.jpegHeader(bytes);
+  if (!native || !header || header.orientation !== 1 || header.icc) return undefined;
+  if (header.width * header.height > Math.min(maxPixels, JPEG_FAST_PATH_MAX_PIXELS)) return undefined;
+  if (header.colour !== 'grey' && (target.channels === 1 || (header.colour !== 'ycbcr' && header.colour !== 'rgb'))) return undefined;
+  const { hshrink, vshrink } = shrinkOf(header, target);
+  const shrink = Math.min(hshrink, vshrink);
+  let onLoad: 1 | 2 | 4 | 8 = shrink >= 8 ? 8 : shrink >= 4 ? 4 : shrink >= 2 ? 2 : 1;
+  if (onLoad > 1 && Math.trunc(shrink) === onLoad) onLoad = (onLoad / 2) as 2 | 4;
+  return native.decodeJpeg(bytes, onLoad, maxPixels) ?? undefined;
+}
+
+/** sharp's ResolveShrink for the fit: how much each axis shrinks (> 1) or grows (< 1). */
+function shrinkOf(image: { width: number; height: number }, target: Target): { hshrink: number; vshrink: number } {
   let hshrink = image.width / target.width;
   let vshrink = image.height / target.height;
   if (target.fit === 'cover') hshrink = vshrink = Math.min(hshrink, vshrink);
   else if (target.fit === 'contain') hshrink = vshrink = Math.max(hshrink, vshrink);
-  hshrink = Math.min(hshrink, image.width);
-  vshrink = Math.min(vshrink, image.height);
+  return { hshrink: Math.min(hshrink, image.width), vshrink: Math.min(vshrink, image.height) };
+}
+
+/** sharp's resize for the fit (its ResolveShrink, vips_resize, then the centre crop of cover). */
+function resized(image: RawPixels, target: Target, kernel: VipsKernel): RawPixels | undefined {
+  const { hshrink, vshrink } = shrinkOf(image, target);
   if (hshrink < 1 || vshrink < 1) return undefined; // an enlargement: libvips' affine, not reduce
   let { width, height, data } = image;
   const { channels } = image;

@@ -1,0 +1,439 @@
+// decode_kernels.node: the decode stage's native fast path (src/stages/decode/native-decode.ts
+// loads it; built by scripts/decode/build-native.sh, run by `npm run setup`).
+//
+// Why: sharp spends ~1.2 ms of libvips pipeline setup on every image however small, ~3.3 ms for a
+// 256 px JPEG decoded and resized to 224, and on a 2-core machine that comes straight out of the
+// model's time. JPEG cannot be decoded in JavaScript with libjpeg-turbo's exact IDCT and
+// upsampling, and the resize's inner loop, in JavaScript, cost as much again.
+//
+// What:
+//   jpegHeader(bytes) -> { width, height, components, colour, orientation, icc } | null
+//       what libjpeg reads before decoding, plus the EXIF orientation and whether an ICC profile
+//       is embedded (sharp applies both); null when libjpeg cannot read the header.
+//   decodeJpeg(bytes, shrink, maxPixels) -> { width, height, channels, data } | null
+//       8-bit grey or RGB at 1/shrink scale (libjpeg's DCT scaling, as libvips' jpegload
+//       `shrink`, sizes rounded down as libvips does); null on any error or warning (damaged or truncated data), on CMYK/YCCK, or
+//       when the image declares more than maxPixels: sharp then decides, with its own message.
+//   reduceLines(src, lineLength, inputs, masks, taps) -> Uint8Array
+//       the inner loop of vips-reduce.ts's reduceLines: output line o is sum_i masks[o taps + i]
+//       * line inputs[o taps + i] of src, rounded (+2048 >> 12) and clipped to 0..255.
+//   transpose(src, width, height, channels) -> Uint8Array (height x width pixels)
+//   normalise(src, channels, gain, shift, planar) -> Float32Array
+//       normalise-pixels.ts: value = byte gain[c] + shift[c] in double, rounded once to float32
+//       (so bit for bit the JavaScript's), interleaved (HWC) or planar (CHW).
+//
+// libjpeg-turbo here is Debian's (libjpeg62-turbo); sharp bundles mozjpeg, whose decoder is
+// libjpeg-turbo's: the same IDCT (ISLOW, the default), fancy upsampling and colour conversion, so
+// both give the same bytes (test/stages/decode/fast-decode.spec.ts compares them).
+#include <node_api.h>
+
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jpeglib.h>
+
+// ---- N-API plumbing --------------------------------------------------------------------------
+
+static napi_value null_value(napi_env env) {
+  napi_value v;
+  napi_get_null(env, &v);
+  return v;
+}
+
+static void set_uint(napi_env env, napi_value object, const char* name, uint32_t value) {
+  napi_value v;
+  napi_create_uint32(env, value, &v);
+  napi_set_named_property(env, object, name, v);
+}
+
+static void set_bool(napi_env env, napi_value object, const char* name, int value) {
+  napi_value v;
+  napi_get_boolean(env, value != 0, &v);
+  napi_set_named_property(env, object, name, v);
+}
+
+// The bytes of a typed array argument, or NULL (a TypeError is then pending).
+static void* typed_array(napi_env env, napi_value value, napi_typedarray_type want, size_t* length) {
+  bool is_typed = false;
+  napi_is_typedarray(env, value, &is_typed);
+  napi_typedarray_type type;
+  void* data = NULL;
+  if (is_typed) napi_get_typedarray_info(env, value, &type, length, &data, NULL, NULL);
+  if (!is_typed || type != want) {
+    napi_throw_type_error(env, "TS_ERR_DECODE_NATIVE_ARGUMENT", want == napi_uint8_array ? "expected a Uint8Array" : want == napi_int32_array ? "expected an Int32Array" : "expected a Float64Array");
+    return NULL;
+  }
+  return data;
+}
+
+static int int_argument(napi_env env, napi_value value, int32_t* out) {
+  if (napi_get_value_int32(env, value, out) == napi_ok) return 1;
+  napi_throw_type_error(env, "TS_ERR_DECODE_NATIVE_ARGUMENT", "expected an integer");
+  return 0;
+}
+
+// A new Uint8Array of `length` bytes; *bytes points at its storage.
+static napi_value new_bytes(napi_env env, size_t length, uint8_t** bytes) {
+  napi_value buffer, array;
+  if (napi_create_arraybuffer(env, length, (void**)bytes, &buffer) != napi_ok) return NULL;
+  napi_create_typedarray(env, napi_uint8_array, length, buffer, 0, &array);
+  return array;
+}
+
+// ---- JPEG ------------------------------------------------------------------------------------
+
+// libjpeg reports errors by calling error_exit, which must not return: jump back to the caller.
+// Warnings (corrupt or truncated data it decodes past) are counted, never printed.
+typedef struct {
+  struct jpeg_error_mgr manager;
+  jmp_buf escape;
+} ErrorTrap;
+
+static void on_error(j_common_ptr cinfo) { longjmp(((ErrorTrap*)cinfo->err)->escape, 1); }
+
+static void on_message(j_common_ptr cinfo, int level) {
+  if (level < 0) cinfo->err->num_warnings++;
+}
+
+static uint32_t read16(const uint8_t* p, int big_endian) { return big_endian ? (uint32_t)(p[0] << 8 | p[1]) : (uint32_t)(p[1] << 8 | p[0]); }
+
+static uint32_t read32(const uint8_t* p, int big_endian) {
+  return big_endian ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3] : (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
+
+// The Orientation tag (0x0112) of IFD0 in an APP1 "Exif" block: 1 when absent, 0 when the block
+// cannot be read (libvips might then read it otherwise: the caller leaves the image to sharp).
+static int exif_orientation(const uint8_t* data, size_t length) {
+  if (length < 14 || memcmp(data, "Exif\0\0", 6) != 0) return 1;
+  const uint8_t* tiff = data + 6;
+  size_t size = length - 6;
+  int big_endian;
+  if (memcmp(tiff, "MM\0*", 4) == 0) big_endian = 1;
+  else if (memcmp(tiff, "II*\0", 4) == 0) big_endian = 0;
+  else return 0;
+  uint32_t ifd = read32(tiff + 4, big_endian);
+  if (ifd < 8 || ifd > size - 2) return 0;
+  uint32_t entries = read16(tiff + ifd, big_endian);
+  if ((size_t)ifd + 2 + (size_t)entries * 12 > size) return 0;
+  for (uint32_t e = 0; e < entries; e++) {
+    const uint8_t* entry = tiff + ifd + 2 + e * 12;
+    if (read16(entry, big_endian) != 0x0112) continue;
+    if (read16(entry + 2, big_endian) != 3 || read32(entry + 4, big_endian) != 1) return 0;  // one SHORT
+    uint32_t value = read16(entry + 8, big_endian);
+    return value >= 1 && value <= 8 ? (int)value : 0;
+  }
+  return 1;
+}
+
+static const char* colour_name(J_COLOR_SPACE space) {
+  switch (space) {
+    case JCS_GRAYSCALE: return "grey";
+    case JCS_YCbCr: return "ycbcr";
+    case JCS_RGB: return "rgb";
+    case JCS_CMYK: return "cmyk";
+    case JCS_YCCK: return "ycck";
+    default: return "other";
+  }
+}
+
+static napi_value jpeg_header(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  size_t length = 0;
+  const uint8_t* bytes = typed_array(env, argv[0], napi_uint8_array, &length);
+  if (!bytes) return NULL;
+
+  struct jpeg_decompress_struct cinfo;
+  ErrorTrap trap;
+  cinfo.err = jpeg_std_error(&trap.manager);
+  trap.manager.error_exit = on_error;
+  trap.manager.emit_message = on_message;
+  if (setjmp(trap.escape)) {
+    jpeg_destroy_decompress(&cinfo);
+    return null_value(env);
+  }
+  jpeg_create_decompress(&cinfo);
+  jpeg_save_markers(&cinfo, JPEG_APP0 + 1, 0xffff);
+  jpeg_save_markers(&cinfo, JPEG_APP0 + 2, 0xffff);
+  jpeg_mem_src(&cinfo, bytes, (unsigned long)length);
+  jpeg_read_header(&cinfo, TRUE);
+
+  // libvips takes the first APP1 that starts "Exif" (jpeg2vips.c), and sees an ICC profile in
+  // any APP2 "ICC_PROFILE" chunk.
+  int orientation = 1, exif_seen = 0, icc = 0;
+  for (jpeg_saved_marker_ptr m = cinfo.marker_list; m; m = m->next) {
+    if (m->marker == JPEG_APP0 + 1 && !exif_seen && m->data_length >= 6 && memcmp(m->data, "Exif\0\0", 6) == 0) {
+      exif_seen = 1;
+      orientation = exif_orientation(m->data, m->data_length);
+    } else if (m->marker == JPEG_APP0 + 2 && m->data_length >= 12 && memcmp(m->data, "ICC_PROFILE\0", 12) == 0) {
+      icc = 1;
+    }
+  }
+  napi_value result, colour;
+  napi_create_object(env, &result);
+  set_uint(env, result, "width", cinfo.image_width);
+  set_uint(env, result, "height", cinfo.image_height);
+  set_uint(env, result, "components", (uint32_t)cinfo.num_components);
+  napi_create_string_utf8(env, colour_name(cinfo.jpeg_color_space), NAPI_AUTO_LENGTH, &colour);
+  napi_set_named_property(env, result, "colour", colour);
+  set_uint(env, result, "orientation", (uint32_t)orientation);
+  set_bool(env, result, "icc", icc);
+  jpeg_destroy_decompress(&cinfo);
+  return result;
+}
+
+static napi_value decode_jpeg(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  size_t length = 0;
+  int32_t shrink, max_pixels;
+  const uint8_t* bytes = typed_array(env, argv[0], napi_uint8_array, &length);
+  if (!bytes || !int_argument(env, argv[1], &shrink) || !int_argument(env, argv[2], &max_pixels)) return NULL;
+  if (shrink != 1 && shrink != 2 && shrink != 4 && shrink != 8) {
+    napi_throw_range_error(env, "TS_ERR_DECODE_NATIVE_ARGUMENT", "shrink must be 1, 2, 4 or 8");
+    return NULL;
+  }
+
+  struct jpeg_decompress_struct cinfo;
+  ErrorTrap trap;
+  // volatile: freed after a longjmp out of libjpeg.
+  JSAMPLE* volatile line = NULL;
+  cinfo.err = jpeg_std_error(&trap.manager);
+  trap.manager.error_exit = on_error;
+  trap.manager.emit_message = on_message;
+  if (setjmp(trap.escape)) {
+    free(line);
+    jpeg_destroy_decompress(&cinfo);
+    return null_value(env);
+  }
+  jpeg_create_decompress(&cinfo);
+  jpeg_mem_src(&cinfo, bytes, (unsigned long)length);
+  jpeg_read_header(&cinfo, TRUE);
+  int grey = cinfo.jpeg_color_space == JCS_GRAYSCALE;
+  int colour = cinfo.jpeg_color_space == JCS_YCbCr || cinfo.jpeg_color_space == JCS_RGB;
+  if ((!grey && !colour) || (double)cinfo.image_width * cinfo.image_height > (double)max_pixels || trap.manager.num_warnings > 0) {
+    jpeg_destroy_decompress(&cinfo);
+    return null_value(env);
+  }
+  cinfo.out_color_space = grey ? JCS_GRAYSCALE : JCS_RGB;
+  cinfo.scale_num = 1;
+  cinfo.scale_denom = (unsigned int)shrink;
+  jpeg_start_decompress(&cinfo);
+  // libjpeg rounds a scaled size up and fills the part pixel at the far edges; libvips keeps
+  // image size / shrink rounded down (jpeg2vips.c), so the extra column and row are dropped. All
+  // rows are still read, so a warning at the very end is seen.
+  uint32_t width = cinfo.image_width / (uint32_t)shrink, height = cinfo.image_height / (uint32_t)shrink;
+  size_t components = (size_t)cinfo.output_components;
+  size_t stride = (size_t)width * components, scan = (size_t)cinfo.output_width * components;
+  uint8_t* out = NULL;
+  napi_value data = width > 0 && height > 0 ? new_bytes(env, stride * height, &out) : NULL;
+  line = data ? malloc(scan) : NULL;
+  if (!line) {
+    jpeg_destroy_decompress(&cinfo);
+    return null_value(env);
+  }
+  while (cinfo.output_scanline < cinfo.output_height) {
+    uint32_t y = cinfo.output_scanline;
+    JSAMPROW row = line;
+    if (jpeg_read_scanlines(&cinfo, &row, 1) != 1) break;
+    if (y < height) memcpy(out + stride * y, line, stride);
+  }
+  jpeg_finish_decompress(&cinfo);
+  free(line);
+  line = NULL;
+  napi_value result = NULL;
+  if (trap.manager.num_warnings == 0) {
+    napi_value object;
+    napi_create_object(env, &object);
+    set_uint(env, object, "width", width);
+    set_uint(env, object, "height", height);
+    set_uint(env, object, "channels", (uint32_t)components);
+    napi_set_named_property(env, object, "data", data);
+    result = object;
+  }
+  jpeg_destroy_decompress(&cinfo);
+  return result ? result : null_value(env);
+}
+
+// ---- resize ----------------------------------------------------------------------------------
+
+#define INTERPOLATE_SHIFT 12
+
+// The hot loops, compiled for AVX-512, AVX2 and plain x86-64 (the CPU picks at load): without
+// AVX2 there is no packed 32-bit multiply, and the loop runs one sample at a time.
+#if defined(__x86_64__) && defined(__GNUC__)
+#define HOT_LOOP __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define HOT_LOOP
+#endif
+
+HOT_LOOP static void add_weighted(int32_t* restrict sums, const uint8_t* restrict line, int32_t weight, int32_t length) {
+  for (int32_t x = 0; x < length; x++) sums[x] += weight * line[x];
+}
+
+HOT_LOOP static void round_and_clip(uint8_t* restrict target, const int32_t* restrict sums, int32_t length) {
+  for (int32_t x = 0; x < length; x++) {
+    int32_t v = sums[x] >> INTERPOLATE_SHIFT;
+    target[x] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+  }
+}
+
+static napi_value reduce_lines(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  size_t src_length = 0, inputs_length = 0, masks_length = 0;
+  int32_t line_length, taps;
+  const uint8_t* src = typed_array(env, argv[0], napi_uint8_array, &src_length);
+  if (!src || !int_argument(env, argv[1], &line_length)) return NULL;
+  const int32_t* inputs = typed_array(env, argv[2], napi_int32_array, &inputs_length);
+  if (!inputs) return NULL;
+  const int32_t* masks = typed_array(env, argv[3], napi_int32_array, &masks_length);
+  if (!masks || !int_argument(env, argv[4], &taps)) return NULL;
+  if (line_length <= 0 || taps <= 0 || inputs_length != masks_length || inputs_length % (size_t)taps != 0) {
+    napi_throw_range_error(env, "TS_ERR_DECODE_NATIVE_ARGUMENT", "reduceLines: inputs and masks must be `taps` entries per output line");
+    return NULL;
+  }
+  size_t lines = src_length / (size_t)line_length;
+  for (size_t i = 0; i < inputs_length; i++) {
+    if (inputs[i] < 0 || (size_t)inputs[i] >= lines) {
+      napi_throw_range_error(env, "TS_ERR_DECODE_NATIVE_ARGUMENT", "reduceLines: an input line is outside the source");
+      return NULL;
+    }
+  }
+  size_t to = inputs_length / (size_t)taps;
+  uint8_t* out = NULL;
+  napi_value result = new_bytes(env, to * (size_t)line_length, &out);
+  int32_t* sums = malloc(sizeof(int32_t) * (size_t)line_length);
+  if (!result || !sums) {
+    free(sums);
+    if (!result) return NULL;
+    napi_throw_error(env, "TS_ERR_DECODE_NATIVE_MEMORY", "reduceLines: out of memory");
+    return NULL;
+  }
+  // One tap at a time across the whole line: a loop the compiler vectorises. Integer sums, so
+  // the order of the taps does not change a bit of the result.
+  for (size_t o = 0; o < to; o++) {
+    for (int32_t x = 0; x < line_length; x++) sums[x] = 1 << (INTERPOLATE_SHIFT - 1);
+    for (int32_t i = 0; i < taps; i++) {
+      int32_t weight = masks[o * (size_t)taps + (size_t)i];
+      if (weight == 0) continue;
+      add_weighted(sums, src + (size_t)inputs[o * (size_t)taps + (size_t)i] * (size_t)line_length, weight, line_length);
+    }
+    round_and_clip(out + o * (size_t)line_length, sums, line_length);
+  }
+  free(sums);
+  return result;
+}
+
+// Tiles of 32 x 32 pixels, so both the rows read and the rows written stay in cache.
+#define TILE 32
+#define TRANSPOSE_BODY(PIXEL)                                                                      \
+  for (int32_t y0 = 0; y0 < height; y0 += TILE) {                                                  \
+    for (int32_t x0 = 0; x0 < width; x0 += TILE) {                                                 \
+      int32_t y1 = y0 + TILE < height ? y0 + TILE : height, x1 = x0 + TILE < width ? x0 + TILE : width; \
+      for (int32_t y = y0; y < y1; y++) {                                                          \
+        for (int32_t x = x0; x < x1; x++) {                                                        \
+          const uint8_t* from = src + ((size_t)y * (size_t)width + (size_t)x) * (PIXEL);           \
+          uint8_t* to = out + ((size_t)x * (size_t)height + (size_t)y) * (PIXEL);                  \
+          for (int32_t c = 0; c < (PIXEL); c++) to[c] = from[c];                                   \
+        }                                                                                          \
+      }                                                                                            \
+    }                                                                                              \
+  }
+
+static void transpose_pixels3(uint8_t* restrict out, const uint8_t* restrict src, int32_t width, int32_t height) { TRANSPOSE_BODY(3) }
+static void transpose_pixels1(uint8_t* restrict out, const uint8_t* restrict src, int32_t width, int32_t height) { TRANSPOSE_BODY(1) }
+static void transpose_pixels(uint8_t* restrict out, const uint8_t* restrict src, int32_t width, int32_t height, int32_t channels) { TRANSPOSE_BODY(channels) }
+
+static napi_value transpose(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  size_t length = 0;
+  int32_t width, height, channels;
+  const uint8_t* src = typed_array(env, argv[0], napi_uint8_array, &length);
+  if (!src || !int_argument(env, argv[1], &width) || !int_argument(env, argv[2], &height) || !int_argument(env, argv[3], &channels)) return NULL;
+  if (width <= 0 || height <= 0 || channels <= 0 || (size_t)width * (size_t)height * (size_t)channels != length) {
+    napi_throw_range_error(env, "TS_ERR_DECODE_NATIVE_ARGUMENT", "transpose: width x height x channels must be the source's length");
+    return NULL;
+  }
+  uint8_t* out = NULL;
+  napi_value result = new_bytes(env, length, &out);
+  if (!result) return NULL;
+  // The channel counts the decode stage produces get loops with a constant pixel size.
+  if (channels == 3) transpose_pixels3(out, src, width, height);
+  else if (channels == 1) transpose_pixels1(out, src, width, height);
+  else transpose_pixels(out, src, width, height, channels);
+  return result;
+}
+
+// ---- model input -------------------------------------------------------------------------------
+
+#define MAX_CHANNELS 4
+
+HOT_LOOP static void normalise_interleaved(float* restrict out, const uint8_t* restrict src, size_t pixels, int32_t channels, const double* gain, const double* shift) {
+  if (channels == 3) {
+    double g0 = gain[0], g1 = gain[1], g2 = gain[2], s0 = shift[0], s1 = shift[1], s2 = shift[2];
+    for (size_t p = 0; p < pixels; p++) {
+      out[3 * p] = (float)(src[3 * p] * g0 + s0);
+      out[3 * p + 1] = (float)(src[3 * p + 1] * g1 + s1);
+      out[3 * p + 2] = (float)(src[3 * p + 2] * g2 + s2);
+    }
+    return;
+  }
+  for (size_t p = 0; p < pixels; p++) {
+    for (int32_t c = 0; c < channels; c++) out[p * (size_t)channels + (size_t)c] = (float)(src[p * (size_t)channels + (size_t)c] * gain[c] + shift[c]);
+  }
+}
+
+HOT_LOOP static void normalise_plane(float* restrict out, const uint8_t* restrict src, size_t pixels, int32_t channels, double gain, double shift) {
+  for (size_t p = 0; p < pixels; p++) out[p] = (float)(src[p * (size_t)channels] * gain + shift);
+}
+
+static napi_value normalise(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  size_t length = 0, gains = 0, shifts = 0;
+  int32_t channels;
+  bool planar = false;
+  const uint8_t* src = typed_array(env, argv[0], napi_uint8_array, &length);
+  if (!src || !int_argument(env, argv[1], &channels)) return NULL;
+  const double* gain = typed_array(env, argv[2], napi_float64_array, &gains);
+  if (!gain) return NULL;
+  const double* shift = typed_array(env, argv[3], napi_float64_array, &shifts);
+  if (!shift || napi_get_value_bool(env, argv[4], &planar) != napi_ok) return NULL;
+  if (channels <= 0 || channels > MAX_CHANNELS || gains != (size_t)channels || shifts != (size_t)channels || length % (size_t)channels != 0) {
+    napi_throw_range_error(env, "TS_ERR_DECODE_NATIVE_ARGUMENT", "normalise: one gain and one shift per channel, and whole pixels");
+    return NULL;
+  }
+  napi_value buffer, result;
+  float* out = NULL;
+  if (napi_create_arraybuffer(env, length * sizeof(float), (void**)&out, &buffer) != napi_ok) return NULL;
+  napi_create_typedarray(env, napi_float32_array, length, buffer, 0, &result);
+  size_t pixels = length / (size_t)channels;
+  if (planar && channels > 1) {
+    for (int32_t c = 0; c < channels; c++) normalise_plane(out + (size_t)c * pixels, src + c, pixels, channels, gain[c], shift[c]);
+  } else {
+    normalise_interleaved(out, src, pixels, channels, gain, shift);
+  }
+  return result;
+}
+
+NAPI_MODULE_INIT() {
+  const napi_property_descriptor functions[] = {
+      {"jpegHeader", NULL, jpeg_header, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"decodeJpeg", NULL, decode_jpeg, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"reduceLines", NULL, reduce_lines, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"transpose", NULL, transpose, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"normalise", NULL, normalise, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions);
+  return exports;
+}

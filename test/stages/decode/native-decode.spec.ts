@@ -1,0 +1,87 @@
+import { copyFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { staleAddon } from '../../../src/native/native-addon.ts';
+import { resolveDecodeSpec } from '../../../src/stages/decode/decode-spec.ts';
+import { NATIVE_DECODE_ADDON, nativeDecode, nativeDecodeStatus } from '../../../src/stages/decode/native-decode.ts';
+import { normalisePixels } from '../../../src/stages/decode/normalise-pixels.ts';
+import { seededRandom } from '../../fuzz/hostile-inputs.ts';
+import { tempDir } from '../../support/pipeline-harness.ts';
+import { noise } from './decode-fixtures.ts';
+
+// `npm run setup` builds the addon; the decode stage works without it (portable-decode.spec.ts).
+const addon = () => {
+  const loaded = nativeDecode();
+  expect(loaded, nativeDecodeStatus()).toBeDefined();
+  return loaded!;
+};
+
+describe('the decode stage native fast path (build/native/decode_kernels.node)', () => {
+  it('is built by setup and in use', () => {
+    addon();
+    expect(nativeDecodeStatus()).toMatch(/^native/);
+  });
+
+  it("turns bytes into model input with the JavaScript path's float32 values, bit for bit, in either layout", () => {
+    const random = seededRandom(30);
+    for (const preset of ['mobilenet-v2', 'inception-v3', 'mnist'] as const) {
+      for (const layout of ['hwc', 'chw'] as const) {
+        const spec = { ...resolveDecodeSpec({ preset }), layout };
+        const { channels, width, height } = spec;
+        const raw = { width, height, channels, data: new Uint8Array(noise(random, width * height * channels)) };
+        const pixels = normalisePixels(raw, spec);
+        const pixelCount = width * height;
+        for (let c = 0; c < channels; c++) {
+          const gain = 1 / (255 * spec.std[c]);
+          const shift = -spec.mean[c] / spec.std[c];
+          for (let p = 0; p < pixelCount; p += 97) {
+            const at = layout === 'chw' && channels > 1 ? c * pixelCount + p : p * channels + c;
+            expect(pixels.data[at], `${preset} ${layout} pixel ${p} channel ${c}`).toBe(Math.fround(raw.data[p * channels + c] * gain + shift));
+          }
+        }
+        expect(pixels.layout).toBe(layout);
+      }
+    }
+  });
+
+  it('reads what sharp acts on from a JPEG header: size, colour, EXIF orientation, ICC profile', async () => {
+    const image = sharp(noise(seededRandom(31), 30 * 20 * 3), { raw: { width: 30, height: 20, channels: 3 } });
+    expect(addon().jpegHeader(await image.clone().jpeg().toBuffer())).toEqual({ width: 30, height: 20, components: 3, colour: 'ycbcr', orientation: 1, icc: false });
+    expect(addon().jpegHeader(await image.clone().jpeg().withMetadata({ orientation: 8 }).toBuffer())).toMatchObject({ orientation: 8 });
+    expect(addon().jpegHeader(await image.clone().jpeg().withIccProfile('p3').toBuffer())).toMatchObject({ icc: true });
+    expect(addon().jpegHeader(await image.clone().toColourspace('b-w').jpeg().toBuffer())).toMatchObject({ components: 1, colour: 'grey' });
+    expect(addon().jpegHeader(await image.clone().toColourspace('cmyk').jpeg().toBuffer())).toMatchObject({ components: 4, colour: 'cmyk' });
+    expect(addon().jpegHeader(new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0, 2]))).toBeNull();
+  });
+
+  it('gives up (null) rather than guess: damaged data, CMYK, more pixels than allowed', async () => {
+    const image = sharp(noise(seededRandom(32), 64 * 64 * 3), { raw: { width: 64, height: 64, channels: 3 } });
+    const good = await image.clone().jpeg().toBuffer();
+    expect(addon().decodeJpeg(good, 1, 64 * 64)).toMatchObject({ width: 64, height: 64, channels: 3 });
+    expect(addon().decodeJpeg(good, 1, 64 * 64 - 1)).toBeNull();
+    expect(addon().decodeJpeg(good.subarray(0, good.length - 200), 1, 1e6)).toBeNull(); // truncated: a libjpeg warning
+    expect(addon().decodeJpeg(await image.clone().toColourspace('cmyk').jpeg().toBuffer(), 1, 1e6)).toBeNull();
+    // Shrink-on-load keeps libvips' sizes, rounded down.
+    expect(addon().decodeJpeg(await sharp(noise(seededRandom(33), 61 * 30 * 3), { raw: { width: 61, height: 30, channels: 3 } }).jpeg().toBuffer(), 4, 1e6)).toMatchObject({ width: 15, height: 7 });
+  });
+
+  it('refuses wrong arguments with a coded error instead of reading out of bounds', () => {
+    const src = new Uint8Array(12);
+    expect(() => addon().decodeJpeg(src, 3 as 2, 100)).toThrow(expect.objectContaining({ code: 'TS_ERR_DECODE_NATIVE_ARGUMENT', message: 'shrink must be 1, 2, 4 or 8' }));
+    expect(() => addon().reduceLines(src, 4, Int32Array.of(0, 3), Int32Array.of(4096, 0), 2)).toThrow(expect.objectContaining({ code: 'TS_ERR_DECODE_NATIVE_ARGUMENT', message: expect.stringMatching(/outside the source/) }));
+    expect(() => addon().reduceLines(src, 4, Int32Array.of(0, 1, 2), Int32Array.of(4096, 0), 2)).toThrow(expect.objectContaining({ code: 'TS_ERR_DECODE_NATIVE_ARGUMENT' }));
+    expect(() => addon().transpose(src, 5, 2, 1)).toThrow(expect.objectContaining({ code: 'TS_ERR_DECODE_NATIVE_ARGUMENT' }));
+    expect(() => addon().normalise(src, 3, new Float64Array(3), new Float64Array(2), false)).toThrow(expect.objectContaining({ code: 'TS_ERR_DECODE_NATIVE_ARGUMENT' }));
+    expect(() => addon().jpegHeader([1, 2, 3] as unknown as Uint8Array)).toThrow(expect.objectContaining({ code: 'TS_ERR_DECODE_NATIVE_ARGUMENT', message: 'expected a Uint8Array' }));
+  });
+
+  it('is not loaded when built from other sources than the tree holds, and says what rebuilds it', async () => {
+    expect(staleAddon(NATIVE_DECODE_ADDON)).toBeUndefined();
+    const dir = await tempDir('temi-native-decode-');
+    const old = path.join(dir, 'decode_kernels.node');
+    copyFileSync(NATIVE_DECODE_ADDON.file, old);
+    writeFileSync(`${old}.sources`, 'a digest of older sources\n');
+    expect(staleAddon(NATIVE_DECODE_ADDON, old)).toMatch(/built from other sources .* run npm run setup to rebuild it/);
+  });
+});
