@@ -20,10 +20,16 @@ export interface EmbedWorkerReady {
   readonly execution: string;
 }
 
-/** One batch, packed NHWC (its buffer is transferred); the answer is `count * dim` values, transferred back. */
+/** One batch, packed NHWC (its buffer is transferred). */
 export interface EmbedRequest {
   readonly id: number;
   readonly op: 'embed';
   readonly packed: Float32Array;
   readonly count: number;
+}
+
+/** The answer: `count * dim` values, and the request's buffer handed back for the next batch (both transferred). */
+export interface EmbedAnswer {
+  readonly rows: Float32Array;
+  readonly packed: Float32Array;
 }

@@ -4,7 +4,7 @@ import { serveRequests, type Handled } from '../../runtime/workers/serve-request
 import { selectBackend } from '../../tf/backends.ts';
 import { startTensorReports } from '../../tf/tensor-gauge.ts';
 import { TfEmbedder } from '../tf-embedder.ts';
-import type { EmbedRequest, EmbedWorkerBoot, EmbedWorkerReady } from './embed-worker-protocol.ts';
+import type { EmbedAnswer, EmbedRequest, EmbedWorkerBoot, EmbedWorkerReady } from './embed-worker-protocol.ts';
 
 /**
  * The embed model's own thread. A forward pass is synchronous native work; here it does not hold
@@ -26,7 +26,8 @@ async function start(): Promise<EmbedWorkerReady> {
 
 function handle(request: EmbedRequest): Handled {
   const rows = embedder.embedPacked(request.packed, request.count);
-  return { result: rows, transfer: buffersOf(rows) };
+  const answer: EmbedAnswer = { rows, packed: request.packed };
+  return { result: answer, transfer: [...buffersOf(rows), ...buffersOf(request.packed)] };
 }
 
 serveRequests<EmbedRequest>(start, handle);

@@ -7,20 +7,27 @@ import { TENSORS_EVENT } from '../../tf/tensor-gauge.ts';
 import type { Embedder } from '../embedder.ts';
 import { packImages } from '../onnx/pack-images.ts';
 import type { ExpectedGeometry } from '../pixel-checks.ts';
-import type { EmbedWorkerBoot, EmbedWorkerReady } from './embed-worker-protocol.ts';
+import type { EmbedAnswer, EmbedWorkerBoot, EmbedWorkerReady } from './embed-worker-protocol.ts';
 
 export const EMBED_WORKER_LOST = 'TS_ERR_EMBED_WORKER_LOST';
 export const EMBED_WORKER_CLOSED = 'TS_ERR_EMBED_WORKER_CLOSED';
 /** An error thrown in the worker without a code of its own (e.g. from TensorFlow). */
 export const EMBED_BATCH_FAILED = 'TS_ERR_EMBED_BATCH_FAILED';
 
+const MAX_SPARE_BUFFERS = 4;
+
 /**
  * A TfEmbedder in a worker thread with its own TensorFlow.js engine. `embed` packs the batch here
  * (one copy, as the in-thread embedder makes), transfers it, and resolves when the worker answers,
  * so the calling thread is free during the forward pass: the decode of batch n+1 overlaps the
- * inference of batch n. Same rows, same order, same errors (coded) as TfEmbedder.
+ * inference of batch n. Same rows, same order, same errors (coded) as TfEmbedder. The worker hands
+ * each batch's buffer back with its answer and the next batch is packed into it: no 10 MB
+ * allocation per batch on either thread.
  */
 export class WorkerEmbedder implements Embedder {
+  /** Batch buffers handed back by the worker, for the next batches (as many as were in flight at once). */
+  private readonly spare: Float32Array[] = [];
+
   private constructor(
     private readonly client: WorkerClient,
     readonly geometry: Required<ExpectedGeometry>,
@@ -61,10 +68,22 @@ export class WorkerEmbedder implements Embedder {
 
   async embed(images: readonly DecodedPixels[]): Promise<Float32Array[]> {
     if (images.length === 0) return [];
-    const packed = packImages(images, 'nhwc');
-    const rows = (await this.client.call({ op: 'embed', packed, count: images.length }, buffersOf(packed))) as Float32Array;
+    const packed = packImages(images, 'nhwc', images.length, this.spareOfLength(images.length * this.imageLength));
+    const { rows, packed: returned } = (await this.client.call({ op: 'embed', packed, count: images.length }, buffersOf(packed))) as EmbedAnswer;
+    this.spare.push(returned);
+    if (this.spare.length > MAX_SPARE_BUFFERS) this.spare.shift();
     // One buffer per row: a row may later be transferred on its own (e.g. to the index worker).
     return Array.from({ length: images.length }, (_, i) => rows.slice(i * this.dim, (i + 1) * this.dim));
+  }
+
+  private get imageLength(): number {
+    return this.geometry.width * this.geometry.height * this.geometry.channels;
+  }
+
+  /** A handed-back buffer of exactly `length` values (a batch of the same size), taken off the list. */
+  private spareOfLength(length: number): Float32Array | undefined {
+    const at = this.spare.findIndex((buffer) => buffer.length === length);
+    return at < 0 ? undefined : this.spare.splice(at, 1)[0];
   }
 
   async dispose(): Promise<void> {
