@@ -23,7 +23,7 @@ import type { DecodeSpec } from './decode-spec.ts';
 import { nativeDecode } from './native-decode.ts';
 import type { RawPixels } from './raw-pixels.ts';
 import { decodeSimplePng } from './simple-png.ts';
-import { reduceColumns, reducePlan, reduceRows, type VipsKernel } from './vips-reduce.ts';
+import { reduceImage, reducePlan, type VipsKernel } from './vips-reduce.ts';
 
 /** Larger images go to sharp, whose work runs on libuv's threads rather than the event loop. */
 export const FAST_PATH_MAX_PIXELS = 256 * 256;
@@ -83,21 +83,15 @@ function shrinkOf(image: { width: number; height: number }, target: Target): { h
 function resized(image: RawPixels, target: Target, kernel: VipsKernel): RawPixels | undefined {
   const { hshrink, vshrink } = shrinkOf(image, target);
   if (hshrink < 1 || vshrink < 1) return undefined; // an enlargement: libvips' affine, not reduce
-  let { width, height, data } = image;
   const { channels } = image;
   // vips_resize gets scale = 1 / shrink and reduces by 1 / scale, which may differ in the last bit.
   const vfactor = 1 / (1 / vshrink);
   const hfactor = 1 / (1 / hshrink);
-  if (vfactor !== 1) {
-    const plan = reducePlan(height, vfactor);
-    data = reduceRows(data, width, channels, plan, kernel);
-    height = plan.to;
-  }
-  if (hfactor !== 1) {
-    const plan = reducePlan(width, hfactor);
-    data = reduceColumns(data, height, channels, plan, kernel);
-    width = plan.to;
-  }
+  const vertical = vfactor !== 1 ? reducePlan(image.height, vfactor) : undefined;
+  const horizontal = hfactor !== 1 ? reducePlan(image.width, hfactor) : undefined;
+  const data = reduceImage(image.data, image.width, image.height, channels, vertical, horizontal, kernel);
+  const width = horizontal?.to ?? image.width;
+  const height = vertical?.to ?? image.height;
   if (width === target.width && height === target.height) return { width, height, channels, data };
   if (target.fit !== 'cover' || width < target.width || height < target.height) return undefined;
   return centreCrop({ width, height, channels, data }, target.width, target.height);

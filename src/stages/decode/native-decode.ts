@@ -36,6 +36,19 @@ export interface NativeDecode {
   decodeJpeg(bytes: Uint8Array, shrink: 1 | 2 | 4 | 8, maxPixels: number): RawPixels | null;
   /** vips-reduce.ts's line reduce: `taps` input lines and mask weights per output line. */
   reduceLines(src: Uint8Array, lineLength: number, inputs: Int32Array, masks: Int32Array, taps: number): Uint8Array;
+  /** reduceLines on the rows, then on the columns (as rows of the transposed image), in one call. */
+  reduceImage(
+    src: Uint8Array,
+    width: number,
+    height: number,
+    channels: number,
+    rowInputs: Int32Array,
+    rowMasks: Int32Array,
+    rowTaps: number,
+    columnInputs: Int32Array,
+    columnMasks: Int32Array,
+    columnTaps: number,
+  ): Uint8Array;
   /** width x height pixels of `channels` samples to height x width. */
   transpose(src: Uint8Array, width: number, height: number, channels: number): Uint8Array;
   /** normalise-pixels.ts's byte gain[c] + shift[c], the same float32 values; planar = CHW. */

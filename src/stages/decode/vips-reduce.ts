@@ -41,6 +41,22 @@ export function reducePlan(from: number, shrink: number): ReducePlan {
   return { from, to, boxShrink, residual: shrink / boxShrink, extra: (to * shrink - from) / boxShrink };
 }
 
+/**
+ * vips_resize's reduce of a whole image: rows by `vertical`, then columns by `horizontal` (either
+ * may be absent: that axis is kept). Natively in one call when neither needs a box shrink (a JPEG
+ * after shrink-on-load never does), so the intermediate images never reach the JavaScript heap.
+ */
+export function reduceImage(src: Uint8Array, width: number, height: number, channels: number, vertical: ReducePlan | undefined, horizontal: ReducePlan | undefined, kernel: VipsKernel): Uint8Array {
+  const native = nativeDecode();
+  if (native && vertical && horizontal && vertical.boxShrink === 1 && horizontal.boxShrink === 1) {
+    const rows = flatSampling(vertical, kernel);
+    const columns = flatSampling(horizontal, kernel);
+    return native.reduceImage(src, width, height, channels, rows.inputs, rows.masks, rows.n, columns.inputs, columns.masks, columns.n);
+  }
+  const rowsDone = vertical ? reduceRows(src, width, channels, vertical, kernel) : src;
+  return horizontal ? reduceColumns(rowsDone, vertical?.to ?? height, channels, horizontal, kernel) : rowsDone;
+}
+
 /** Rows: an image of width x plan.from rows becomes width x plan.to rows. */
 export function reduceRows(src: Uint8Array, width: number, channels: number, plan: ReducePlan, kernel: VipsKernel): Uint8Array {
   const rowLength = width * channels;
@@ -84,13 +100,12 @@ function transpose(src: Uint8Array, width: number, height: number, channels: num
  * the kernel's support at most positions); neither changes an integer of the result.
  */
 function reduceLines(src: Uint8Array, lineLength: number, plan: ReducePlan, kernel: VipsKernel): Uint8Array {
-  const { inputs, masks, n } = samplingOf(plan, kernel);
   const native = nativeDecode();
   if (native) {
-    const flat = new Int32Array(inputs.length);
-    masks.forEach((mask, o) => flat.set(mask, o * n));
-    return native.reduceLines(src, lineLength, inputs, flat, n);
+    const { inputs, masks, n } = flatSampling(plan, kernel);
+    return native.reduceLines(src, lineLength, inputs, masks, n);
   }
+  const { inputs, masks, n } = samplingOf(plan, kernel);
   const out = new Uint8Array(lineLength * plan.to);
   const offsets = new Int32Array(n);
   const round = INTERPOLATE_SCALE >> 1;
@@ -195,6 +210,14 @@ function samplingOf(plan: ReducePlan, kernel: VipsKernel): { inputs: Int32Array;
     position += shrink;
   }
   return { inputs, masks, n };
+}
+
+/** samplingOf with the masks in one array, `n` per output position, as the native loops take them. */
+function flatSampling(plan: ReducePlan, kernel: VipsKernel): { inputs: Int32Array; masks: Int32Array; n: number } {
+  const { inputs, masks, n } = samplingOf(plan, kernel);
+  const flat = new Int32Array(inputs.length);
+  masks.forEach((mask, o) => flat.set(mask, o * n));
+  return { inputs, masks: flat, n };
 }
 
 function clamp(i: number, last: number): number {

@@ -71,6 +71,10 @@ describe('the decode stage native fast path (build/native/decode_kernels.node)',
     expect(() => addon().decodeJpeg(src, 3 as 2, 100)).toThrow(expect.objectContaining({ code: 'TS_ERR_DECODE_NATIVE_ARGUMENT', message: 'shrink must be 1, 2, 4 or 8' }));
     expect(() => addon().reduceLines(src, 4, Int32Array.of(0, 3), Int32Array.of(4096, 0), 2)).toThrow(expect.objectContaining({ code: 'TS_ERR_DECODE_NATIVE_ARGUMENT', message: expect.stringMatching(/outside the source/) }));
     expect(() => addon().reduceLines(src, 4, Int32Array.of(0, 1, 2), Int32Array.of(4096, 0), 2)).toThrow(expect.objectContaining({ code: 'TS_ERR_DECODE_NATIVE_ARGUMENT' }));
+    expect(() => addon().reduceImage(src, 2, 2, 3, Int32Array.of(0, 5), Int32Array.of(4096, 0), 2, Int32Array.of(0, 1), Int32Array.of(4096, 0), 2)).toThrow(
+      expect.objectContaining({ code: 'TS_ERR_DECODE_NATIVE_ARGUMENT', message: 'reduceImage (rows): an input line is outside the source' }),
+    );
+    expect(() => addon().reduceImage(src, 3, 2, 3, Int32Array.of(0), Int32Array.of(4096), 1, Int32Array.of(0), Int32Array.of(4096), 1)).toThrow(expect.objectContaining({ code: 'TS_ERR_DECODE_NATIVE_ARGUMENT' }));
     expect(() => addon().transpose(src, 5, 2, 1)).toThrow(expect.objectContaining({ code: 'TS_ERR_DECODE_NATIVE_ARGUMENT' }));
     expect(() => addon().normalise(src, 3, new Float64Array(3), new Float64Array(2), false)).toThrow(expect.objectContaining({ code: 'TS_ERR_DECODE_NATIVE_ARGUMENT' }));
     expect(() => addon().jpegHeader([1, 2, 3] as unknown as Uint8Array)).toThrow(expect.objectContaining({ code: 'TS_ERR_DECODE_NATIVE_ARGUMENT', message: 'expected a Uint8Array' }));

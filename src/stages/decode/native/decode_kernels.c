@@ -17,6 +17,8 @@
 //   reduceLines(src, lineLength, inputs, masks, taps) -> Uint8Array
 //       the inner loop of vips-reduce.ts's reduceLines: output line o is sum_i masks[o taps + i]
 //       * line inputs[o taps + i] of src, rounded (+2048 >> 12) and clipped to 0..255.
+//   reduceImage(src, width, height, channels, rowInputs, rowMasks, rowTaps, columnInputs,
+//       columnMasks, columnTaps) -> Uint8Array: rows reduced, then columns, in one call
 //   transpose(src, width, height, channels) -> Uint8Array (height x width pixels)
 //   normalise(src, channels, gain, shift, planar) -> Float32Array
 //       normalise-pixels.ts: value = byte gain[c] + shift[c] in double, rounded once to float32
@@ -283,51 +285,117 @@ HOT_LOOP static void round_and_clip(uint8_t* restrict target, const int32_t* res
   }
 }
 
+// One axis of a reduce: `taps` input lines and mask weights for each of `to` output lines.
+typedef struct {
+  const int32_t* inputs;
+  const int32_t* masks;
+  int32_t taps;
+  size_t to;
+} Axis;
+
+// The axis from (inputs, masks, taps) arguments, checked against a source of `lines` lines; 0
+// with a RangeError pending when they do not fit.
+static int read_axis(napi_env env, napi_value* argv, size_t lines, const char* name, Axis* axis) {
+  size_t inputs_length = 0, masks_length = 0;
+  axis->inputs = typed_array(env, argv[0], napi_int32_array, &inputs_length);
+  if (!axis->inputs) return 0;
+  axis->masks = typed_array(env, argv[1], napi_int32_array, &masks_length);
+  if (!axis->masks || !int_argument(env, argv[2], &axis->taps)) return 0;
+  char message[160];
+  if (axis->taps <= 0 || inputs_length != masks_length || inputs_length % (size_t)axis->taps != 0) {
+    snprintf(message, sizeof message, "%s: inputs and masks must be `taps` entries per output line", name);
+    napi_throw_range_error(env, "TS_ERR_DECODE_NATIVE_ARGUMENT", message);
+    return 0;
+  }
+  for (size_t i = 0; i < inputs_length; i++) {
+    if (axis->inputs[i] < 0 || (size_t)axis->inputs[i] >= lines) {
+      snprintf(message, sizeof message, "%s: an input line is outside the source", name);
+      napi_throw_range_error(env, "TS_ERR_DECODE_NATIVE_ARGUMENT", message);
+      return 0;
+    }
+  }
+  axis->to = inputs_length / (size_t)axis->taps;
+  return 1;
+}
+
+// Output line o = the masked sum of the axis' input lines, one tap at a time across the whole
+// line: a loop the compiler vectorises. Integer sums, so the order of the taps does not change a
+// bit of the result. `sums` holds line_length values.
+static void reduce_lines_into(uint8_t* out, const uint8_t* src, size_t line_length, const Axis* axis, int32_t* sums) {
+  for (size_t o = 0; o < axis->to; o++) {
+    for (size_t x = 0; x < line_length; x++) sums[x] = 1 << (INTERPOLATE_SHIFT - 1);
+    for (int32_t i = 0; i < axis->taps; i++) {
+      int32_t weight = axis->masks[o * (size_t)axis->taps + (size_t)i];
+      if (weight == 0) continue;
+      add_weighted(sums, src + (size_t)axis->inputs[o * (size_t)axis->taps + (size_t)i] * line_length, weight, (int32_t)line_length);
+    }
+    round_and_clip(out + o * line_length, sums, (int32_t)line_length);
+  }
+}
+
+static void transpose_into(uint8_t* out, const uint8_t* src, int32_t width, int32_t height, int32_t channels);
+
 static napi_value reduce_lines(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  size_t src_length = 0, inputs_length = 0, masks_length = 0;
-  int32_t line_length, taps;
+  size_t src_length = 0;
+  int32_t line_length;
   const uint8_t* src = typed_array(env, argv[0], napi_uint8_array, &src_length);
   if (!src || !int_argument(env, argv[1], &line_length)) return NULL;
-  const int32_t* inputs = typed_array(env, argv[2], napi_int32_array, &inputs_length);
-  if (!inputs) return NULL;
-  const int32_t* masks = typed_array(env, argv[3], napi_int32_array, &masks_length);
-  if (!masks || !int_argument(env, argv[4], &taps)) return NULL;
-  if (line_length <= 0 || taps <= 0 || inputs_length != masks_length || inputs_length % (size_t)taps != 0) {
-    napi_throw_range_error(env, "TS_ERR_DECODE_NATIVE_ARGUMENT", "reduceLines: inputs and masks must be `taps` entries per output line");
+  if (line_length <= 0) {
+    napi_throw_range_error(env, "TS_ERR_DECODE_NATIVE_ARGUMENT", "reduceLines: the line length must be positive");
     return NULL;
   }
-  size_t lines = src_length / (size_t)line_length;
-  for (size_t i = 0; i < inputs_length; i++) {
-    if (inputs[i] < 0 || (size_t)inputs[i] >= lines) {
-      napi_throw_range_error(env, "TS_ERR_DECODE_NATIVE_ARGUMENT", "reduceLines: an input line is outside the source");
-      return NULL;
-    }
-  }
-  size_t to = inputs_length / (size_t)taps;
+  Axis axis;
+  if (!read_axis(env, argv + 2, src_length / (size_t)line_length, "reduceLines", &axis)) return NULL;
   uint8_t* out = NULL;
-  napi_value result = new_bytes(env, to * (size_t)line_length, &out);
-  int32_t* sums = malloc(sizeof(int32_t) * (size_t)line_length);
-  if (!result || !sums) {
-    free(sums);
-    if (!result) return NULL;
+  napi_value result = new_bytes(env, axis.to * (size_t)line_length, &out);
+  int32_t* sums = result ? malloc(sizeof(int32_t) * (size_t)line_length) : NULL;
+  if (!sums) {
     napi_throw_error(env, "TS_ERR_DECODE_NATIVE_MEMORY", "reduceLines: out of memory");
     return NULL;
   }
-  // One tap at a time across the whole line: a loop the compiler vectorises. Integer sums, so
-  // the order of the taps does not change a bit of the result.
-  for (size_t o = 0; o < to; o++) {
-    for (int32_t x = 0; x < line_length; x++) sums[x] = 1 << (INTERPOLATE_SHIFT - 1);
-    for (int32_t i = 0; i < taps; i++) {
-      int32_t weight = masks[o * (size_t)taps + (size_t)i];
-      if (weight == 0) continue;
-      add_weighted(sums, src + (size_t)inputs[o * (size_t)taps + (size_t)i] * (size_t)line_length, weight, line_length);
-    }
-    round_and_clip(out + o * (size_t)line_length, sums, line_length);
-  }
+  reduce_lines_into(out, src, (size_t)line_length, &axis, sums);
   free(sums);
+  return result;
+}
+
+// vips-reduce.ts's reduceImage when neither axis needs a box shrink: rows, then columns (as rows
+// of the transposed image), with the intermediate images outside the JavaScript heap.
+static napi_value reduce_image(napi_env env, napi_callback_info info) {
+  size_t argc = 10;
+  napi_value argv[10];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  size_t length = 0;
+  int32_t width, height, channels;
+  const uint8_t* src = typed_array(env, argv[0], napi_uint8_array, &length);
+  if (!src || !int_argument(env, argv[1], &width) || !int_argument(env, argv[2], &height) || !int_argument(env, argv[3], &channels)) return NULL;
+  if (width <= 0 || height <= 0 || channels <= 0 || (size_t)width * (size_t)height * (size_t)channels != length) {
+    napi_throw_range_error(env, "TS_ERR_DECODE_NATIVE_ARGUMENT", "reduceImage: width x height x channels must be the source's length");
+    return NULL;
+  }
+  Axis rows, columns;
+  if (!read_axis(env, argv + 4, (size_t)height, "reduceImage (rows)", &rows) || !read_axis(env, argv + 7, (size_t)width, "reduceImage (columns)", &columns)) return NULL;
+  size_t row_length = (size_t)width * (size_t)channels, column_length = rows.to * (size_t)channels;
+  size_t reduced_rows = rows.to * row_length, reduced = columns.to * column_length;
+  uint8_t* out = NULL;
+  napi_value result = new_bytes(env, reduced, &out);
+  size_t first_size = reduced_rows > reduced ? reduced_rows : reduced;
+  uint8_t* scratch = result ? malloc(first_size + reduced_rows) : NULL;
+  int32_t* sums = scratch ? malloc(sizeof(int32_t) * (row_length > column_length ? row_length : column_length)) : NULL;
+  if (!sums) {
+    free(scratch);
+    napi_throw_error(env, "TS_ERR_DECODE_NATIVE_MEMORY", "reduceImage: out of memory");
+    return NULL;
+  }
+  uint8_t *first = scratch, *second = scratch + first_size;
+  reduce_lines_into(first, src, row_length, &rows, sums);                          // width x rows.to
+  transpose_into(second, first, width, (int32_t)rows.to, channels);                // rows.to x width
+  reduce_lines_into(first, second, column_length, &columns, sums);                 // rows.to x columns.to, transposed
+  transpose_into(out, first, (int32_t)rows.to, (int32_t)columns.to, channels);     // columns.to x rows.to
+  free(sums);
+  free(scratch);
   return result;
 }
 
@@ -351,6 +419,13 @@ static void transpose_pixels3(uint8_t* restrict out, const uint8_t* restrict src
 static void transpose_pixels1(uint8_t* restrict out, const uint8_t* restrict src, int32_t width, int32_t height) { TRANSPOSE_BODY(1) }
 static void transpose_pixels(uint8_t* restrict out, const uint8_t* restrict src, int32_t width, int32_t height, int32_t channels) { TRANSPOSE_BODY(channels) }
 
+// The channel counts the decode stage produces get loops with a constant pixel size.
+static void transpose_into(uint8_t* out, const uint8_t* src, int32_t width, int32_t height, int32_t channels) {
+  if (channels == 3) transpose_pixels3(out, src, width, height);
+  else if (channels == 1) transpose_pixels1(out, src, width, height);
+  else transpose_pixels(out, src, width, height, channels);
+}
+
 static napi_value transpose(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
@@ -366,10 +441,7 @@ static napi_value transpose(napi_env env, napi_callback_info info) {
   uint8_t* out = NULL;
   napi_value result = new_bytes(env, length, &out);
   if (!result) return NULL;
-  // The channel counts the decode stage produces get loops with a constant pixel size.
-  if (channels == 3) transpose_pixels3(out, src, width, height);
-  else if (channels == 1) transpose_pixels1(out, src, width, height);
-  else transpose_pixels(out, src, width, height, channels);
+  transpose_into(out, src, width, height, channels);
   return result;
 }
 
@@ -431,6 +503,7 @@ NAPI_MODULE_INIT() {
       {"jpegHeader", NULL, jpeg_header, NULL, NULL, NULL, napi_enumerable, NULL},
       {"decodeJpeg", NULL, decode_jpeg, NULL, NULL, NULL, napi_enumerable, NULL},
       {"reduceLines", NULL, reduce_lines, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"reduceImage", NULL, reduce_image, NULL, NULL, NULL, napi_enumerable, NULL},
       {"transpose", NULL, transpose, NULL, NULL, NULL, napi_enumerable, NULL},
       {"normalise", NULL, normalise, NULL, NULL, NULL, napi_enumerable, NULL},
   };
