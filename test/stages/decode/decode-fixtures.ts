@@ -65,3 +65,13 @@ export async function expectPngFixedSetAsSharp(): Promise<void> {
   }
   expect(compared).toBeGreaterThan(100);
 }
+
+/** Each case is one the fast path leaves to sharp, and the stage still decodes it, to sharp's pixels. */
+export async function expectLeftToSharp(cases: ReadonlyArray<[string, Buffer, DecodeOverrides]>): Promise<void> {
+  for (const [what, bytes, target] of cases) {
+    const spec = resolveDecodeSpec(target);
+    expect(fastDecode(bytes, spec, limits.maxPixels), what).toBeUndefined();
+    const decoded = await decodeImage(bytes, spec, limits, what);
+    expect(decoded.data, what).toEqual((await decodeImage(bytes, spec, limits, what, SHARP)).data);
+  }
+}

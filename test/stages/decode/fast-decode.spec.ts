@@ -4,7 +4,7 @@ import { decodeImage, type DecodeOptions } from '../../../src/stages/decode/deco
 import { resolveDecodeSpec, type DecodeOverrides } from '../../../src/stages/decode/decode-spec.ts';
 import { fastDecode } from '../../../src/stages/decode/fast-decode.ts';
 import { seededRandom } from '../../fuzz/hostile-inputs.ts';
-import { expectPngFixedSetAsSharp, limits, maxDifference, noise, png, SHARP } from './decode-fixtures.ts';
+import { expectLeftToSharp, expectPngFixedSetAsSharp, limits, maxDifference, noise, png, SHARP } from './decode-fixtures.ts';
 
 describe('decode fast path: small simple PNGs without libvips', () => {
   it("gives sharp's pixels, within one grey level, on a fixed set of sizes, colour types, fits and kernels", async () => {
@@ -25,12 +25,7 @@ describe('decode fast path: small simple PNGs without libvips', () => {
       ['the exporters\u2019 resize-then-crop', await rgb.clone().png().toBuffer(), { preset: 'mobilenet-v2', size: 28, crop: 0.875 }],
       ['a large PNG', await sharp(noise(random, 300 * 300), { raw: { width: 300, height: 300, channels: 1 } }).toColourspace('b-w').png().toBuffer(), { preset: 'mnist' }],
     ];
-    for (const [what, bytes, target] of cases) {
-      const spec = resolveDecodeSpec(target);
-      expect(fastDecode(bytes, spec, limits.maxPixels), what).toBeUndefined();
-      const decoded = await decodeImage(bytes, spec, limits, what);
-      expect(decoded.data, what).toEqual((await decodeImage(bytes, spec, limits, what, SHARP)).data);
-    }
+    await expectLeftToSharp(cases);
   });
 
   it('dead-letters damaged PNGs with the code sharp gives them', async () => {
@@ -107,12 +102,7 @@ describe('decode fast path: JPEGs with libjpeg-turbo', () => {
       ['the exporters\u2019 resize-then-crop', await rgb().jpeg().toBuffer(), { ...small, crop: 0.875 }],
       ['a large JPEG', await sharp(noise(random, 600 * 600 * 3), { raw: { width: 600, height: 600, channels: 3 } }).jpeg().toBuffer(), small],
     ];
-    for (const [what, bytes, target] of cases) {
-      const spec = resolveDecodeSpec(target);
-      expect(fastDecode(bytes, spec, limits.maxPixels), what).toBeUndefined();
-      const decoded = await decodeImage(bytes, spec, limits, what);
-      expect(decoded.data, what).toEqual((await decodeImage(bytes, spec, limits, what, SHARP)).data);
-    }
+    await expectLeftToSharp(cases);
   });
 
   it('takes JPEGs only where the stage accepts them, and refuses them there with the format named', async () => {

@@ -361,20 +361,30 @@ static napi_value reduce_lines(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// An image argument: (src, width, height, channels) with width x height x channels = its length;
+// NULL with an error pending otherwise.
+static const uint8_t* read_image(napi_env env, napi_value* argv, const char* name, int32_t* width, int32_t* height, int32_t* channels) {
+  size_t length = 0;
+  const uint8_t* src = typed_array(env, argv[0], napi_uint8_array, &length);
+  if (!src || !int_argument(env, argv[1], width) || !int_argument(env, argv[2], height) || !int_argument(env, argv[3], channels)) return NULL;
+  if (*width <= 0 || *height <= 0 || *channels <= 0 || (size_t)*width * (size_t)*height * (size_t)*channels != length) {
+    char message[160];
+    snprintf(message, sizeof message, "%s: width x height x channels must be the source's length", name);
+    napi_throw_range_error(env, "TS_ERR_DECODE_NATIVE_ARGUMENT", message);
+    return NULL;
+  }
+  return src;
+}
+
 // vips-reduce.ts's reduceImage when neither axis needs a box shrink: rows, then columns (as rows
 // of the transposed image), with the intermediate images outside the JavaScript heap.
 static napi_value reduce_image(napi_env env, napi_callback_info info) {
   size_t argc = 10;
   napi_value argv[10];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  size_t length = 0;
   int32_t width, height, channels;
-  const uint8_t* src = typed_array(env, argv[0], napi_uint8_array, &length);
-  if (!src || !int_argument(env, argv[1], &width) || !int_argument(env, argv[2], &height) || !int_argument(env, argv[3], &channels)) return NULL;
-  if (width <= 0 || height <= 0 || channels <= 0 || (size_t)width * (size_t)height * (size_t)channels != length) {
-    napi_throw_range_error(env, "TS_ERR_DECODE_NATIVE_ARGUMENT", "reduceImage: width x height x channels must be the source's length");
-    return NULL;
-  }
+  const uint8_t* src = read_image(env, argv, "reduceImage", &width, &height, &channels);
+  if (!src) return NULL;
   Axis rows, columns;
   if (!read_axis(env, argv + 4, (size_t)height, "reduceImage (rows)", &rows) || !read_axis(env, argv + 7, (size_t)width, "reduceImage (columns)", &columns)) return NULL;
   size_t row_length = (size_t)width * (size_t)channels, column_length = rows.to * (size_t)channels;
@@ -430,14 +440,10 @@ static napi_value transpose(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  size_t length = 0;
   int32_t width, height, channels;
-  const uint8_t* src = typed_array(env, argv[0], napi_uint8_array, &length);
-  if (!src || !int_argument(env, argv[1], &width) || !int_argument(env, argv[2], &height) || !int_argument(env, argv[3], &channels)) return NULL;
-  if (width <= 0 || height <= 0 || channels <= 0 || (size_t)width * (size_t)height * (size_t)channels != length) {
-    napi_throw_range_error(env, "TS_ERR_DECODE_NATIVE_ARGUMENT", "transpose: width x height x channels must be the source's length");
-    return NULL;
-  }
+  const uint8_t* src = read_image(env, argv, "transpose", &width, &height, &channels);
+  if (!src) return NULL;
+  size_t length = (size_t)width * (size_t)height * (size_t)channels;
   uint8_t* out = NULL;
   napi_value result = new_bytes(env, length, &out);
   if (!result) return NULL;
