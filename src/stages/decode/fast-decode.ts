@@ -61,13 +61,14 @@ function jpegAtLoadScale(bytes: Uint8Array, target: Target, maxPixels: number): 
   const native = nativeDecode();
   const header = native?.jpegHeader(bytes);
   if (!native || !header || header.orientation !== 1 || header.icc) return undefined;
-  if (header.width * header.height > Math.min(maxPixels, JPEG_FAST_PATH_MAX_PIXELS)) return undefined;
+  const pixelLimit = Math.min(maxPixels, JPEG_FAST_PATH_MAX_PIXELS);
+  if (header.width * header.height > pixelLimit) return undefined;
   if (header.colour !== 'grey' && (target.channels === 1 || (header.colour !== 'ycbcr' && header.colour !== 'rgb'))) return undefined;
   const { hshrink, vshrink } = shrinkOf(header, target);
   const shrink = Math.min(hshrink, vshrink);
   let onLoad: 1 | 2 | 4 | 8 = shrink >= 8 ? 8 : shrink >= 4 ? 4 : shrink >= 2 ? 2 : 1;
   if (onLoad > 1 && Math.trunc(shrink) === onLoad) onLoad = (onLoad / 2) as 2 | 4;
-  return native.decodeJpeg(bytes, onLoad, maxPixels) ?? undefined;
+  return native.decodeJpeg(bytes, onLoad, pixelLimit) ?? undefined;
 }
 
 /** sharp's ResolveShrink for the fit: how much each axis shrinks (> 1) or grows (< 1). */

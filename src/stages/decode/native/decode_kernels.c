@@ -12,8 +12,9 @@
 //       is embedded (sharp applies both); null when libjpeg cannot read the header.
 //   decodeJpeg(bytes, shrink, maxPixels) -> { width, height, channels, data } | null
 //       8-bit grey or RGB at 1/shrink scale (libjpeg's DCT scaling, as libvips' jpegload
-//       `shrink`, sizes rounded down as libvips does); null on any error or warning (damaged or truncated data), on CMYK/YCCK, or
-//       when the image declares more than maxPixels: sharp then decides, with its own message.
+//       `shrink`, sizes rounded down as libvips does); null on any error or warning (damaged or
+//       truncated data), on CMYK/YCCK, or when the image declares more than maxPixels: sharp
+//       then decides, with its own message.
 //   reduceLines(src, lineLength, inputs, masks, taps) -> Uint8Array
 //       the inner loop of vips-reduce.ts's reduceLines: output line o is sum_i masks[o taps + i]
 //       * line inputs[o taps + i] of src, rounded (+2048 >> 12) and clipped to 0..255.
