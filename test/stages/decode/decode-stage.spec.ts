@@ -22,6 +22,22 @@ describe('decode stage in a pipeline', () => {
     expect(lines.every((l) => l.pixels.width === 32 && l.pixels.channels === 3)).toBe(true);
   });
 
+  it('says at start which decode path it runs on, and decodes small JPEGs to the same pixels on it as with sharp', async () => {
+    const dir = await tempDir('decode-path-');
+    const keys: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      keys.push(`${i}.jpg`);
+      await writeFileIn(join(dir, 'images', `${i}.jpg`), await noisyJpeg(40 + i * 20, 48));
+    }
+    const run = (decoder: 'auto' | 'sharp') => runStages(dir, { use: 'files', with: { folder: 'images' } }, [{ use: 'decode', with: { size: 32, decoder } }], { logLevel: 'info' });
+    const auto = await run('auto');
+    expect(auto.logs).toContain('decode fast path: native (libjpeg-turbo, native reduce)');
+    const sharpOnly = await run('sharp');
+    expect(sharpOnly.logs).not.toContain('decode fast path');
+    expect(auto.lines.map((l) => l.key)).toEqual(keys);
+    expect(auto.lines.map((l) => l.pixels.data)).toEqual(sharpOnly.lines.map((l) => l.pixels.data));
+  });
+
   it('regression: preset mnist passes 8x8 IDX rows through at their own size, as documented (they came out 28x28 = 784 values)', async () => {
     const dir = await tempDir('decode-mnist-8x8-');
     await writeFileIn(join(dir, 'digits-idx3-ubyte'), idxImages(3, 8, 8, (n, i) => (n * 64 + i) % 256));
