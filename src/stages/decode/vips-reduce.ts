@@ -212,12 +212,31 @@ function samplingOf(plan: ReducePlan, kernel: VipsKernel): { inputs: Int32Array;
   return { inputs, masks, n };
 }
 
-/** samplingOf with the masks in one array, `n` per output position, as the native loops take them. */
+const flatSamplingByKey = new Map<string, { inputs: Int32Array; masks: Int32Array; n: number }>();
+
+/**
+ * samplingOf with the masks in one array, `n` per output position, as the native loops take them
+ * (which only read them). Kept per plan: a stream's images mostly share a size, and this was
+ * rebuilt for every one of them.
+ */
 function flatSampling(plan: ReducePlan, kernel: VipsKernel): { inputs: Int32Array; masks: Int32Array; n: number } {
-  const { inputs, masks, n } = samplingOf(plan, kernel);
-  const flat = new Int32Array(inputs.length);
-  masks.forEach((mask, o) => flat.set(mask, o * n));
-  return { inputs, masks: flat, n };
+  return cached(flatSamplingByKey, `${kernel}:${plan.from}:${plan.to}:${plan.boxShrink}:${plan.residual}`, () => {
+    const { inputs, masks, n } = samplingOf(plan, kernel);
+    const flat = new Int32Array(inputs.length);
+    masks.forEach((mask, o) => flat.set(mask, o * n));
+    return { inputs, masks: flat, n };
+  });
+}
+
+/** map's value for key, made by make() the first time; a stream has a handful of sizes, and the map never grows without bound. */
+function cached<T>(map: Map<string, T>, key: string, make: () => T): T {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = make();
+    if (map.size > 64) map.clear();
+    map.set(key, value);
+  }
+  return value;
 }
 
 function clamp(i: number, last: number): number {
@@ -243,27 +262,24 @@ const masksByKey = new Map<string, Int32Array[]>();
 
 /** The 65 fixed-point masks for sub-pixel positions 0, 1/64, ..., 1 (vips_reduce_make_mask, then (short)(c * 4096)). */
 function maskTable(kernel: VipsKernel, n: number, shrink: number): Int32Array[] {
-  const key = `${kernel}:${shrink}`;
-  let table = masksByKey.get(key);
-  if (table) return table;
-  const filter = FILTERS[kernel];
-  table = [];
-  for (let t = 0; t <= TRANSFORM_SCALE; t++) {
-    const half = t / TRANSFORM_SCALE + n / 2 - 1;
-    const weights = new Float64Array(n);
-    let sum = 0;
-    for (let i = 0; i < n; i++) {
-      weights[i] = filter((i - half) / shrink);
-      sum += weights[i];
+  return cached(masksByKey, `${kernel}:${shrink}`, () => {
+    const filter = FILTERS[kernel];
+    const table: Int32Array[] = [];
+    for (let t = 0; t <= TRANSFORM_SCALE; t++) {
+      const half = t / TRANSFORM_SCALE + n / 2 - 1;
+      const weights = new Float64Array(n);
+      let sum = 0;
+      for (let i = 0; i < n; i++) {
+        weights[i] = filter((i - half) / shrink);
+        sum += weights[i];
+      }
+      // C's (short) cast: truncated towards zero.
+      const mask = new Int32Array(n);
+      for (let i = 0; i < n; i++) mask[i] = Math.trunc((weights[i] / sum) * INTERPOLATE_SCALE);
+      table.push(mask);
     }
-    // C's (short) cast: truncated towards zero.
-    const mask = new Int32Array(n);
-    for (let i = 0; i < n; i++) mask[i] = Math.trunc((weights[i] / sum) * INTERPOLATE_SCALE);
-    table.push(mask);
-  }
-  if (masksByKey.size > 64) masksByKey.clear(); // a stream has a handful of sizes; never grow without bound
-  masksByKey.set(key, table);
-  return table;
+    return table;
+  });
 }
 
 function sinc(x: number): number {
