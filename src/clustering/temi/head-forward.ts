@@ -53,14 +53,21 @@ function firstLayerPerHead(x: tf.Tensor2D, w1: tf.Tensor2D, b1: tf.Tensor1D, hea
 }
 
 function fusedBiasGeluSplit(kernels: FusedKernels, heads: number): (pre: tf.Tensor, bias: tf.Tensor) => tf.Tensor {
+  return kernelWithGradient(
+    (pre, bias) => kernels.biasGeluSplit(pre as tf.Tensor2D, bias as tf.Tensor1D, heads),
+    (dy, pre, bias) => kernels.biasGeluSplitGrad(dy as tf.Tensor3D, pre as tf.Tensor2D, bias as tf.Tensor1D),
+  );
+}
+
+/**
+ * A fused kernel and its gradient kernel as one differentiable function of two tensors: both
+ * inputs are saved for the backward pass, which gets them with the output's gradient.
+ */
+function kernelWithGradient(forward: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor, backward: (dy: tf.Tensor, a: tf.Tensor, b: tf.Tensor) => tf.Tensor[]): (a: tf.Tensor, b: tf.Tensor) => tf.Tensor {
   return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [pre, bias, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
-    save([pre, bias]);
-    return {
-      value: kernels.biasGeluSplit(pre, bias, heads),
-      gradFunc: (dy: tf.Tensor, [savedPre, savedBias]: tf.Tensor[]) =>
-        kernels.biasGeluSplitGrad(dy as tf.Tensor3D, savedPre as tf.Tensor2D, savedBias as tf.Tensor1D),
-    };
+    const [a, b, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    save([a, b]);
+    return { value: forward(a, b), gradFunc: (dy: tf.Tensor, [savedA, savedB]: tf.Tensor[]) => backward(dy, savedA, savedB) };
   });
 }
 
@@ -83,13 +90,8 @@ function bottleneckPerHead(perHead: tf.Tensor3D, w2: tf.Tensor3D, b2: tf.Tensor3
 }
 
 function fusedBiasL2Normalize(kernels: FusedKernels): (y: tf.Tensor, bias: tf.Tensor) => tf.Tensor {
-  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [y, bias, save] = args as [tf.Tensor3D, tf.Tensor3D, tf.GradSaveFunc];
-    save([y, bias]);
-    return {
-      value: kernels.biasL2Normalize(y, bias),
-      gradFunc: (dz: tf.Tensor, [savedY, savedBias]: tf.Tensor[]) =>
-        kernels.biasL2NormalizeGrad(dz as tf.Tensor3D, savedY as tf.Tensor3D, savedBias as tf.Tensor3D),
-    };
-  });
+  return kernelWithGradient(
+    (y, bias) => kernels.biasL2Normalize(y as tf.Tensor3D, bias as tf.Tensor3D),
+    (dz, y, bias) => kernels.biasL2NormalizeGrad(dz as tf.Tensor3D, y as tf.Tensor3D, bias as tf.Tensor3D),
+  );
 }
