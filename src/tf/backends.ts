@@ -193,7 +193,8 @@ async function activate(name: BackendName, engineName: string): Promise<void> {
   await tf.ready();
 }
 
-function nativeBackendUsesGpu(): boolean {
+/** Whether the active backend is native TensorFlow placing ops on a GPU. */
+export function nativeBackendUsesGpu(): boolean {
   return (tf.backend() as { isUsingGpuDevice?: unknown }).isUsingGpuDevice === true;
 }
 
