@@ -52,11 +52,11 @@ def temi_loss(student_logits, teacher_logits, marginals, beta, tau_s, tau_t, q_m
     return torch.stack(losses)
 
 
-def make_heads(heads, dim, hidden, bottleneck, clusters):
+def make_heads(heads, dim, hidden, bottleneck, clusters, device="cpu"):
     """Student and teacher heads (teacher not yet synced: call sync_teacher after any custom init)."""
-    student = nn.ModuleList([Head(dim, hidden, bottleneck, clusters) for _ in range(heads)])
-    teacher = nn.ModuleList([Head(dim, hidden, bottleneck, clusters) for _ in range(heads)])
-    marginals = [torch.full((clusters,), 1.0 / clusters) for _ in range(heads)]
+    student = nn.ModuleList([Head(dim, hidden, bottleneck, clusters) for _ in range(heads)]).to(device)
+    teacher = nn.ModuleList([Head(dim, hidden, bottleneck, clusters) for _ in range(heads)]).to(device)
+    marginals = [torch.full((clusters,), 1.0 / clusters, device=device) for _ in range(heads)]
     return student, teacher, marginals
 
 
@@ -110,19 +110,21 @@ def main():
     p.add_argument("--warmup-steps", type=int, default=3)
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--device", default="cpu", help="cuda: the GPU check's reference")
     args = p.parse_args()
 
+    device = torch.device(args.device)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    embeddings = torch.randn(args.rows, args.dim)
-    neighbours = torch.randint(0, args.rows, (args.rows, args.k))
-    student, teacher, marginals = make_heads(args.heads, args.dim, args.hidden, args.bottleneck, args.clusters)
+    embeddings = torch.randn(args.rows, args.dim, device=device)
+    neighbours = torch.randint(0, args.rows, (args.rows, args.k), device=device)
+    student, teacher, marginals = make_heads(args.heads, args.dim, args.hidden, args.bottleneck, args.clusters, device)
     sync_teacher(student, teacher)
     optimiser = make_optimiser(student, 1e-4 * args.batch / 256)
 
     def step():
-        anchors = torch.randint(0, args.rows, (args.batch,))
-        pick = torch.randint(0, args.k, (args.batch,))
+        anchors = torch.randint(0, args.rows, (args.batch,), device=device)
+        pick = torch.randint(0, args.k, (args.batch,), device=device)
         train_step(student, teacher, marginals, optimiser, embeddings[torch.cat([anchors, neighbours[anchors, pick]])])
 
     for _ in range(args.warmup_steps):
@@ -137,6 +139,7 @@ def main():
         "seconds": seconds,
         "threads": torch.get_num_threads(),
         "torch": torch.__version__,
+        "device": str(device),
     }))
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm run check:gpu`: provisions the GPU route of docs/NATIVE_TENSORFLOW.md ("GPU") from PyPI,
-# then times bench:embed and bench:train on `tensorflow-gpu` and on native CPU (`tensorflow`) and
-# prints GPU / CPU ratios. Meant for a machine with an NVIDIA GPU and driver >= 555 (CUDA 12.5);
+# then measures it with scripts/gpu/measure.sh: bench:embed and bench:train on `tensorflow-gpu` and on
+# native CPU (`tensorflow`), PyTorch on the same GPU where a CUDA PyTorch is found, and the ratios. Meant for a machine with an NVIDIA GPU and driver >= 555 (CUDA 12.5);
 # without one it still provisions and runs the CPU side, and says why there are no GPU figures.
 #
 # What it provisions, all under .cache/gpu (the shared node_modules is not touched):
@@ -37,7 +37,6 @@ TFJS_NODE_VERSION="4.22.0"
 GPU_DIR="$ROOT/.cache/gpu"
 WHEELS="$GPU_DIR/wheels"
 PKG="$GPU_DIR/node_modules/@tensorflow/tfjs-node-gpu"
-RUNS="$GPU_DIR/runs"
 WHEELHOUSE=""
 SECONDS_PER=3
 PROVISION_ONLY=0
@@ -71,7 +70,7 @@ fi
 [ -z "$GPU_NOTE" ] || say "no GPU here ($GPU_NOTE); provisioning and the CPU side run, the GPU side will report why it is unavailable"
 
 # --- 1. wheels ---------------------------------------------------------------------------------
-mkdir -p "$WHEELS/cuda12" "$RUNS"
+mkdir -p "$WHEELS/cuda12"
 sha_of() { sha256sum "$1" | cut -d' ' -f1; }
 PIP=(python3 -m pip --disable-pip-version-check)
 if [ ! -f "$WHEELS/$TF_GPU_WHEEL" ] || [ "$(sha_of "$WHEELS/$TF_GPU_WHEEL")" != "$TF_GPU_SHA256" ]; then
@@ -154,41 +153,10 @@ $(tail -n 15 "$GPU_DIR/node-gyp.log")"
   mv "$PKG.partial" "$PKG"
 fi
 
-# --- 5. does TensorFlow see the GPU? -------------------------------------------------------------
-export TEMI_TFJS_NODE_GPU="$PKG"
-PROBE="$(node --import tsx --input-type=module -e "
-  const { loadBackend } = await import('./src/tf/backends.ts');
-  try { await loadBackend('tensorflow-gpu'); console.log('ok'); }
-  catch (error) { console.log('no: ' + (error.details?.reason ?? error.message)); }
-" 2>"$GPU_DIR/probe.log" | tail -n 1)" || true
-if [ "$PROBE" = "ok" ]; then
-  say "tensorflow-gpu: TensorFlow placed ops on the GPU"
-  GPU_OK=1
-else
-  say "tensorflow-gpu unavailable: ${PROBE#no: } (TensorFlow's own lines: $GPU_DIR/probe.log; ldd $PKG/deps/lib/libtensorflow_framework.so.2)"
-  GPU_OK=0
+# --- 5-7. measure: GPU probe, benches on CPU and GPU, PyTorch on the GPU, ratios -----------------
+MEASURE=(bash "$ROOT/scripts/gpu/measure.sh" --seconds "$SECONDS_PER" --note "$GPU_NOTE")
+if [ "$PROVISION_ONLY" = 1 ]; then
+  "${MEASURE[@]}" --probe-only || [ $? = 3 ] || exit 1
+  exit 0
 fi
-[ "$PROVISION_ONLY" = 0 ] || exit 0
-
-# --- 6. the benches, CPU then GPU, each in its own process --------------------------------------
-# Both packages register a backend named "tensorflow", so the two libtensorflow builds never share
-# a process: CPU figures come from tfjs-node with TEMI_TFJS_NODE_GPU unset.
-say "bench:embed and bench:train on native CPU (tensorflow), ${SECONDS_PER}s per configuration"
-env -u TEMI_TFJS_NODE_GPU npx tsx bench/embed.bench.ts --backends tensorflow --batches 1,16,64 --seconds "$SECONDS_PER" --no-onnx --no-torch --no-pipeline --json "$RUNS/embed-cpu.json" >"$RUNS/embed-cpu.log" 2>&1 ||
-  fail "bench:embed on tensorflow failed; see $RUNS/embed-cpu.log"
-env -u TEMI_TFJS_NODE_GPU npx tsx bench/train.bench.ts --backends tensorflow --seconds "$SECONDS_PER" --no-torch --no-threads --json "$RUNS/train-cpu.json" >"$RUNS/train-cpu.log" 2>&1 ||
-  fail "bench:train on tensorflow failed; see $RUNS/train-cpu.log"
-if [ "$GPU_OK" = 1 ]; then
-  say "bench:embed and bench:train on tensorflow-gpu"
-  npx tsx bench/embed.bench.ts --backends tensorflow-gpu --batches 1,16,64 --seconds "$SECONDS_PER" --no-onnx --no-torch --no-pipeline --json "$RUNS/embed-gpu.json" >"$RUNS/embed-gpu.log" 2>&1 ||
-    fail "bench:embed on tensorflow-gpu failed; see $RUNS/embed-gpu.log"
-  npx tsx bench/train.bench.ts --backends tensorflow-gpu --seconds "$SECONDS_PER" --no-torch --no-threads --json "$RUNS/train-gpu.json" >"$RUNS/train-gpu.log" 2>&1 ||
-    fail "bench:train on tensorflow-gpu failed; see $RUNS/train-gpu.log"
-else
-  rm -f "$RUNS/embed-gpu.json" "$RUNS/train-gpu.json"
-fi
-
-# --- 7. ratios -----------------------------------------------------------------------------------
-npx tsx scripts/gpu/compare-runs.ts "$RUNS" "${PROBE#no: }${GPU_NOTE:+ ($GPU_NOTE)}"
-say "done in $(( $(date +%s) - STARTED )) s"
-[ "$GPU_OK" = 1 ] || exit 3
+exec "${MEASURE[@]}"
