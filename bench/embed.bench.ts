@@ -33,7 +33,8 @@
  * the figure (all of them are printed): on a shared 2-core machine one window moves 2x. Inputs
  * (--pipeline-input): raw, 224x224 RGB bytes (payload.rawPixels: decode only scales them to
  * floats), and jpeg, 256x256 JPEGs (the decode stage's fast path, or sharp without the native
- * addon, decodes them and crops them to 224). --no-pipeline skips it.
+ * addon, decodes them and crops them to 224). --no-pipeline skips it. --host-path adds the same
+ * pipeline with a near-free model: the images/s the pipeline's own thread can feed a model.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -48,7 +49,7 @@ import { s } from '../src/runtime/schema/schema.ts';
 import { runForTest, tempDir } from '../test/support/pipeline-harness.ts';
 import { rm } from 'node:fs/promises';
 import { OnnxEmbedder, type OnnxExecutionProvider } from '../src/embedding/onnx/onnx-embedder.ts';
-import { TfEmbedder } from '../src/embedding/tf-embedder.ts';
+import { TfEmbedder, type ModelSpec } from '../src/embedding/tf-embedder.ts';
 import type { Embedder } from '../src/embedding/embedder.ts';
 import type { DecodedPixels } from '../src/runtime/contracts/record.ts';
 import { SeededRandom } from '../src/numeric/seeded-random.ts';
@@ -68,6 +69,7 @@ const runPipeline = !process.argv.includes('--no-pipeline');
 const pipelineInputs = option('pipeline-input', 'raw,jpeg').split(',') as ('jpeg' | 'raw')[];
 const pipelineRepeats = Math.max(1, Number(option('pipeline-repeats', '3')));
 const eagerRows = process.argv.includes('--eager');
+const hostPathRows = process.argv.includes('--host-path');
 const jsonFile = option('json', '');
 
 interface Row {
@@ -251,7 +253,7 @@ const timingTap = definePlugin({
 });
 
 /** decode -> embed (worker) -> sink at `batch`, images/s after the first two batches. */
-async function pipelineRate(backend: BackendName, batch: number, bareRate: number, input: 'jpeg' | 'raw'): Promise<number> {
+async function pipelineRate(backend: BackendName, batch: number, bareRate: number, input: 'jpeg' | 'raw', model: ModelSpec = { builtin: 'mobilenet-v2' }): Promise<number> {
   const count = Math.max(6 * batch, Math.round(bareRate * targetSeconds) + 2 * batch);
   const dir = await tempDir('temi-embed-bench-');
   passed = [];
@@ -262,7 +264,7 @@ async function pipelineRate(backend: BackendName, batch: number, bareRate: numbe
         source: { use: 'bench-jpegs', with: { count, input } },
         stages: [
           { use: 'decode', with: { preset: 'mobilenet-v2' } },
-          { use: 'embed', with: { model: { builtin: 'mobilenet-v2' }, backend, batchSize: batch, maxWaitMs: 1000 } },
+          { use: 'embed', with: { model, backend, batchSize: batch, maxWaitMs: 1000 } },
           { use: 'bench-embed-timing', with: {} },
         ],
         sink: { use: 'jsonl', with: { path: 'out.jsonl', fsync: false } },
@@ -276,6 +278,32 @@ async function pipelineRate(backend: BackendName, batch: number, bareRate: numbe
   }
   const from = 2 * batch - 1;
   return (passed.length - 1 - from) / ((passed[passed.length - 1] - passed[from]) / 1000);
+}
+
+/**
+ * --host-path: the same pipeline with a model that costs next to nothing (a 16x16 average pool), so
+ * its images/s is what the pipeline's own thread (source, decode, records, the hand-over to the
+ * embed worker, sink) can feed: the ceiling a model on a fast GPU runs into.
+ */
+async function hostPath(backend: BackendName): Promise<Row[]> {
+  const dir = await tempDir('temi-embed-host-path-');
+  const pool = tf.sequential({ layers: [tf.layers.averagePooling2d({ inputShape: [224, 224, 3], poolSize: 16 }), tf.layers.flatten()] });
+  await pool.save(`file://${path.join(dir, 'pool')}`);
+  pool.dispose();
+  const rows: Row[] = [];
+  try {
+    for (const input of pipelineInputs) {
+      for (const batch of batchSizes) {
+        // Sized for ~targetSeconds at a few thousand images/s.
+        const rate = await pipelineRate(backend, batch, 2000, input, { path: path.join(dir, 'pool', 'model.json') });
+        rows.push({ engine: `host path ${input}`, batch, imagesPerSecond: rate, note: 'the pipeline with a near-free model (16x16 average pool): what its own thread can feed a model' });
+        process.stderr.write(`  host path ${input} batch ${batch}: ${rate.toFixed(0)} images/s\n`);
+      }
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  return rows;
 }
 
 async function main(): Promise<void> {
@@ -319,6 +347,7 @@ async function main(): Promise<void> {
     bare.dispose();
   }
   rows.push(...pipelineRows);
+  if (hostPathRows && firstTf) rows.push(...(await hostPath(firstTf.engine.replace(/^tfjs /, '') as BackendName)));
   rows.push(...(await onnxRows(images)));
   const { rows: torch, references } = torchRows();
   rows.push(...torch);
@@ -328,7 +357,7 @@ async function main(): Promise<void> {
   for (const r of rows) {
     const ips = r.imagesPerSecond;
     console.log(
-      `${r.engine.padEnd(26)} ${String(r.batch || '-').padStart(5)} ${ips === undefined ? '         -' : ips.toFixed(2).padStart(10)} ${ips === undefined ? '        -' : (ips * GFLOP_PER_IMAGE).toFixed(2).padStart(9)} ${String(r.batches ?? '-').padStart(9)}  ${r.note ?? ''}`,
+      `${r.engine.padEnd(26)} ${String(r.batch || '-').padStart(5)} ${ips === undefined ? '         -' : ips.toFixed(2).padStart(10)} ${ips === undefined || r.engine.startsWith('host path') ? '        -' : (ips * GFLOP_PER_IMAGE).toFixed(2).padStart(9)} ${String(r.batches ?? '-').padStart(9)}  ${r.note ?? ''}`,
     );
   }
   if (pipelineRows.length > 0) {

@@ -236,7 +236,7 @@ export class PipelineRun {
       onWritten(batch.length - revisions, revisions);
     };
     return staged.pipe(
-      batchRecords<StreamRecord>(sink.batching ?? DEFAULT_SINK_BATCHING),
+      batchRecords<StreamRecord>({ ...(sink.batching ?? DEFAULT_SINK_BATCHING), flow: this.limiter }),
       concatMap((batch) => from(writeBatch(batch))),
       defaultIfEmpty(undefined),
     );

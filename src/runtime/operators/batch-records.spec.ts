@@ -2,6 +2,23 @@ import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { batchRecords } from './batch-records.ts';
 
+/** The in-flight bound as a stage sees it, paused and resumed by hand. */
+class ManualFlow {
+  paused = false;
+  private listeners = new Set<(paused: boolean) => void>();
+  onChange(listener: (paused: boolean) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+  set(paused: boolean): void {
+    this.paused = paused;
+    for (const listener of this.listeners) listener(paused);
+  }
+  get watchers(): number {
+    return this.listeners.size;
+  }
+}
+
 function scheduler() {
   return new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 }
@@ -38,6 +55,27 @@ describe('batchRecords', () => {
     scheduler().run(({ cold, expectObservable }) => {
       expectObservable(cold('a-#').pipe(batchRecords({ maxSize: 5, maxWaitMs: 10 }))).toBe('--#');
     });
+  });
+
+  it('while the source is held paused, lets a partial batch go at once, records that arrive together still together', () => {
+    const flow = new ManualFlow();
+    flow.set(true);
+    scheduler().run(({ cold, expectObservable }) => {
+      // With maxWaitMs 100 these would wait until frame 100; no record can come before an ack.
+      const source = cold('(ab) 4ms c 4ms |'); // a and b at 0 (the group spans 4 frames), c at 8
+      expectObservable(source.pipe(batchRecords({ maxSize: 10, maxWaitMs: 100, flow }))).toBe('x 7ms y 4ms |', { x: ['a', 'b'], y: ['c'] });
+    });
+  });
+
+  it('lets the pending batch go when the source is paused, and waits maxWaitMs again once it resumes', () => {
+    const flow = new ManualFlow();
+    scheduler().run(({ cold, expectObservable }) => {
+      cold('---p 5ms r').subscribe((v) => flow.set(v === 'p'));
+      const source = cold('a 19ms b 49ms |');
+      // a at 0, paused at 3 -> [a] at 3; resumed at 9; b at 20 -> [b] at 20 + 30.
+      expectObservable(source.pipe(batchRecords({ maxSize: 10, maxWaitMs: 30, flow }))).toBe('---x 46ms y 19ms |', { x: ['a'], y: ['b'] });
+    });
+    expect(flow.watchers).toBe(0);
   });
 
   it('rejects a batch size below 1', () => {

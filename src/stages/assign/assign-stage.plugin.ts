@@ -73,7 +73,7 @@ export const assignStagePlugin = definePlugin({
       labelled.add(records.length);
       return records;
     };
-    const labelling = perBatch({ stage: instanceName, deadLetters: deps.deadLetters }, { maxSize: config.batchSize, maxWaitMs: config.maxWaitMs }, label);
+    const labelling = perBatch({ stage: instanceName, deadLetters: deps.deadLetters }, { maxSize: config.batchSize, maxWaitMs: config.maxWaitMs, flow: deps.flow }, label);
     const logger = deps.logger.child({ stage: instanceName });
     // A stop aborts a bootstrap still choosing, and none starts after it; the records it held
     // then go out unassigned, as at waitTimeoutMs (written and acknowledged).

@@ -15,7 +15,7 @@ export const embedStagePlugin = definePlugin({
   configSchema: embedConfigSchema,
   needs: { payload: ['pixels'] },
   provides: { payload: ['embedding'] },
-  deps: { logger: services.logger, metrics: services.metrics, pipeline: services.pipeline, deadLetters: services.deadLetters },
+  deps: { logger: services.logger, metrics: services.metrics, pipeline: services.pipeline, deadLetters: services.deadLetters, flow: services.flow },
   create({ config, deps, instanceName }) {
     const log = deps.logger.child({ stage: instanceName });
     const scope = { stage: instanceName, deadLetters: deps.deadLetters };
@@ -69,7 +69,7 @@ export const embedStagePlugin = definePlugin({
             checkPixels(record.payload.pixels, ready().geometry);
             return record;
           }),
-          perBatch(scope, { maxSize: config.batchSize, maxWaitMs: config.maxWaitMs }, embedBatch),
+          perBatch(scope, { maxSize: config.batchSize, maxWaitMs: config.maxWaitMs, flow: deps.flow }, embedBatch),
         ),
       async stop() {
         await embedder?.dispose();

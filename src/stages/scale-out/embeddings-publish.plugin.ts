@@ -24,7 +24,7 @@ export const embeddingsPublishStagePlugin = definePlugin({
     maxWaitMs: s.integer({ min: 0, default: 20, description: 'Longest a partial batch waits before it is sent.' }),
   }),
   provides: {},
-  deps: { pipeline: services.pipeline, logger: services.logger, deadLetters: services.deadLetters, metrics: services.metrics },
+  deps: { pipeline: services.pipeline, logger: services.logger, deadLetters: services.deadLetters, metrics: services.metrics, flow: services.flow },
   create({ config, deps, instanceName }) {
     const logger = deps.logger.child({ stage: instanceName });
     const connection = { baseDir: deps.pipeline.baseDir, logger, where: instanceName };
@@ -51,7 +51,7 @@ export const embeddingsPublishStagePlugin = definePlugin({
       },
       operator: (input) =>
         input.pipe(
-          batchRecords<StreamRecord>({ maxSize: config.batchSize, maxWaitMs: config.maxWaitMs }),
+          batchRecords<StreamRecord>({ maxSize: config.batchSize, maxWaitMs: config.maxWaitMs, flow: deps.flow }),
           concatMap((batch) => from(publish(batch))),
           mergeMap((records) => records),
         ),

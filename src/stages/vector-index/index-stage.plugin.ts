@@ -20,7 +20,7 @@ export const indexStagePlugin = definePlugin({
   }),
   needs: { payload: ['embedding'] },
   provides: { services: [clusteringServices.vectorIndex] },
-  deps: { deadLetters: services.deadLetters, state: services.state, metrics: services.metrics, progress: services.progress },
+  deps: { deadLetters: services.deadLetters, state: services.state, metrics: services.metrics, progress: services.progress, flow: services.flow },
   create({ config, deps, instanceName }) {
     const index = new LazyVectorIndex(
       { metric: config.metric, connectivity: config.connectivity, expansionAdd: config.expansionAdd, expansionSearch: config.expansionSearch, quantization: config.quantization, capacity: config.capacity, policy: config.policy, seed: config.seed },
@@ -30,7 +30,7 @@ export const indexStagePlugin = definePlugin({
     const indexed = deps.progress.counter('indexed');
     return {
       provides: [[clusteringServices.vectorIndex, index]],
-      operator: perBatch({ stage: instanceName, deadLetters: deps.deadLetters }, { maxSize: config.batchSize, maxWaitMs: config.maxWaitMs }, async (records) => {
+      operator: perBatch({ stage: instanceName, deadLetters: deps.deadLetters }, { maxSize: config.batchSize, maxWaitMs: config.maxWaitMs, flow: deps.flow }, async (records) => {
         const dim = records[0].payload.embedding?.length ?? 0;
         for (const r of records) {
           if (!r.payload.embedding) throw new TemiError('TS_ERR_INDEX_NO_EMBEDDING', 'record has no embedding (put an embed stage before index)', { where: r.key });
