@@ -35,6 +35,7 @@
  * floats), and jpeg, 256x256 JPEGs (the decode stage's fast path, or sharp without the native
  * addon, decodes them and crops them to 224). --no-pipeline skips it. --host-path adds the same
  * pipeline with a near-free model: the images/s the pipeline's own thread can feed a model.
+ * --decode-threads N sets the decode stage's `threads` in both (default: the stage's own).
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -70,6 +71,8 @@ const pipelineInputs = option('pipeline-input', 'raw,jpeg').split(',') as ('jpeg
 const pipelineRepeats = Math.max(1, Number(option('pipeline-repeats', '3')));
 const eagerRows = process.argv.includes('--eager');
 const hostPathRows = process.argv.includes('--host-path');
+/** The decode stage's `threads` in the pipeline rows; its own default when not given. */
+const decodeThreads = option('decode-threads', '');
 const jsonFile = option('json', '');
 
 interface Row {
@@ -263,7 +266,7 @@ async function pipelineRate(backend: BackendName, batch: number, bareRate: numbe
         name: 'embed-bench',
         source: { use: 'bench-jpegs', with: { count, input } },
         stages: [
-          { use: 'decode', with: { preset: 'mobilenet-v2' } },
+          { use: 'decode', with: { preset: 'mobilenet-v2', ...(decodeThreads === '' ? {} : { threads: Number(decodeThreads) }) } },
           { use: 'embed', with: { model, backend, batchSize: batch, maxWaitMs: 1000 } },
           { use: 'bench-embed-timing', with: {} },
         ],

@@ -1,0 +1,23 @@
+import { workerData } from 'node:worker_threads';
+import { serveRequests } from '../../../runtime/operators/index.ts';
+import { fastDecode } from '../fast-decode.ts';
+import { nativeDecodeStatus } from '../native-decode.ts';
+import { normalisePixels } from '../normalise-pixels.ts';
+import type { DecodeAnswer, DecodeRequest, DecodeWorkerBoot, DecodeWorkerReady } from './decode-worker-protocol.ts';
+
+/**
+ * One of the decode stage's threads: the fast path (libjpeg-turbo and the native reduce, or the
+ * JavaScript PNG decoder) and the normalisation, the same calls the pipeline's thread makes, so a
+ * machine with cores to spare decodes several images at once.
+ */
+
+const boot = workerData as DecodeWorkerBoot;
+
+serveRequests<DecodeRequest>(
+  (): DecodeWorkerReady => ({ fastPath: nativeDecodeStatus() }),
+  (request) => {
+    const raw = fastDecode(request.bytes, boot.spec, boot.maxPixels, boot.formats);
+    const answer: DecodeAnswer = raw ? normalisePixels(raw, boot.spec) : null;
+    return { result: answer, transfer: answer ? [answer.data.buffer as ArrayBuffer] : [] };
+  },
+);
