@@ -154,6 +154,7 @@ $(tail -n 15 "$GPU_DIR/node-gyp.log")"
 fi
 
 # --- 5-7. measure: GPU probe, benches on CPU and GPU, PyTorch on the GPU, ratios -----------------
+export CHECK_GPU_STARTED="$STARTED"
 MEASURE=(bash "$ROOT/scripts/gpu/measure.sh" --seconds "$SECONDS_PER" --note "$GPU_NOTE")
 if [ "$PROVISION_ONLY" = 1 ]; then
   "${MEASURE[@]}" --probe-only || [ $? = 3 ] || exit 1

@@ -23,7 +23,8 @@
 # setup:reference venv, then python3 on PATH). Exit status: 0 with GPU figures, 3 without.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/script-preamble.sh" check:gpu
-STARTED=$(date +%s)
+# Seconds in the messages count from the caller's start when it passes one (check.sh does).
+STARTED="${CHECK_GPU_STARTED:-$(date +%s)}"
 SECONDS_PER=3
 CPU_SIDE=package
 NOTE=""
