@@ -51,7 +51,10 @@ cp "$(readlink -f "$(command -v node)")" "$STAGE/.cache/gpu/node/bin/node"
 for addon in "$ROOT"/build/native/*.node; do
   [ -f "$addon" ] || continue
   # Only libraries a stock Linux lacks: libjpeg-turbo's, for the decode addon.
-  ldd "$addon" | awk '/libjpeg/ { print $3 }' | while read -r lib; do cp -L "$lib" "$STAGE/.cache/gpu/lib/"; done
+  for lib in $(ldd "$addon" | awk '/libjpeg/ { print $3 }'); do
+    [ -f "$lib" ] || fail "$(basename "$addon") links libjpeg, which this machine lacks (apt-get install libjpeg62-turbo)"
+    cp -L "$lib" "$STAGE/.cache/gpu/lib/"
+  done
 done
 
 CUDA_EXCLUDE=()

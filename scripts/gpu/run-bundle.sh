@@ -89,7 +89,7 @@ else
     [ -n "$found" ] || fail "${pair#*=} not found under $CUDA_LIBS"
     ln -s "$found" "$NAMES/${pair%=*}"
   done
-  find "$CUDA_LIBS" -name 'libcudnn.so.9' -print -quit | grep -q . || fail "libcudnn.so.9 not found under $CUDA_LIBS"
+  [ -n "$(find "$CUDA_LIBS" -name 'libcudnn.so.9' -print -quit 2>/dev/null)" ] || fail "libcudnn.so.9 not found under $CUDA_LIBS"
   say "CUDA: runtime 12 from the bundle; cuBLAS, cuFFT, cuSOLVER, cuSPARSE and cuDNN from $CUDA_LIBS under CUDA 12 names (experimental)"
   LIB_PATH="$NAMES:$PKG/deps/nvidia/cuda_runtime/lib:$LIB_PATH:$(find "$CUDA_LIBS" -name 'lib*.so*' -printf '%h\n' | sort -u | paste -sd:)"
 fi
