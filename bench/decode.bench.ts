@@ -16,6 +16,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import sharp from 'sharp';
+import { photoLike } from './bench-images.ts';
 import { decodeImage, type DecodeLimits } from '../src/stages/decode/decode-image.ts';
 import { resolveDecodeSpec, type DecodeOverrides } from '../src/stages/decode/decode-spec.ts';
 import { nativeDecodeStatus } from '../src/stages/decode/native-decode.ts';
@@ -40,18 +41,6 @@ async function many(make: () => Promise<Buffer>): Promise<Buffer[]> {
 
 const grey = (side: number) => sharp(randomBytes(side * side), { raw: { width: side, height: side, channels: 1 } }).toColourspace('b-w');
 const rgb = (side: number) => sharp(randomBytes(side * side * 3), { raw: { width: side, height: side, channels: 3 } });
-
-/** Slow waves with a random phase: most of a JPEG's coefficients zero, as in a photo. */
-function photoLike(width: number, height: number): sharp.Sharp {
-  const phase = Math.random() * 6;
-  const out = Buffer.alloc(width * height * 3);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      for (let c = 0; c < 3; c++) out[(y * width + x) * 3 + c] = Math.round(128 + 100 * Math.sin(x / 11 + c + phase) * Math.cos(y / 17 - c * phase));
-    }
-  }
-  return sharp(out, { raw: { width, height, channels: 3 } });
-}
 
 async function sets(): Promise<DecodeSet[]> {
   const mnist: DecodeOverrides = { preset: 'mnist' };

@@ -2,7 +2,7 @@
  * MobileNetV2-224 embedding throughput per TensorFlow.js backend, and against the same
  * architecture in PyTorch on the same CPU.
  *
- *   npm run bench:embed [-- --seconds 6 --backends tensorflow-gpu,tensorflow,wasm,cpu --batches 1,16,64 --no-torch --no-onnx --onnx-provider cpu|cuda --full-cpu --no-pipeline --pipeline-input raw,jpeg --pipeline-repeats 3 --eager --json FILE]
+ *   npm run bench:embed [-- --seconds 6 --backends tensorflow-gpu,tensorflow,wasm,cpu --batches 1,16,64 --no-torch --no-onnx --onnx-provider cpu|cuda --full-cpu --no-pipeline --pipeline-input raw,jpeg,photo --pipeline-repeats 3 --host-path --decode-threads N --eager --json FILE]
  *
  * Model: the built-in MobileNetV2 (nsfwjs weights) cut at its global average pool, 1280-d, as the
  * embed stage runs it (TfEmbedder: host copy in, forward pass, rows copied out). On the native
@@ -31,10 +31,12 @@
  * images/s at the same batch, timed right before and right after (their mean). This runs
  * --pipeline-repeats times (default 3), alternating with the bare model, and the median ratio is
  * the figure (all of them are printed): on a shared 2-core machine one window moves 2x. Inputs
- * (--pipeline-input): raw, 224x224 RGB bytes (payload.rawPixels: decode only scales them to
- * floats), and jpeg, 256x256 JPEGs (the decode stage's fast path, or sharp without the native
- * addon, decodes them and crops them to 224). --no-pipeline skips it. --host-path adds the same
- * pipeline with a near-free model: the images/s the pipeline's own thread can feed a model.
+ * (--pipeline-input, default raw,jpeg): raw, 224x224 RGB bytes (payload.rawPixels: decode only
+ * scales them to floats); jpeg, 256x256 random-noise JPEGs (the decode stage's fast path, or sharp
+ * without the native addon, decodes them and crops them to 224; noise is a JPEG decoder's worst
+ * case); photo, 320x240 photo-like JPEGs (bench:decode's), as a camera thumbnail decodes.
+ * --no-pipeline skips it. --host-path adds the same pipeline with a near-free model: the images/s
+ * the pipeline's own thread can feed a model.
  * --decode-threads N sets the decode stage's `threads` in both (default: the stage's own).
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -42,6 +44,7 @@ import path from 'node:path';
 import { MOBILENET_V2_MACS } from '../src/embedding/nsfwjs-models.ts';
 import { PYTORCH_THREADS, REFERENCE_WAIT_POLICIES, option, runReference, torchReferences, torchUnavailable, type TorchReference } from './bench-support.ts';
 import sharp from 'sharp';
+import { photoLike } from './bench-images.ts';
 import { tap } from 'rxjs';
 import { countedSource } from './counted-source.ts';
 import { definePlugin } from '../src/runtime/contracts/plugin.ts';
@@ -67,7 +70,7 @@ const runOnnx = !process.argv.includes('--no-onnx');
 const onnxProvider = option('onnx-provider', 'cpu') as OnnxExecutionProvider;
 const fullCpu = process.argv.includes('--full-cpu');
 const runPipeline = !process.argv.includes('--no-pipeline');
-const pipelineInputs = option('pipeline-input', 'raw,jpeg').split(',') as ('jpeg' | 'raw')[];
+const pipelineInputs = option('pipeline-input', 'raw,jpeg').split(',') as BenchInput[];
 const pipelineRepeats = Math.max(1, Number(option('pipeline-repeats', '3')));
 const eagerRows = process.argv.includes('--eager');
 const hostPathRows = process.argv.includes('--host-path');
@@ -205,20 +208,23 @@ function torchRows(): { rows: Row[]; references: TorchReference[] } {
   return { rows, references: found };
 }
 
-/** Bench source: `count` records carrying one of a few JPEGs (256x256 RGB) as payload.bytes. */
+/** jpeg: 256x256 random-noise JPEGs (a JPEG decoder's worst case); photo: 320x240 photo-like JPEGs (bench:decode's); raw: 224x224 RGB bytes. */
+type BenchInput = 'jpeg' | 'photo' | 'raw';
+
+/** Bench source: `count` records carrying one of a few JPEGs as payload.bytes, or raw RGB bytes. */
 const jpegSource = definePlugin({
   name: 'bench-jpegs',
   kind: 'source',
-  description: 'Bench source: `count` records, each one of 8 random-pattern 256x256 JPEGs as payload.bytes, or (input raw) one of 8 224x224 RGB byte images as payload.rawPixels.',
-  configSchema: s.object({ count: s.integer({ min: 1 }), input: s.enum(['jpeg', 'raw'] as const, { default: 'jpeg' }) }),
+  description: 'Bench source: `count` records, each one of 8 random-pattern 256x256 JPEGs (input jpeg) or 8 photo-like 320x240 JPEGs (photo) as payload.bytes, or (raw) one of 8 224x224 RGB byte images as payload.rawPixels.',
+  configSchema: s.object({ count: s.integer({ min: 1 }), input: s.enum(['jpeg', 'photo', 'raw'] as const, { default: 'jpeg' }) }),
   deps: { records: services.records },
   create({ config, deps, instanceName }) {
     return countedSource({
       count: config.count,
       yieldEvery: 64,
-      prepare: async () => ({ jpegs: await benchJpegs(), raw: rawImages() }),
+      prepare: async () => ({ jpegs: config.input === 'photo' ? await photoJpegs() : await benchJpegs(), raw: rawImages() }),
       record: (i, { jpegs, raw }) => {
-        const payload = config.input === 'jpeg' ? { bytes: jpegs[i % jpegs.length] } : { rawPixels: { width: 224, height: 224, channels: 3, data: raw[i % raw.length] } };
+        const payload = config.input === 'raw' ? { rawPixels: { width: 224, height: 224, channels: 3, data: raw[i % raw.length] } } : { bytes: jpegs[i % jpegs.length] };
         return deps.records.create({ key: `img-${i}`, payload, origin: { source: instanceName, position: i } });
       },
     });
@@ -228,6 +234,13 @@ const jpegSource = definePlugin({
 function rawImages(): Uint8Array[] {
   const random = new SeededRandom(6);
   return Array.from({ length: 8 }, () => Uint8Array.from({ length: 224 * 224 * 3 }, () => Math.floor(random.next() * 256)));
+}
+
+let photoCache: Buffer[] | undefined;
+async function photoJpegs(): Promise<Buffer[]> {
+  const random = new SeededRandom(7);
+  photoCache ??= await Promise.all(Array.from({ length: 8 }, () => photoLike(320, 240, () => random.next()).jpeg({ quality: 85 }).toBuffer()));
+  return photoCache;
 }
 
 let jpegCache: Buffer[] | undefined;
@@ -256,7 +269,7 @@ const timingTap = definePlugin({
 });
 
 /** decode -> embed (worker) -> sink at `batch`, images/s after the first two batches. */
-async function pipelineRate(backend: BackendName, batch: number, bareRate: number, input: 'jpeg' | 'raw', model: ModelSpec = { builtin: 'mobilenet-v2' }): Promise<number> {
+async function pipelineRate(backend: BackendName, batch: number, bareRate: number, input: BenchInput, model: ModelSpec = { builtin: 'mobilenet-v2' }): Promise<number> {
   const count = Math.max(6 * batch, Math.round(bareRate * targetSeconds) + 2 * batch);
   const dir = await tempDir('temi-embed-bench-');
   passed = [];
@@ -335,7 +348,7 @@ async function main(): Promise<void> {
           ratios.push(rates[r] / ((bares[r] + bares[r + 1]) / 2));
         }
         const middle = ratios.indexOf(median(ratios));
-        const what = input === 'jpeg' ? 'JPEG 256 px -> 224' : 'raw 224 px bytes';
+        const what = { jpeg: 'JPEG 256 px noise -> 224', photo: 'JPEG 320x240 photo-like -> 224', raw: 'raw 224 px bytes' }[input];
         pipelineRows.push({
           engine: `pipeline ${input} ${backend}`,
           batch,
@@ -368,7 +381,7 @@ async function main(): Promise<void> {
     console.log(`pipeline (decode + embed on its worker thread) / bare model (mean of its runs right before and after), same batch; the median of ${pipelineRepeats} runs, then all of them:`);
     for (const p of pipelineRows) {
       console.log(
-        `  ${p.engine.split(' ')[1].padEnd(4)} batch ${String(p.batch).padStart(3)}: ${p.imagesPerSecond!.toFixed(2)} / ${p.bare!.toFixed(2)} images/s = ${(p.imagesPerSecond! / p.bare!).toFixed(2)}x (${p.ratios!.map((x) => x.toFixed(2)).join(', ')})`,
+        `  ${p.engine.split(' ')[1].padEnd(5)} batch ${String(p.batch).padStart(3)}: ${p.imagesPerSecond!.toFixed(2)} / ${p.bare!.toFixed(2)} images/s = ${(p.imagesPerSecond! / p.bare!).toFixed(2)}x (${p.ratios!.map((x) => x.toFixed(2)).join(', ')})`,
       );
     }
   }
