@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # `npm run check:gpu`: provisions the GPU route of docs/NATIVE_TENSORFLOW.md ("GPU") from PyPI,
-# then measures it with scripts/gpu/measure.sh: bench:embed and bench:train on `tensorflow-gpu` and on
-# native CPU (`tensorflow`), PyTorch on the same GPU where a CUDA PyTorch is found, and the ratios. Meant for a machine with an NVIDIA GPU and driver >= 555 (CUDA 12.5);
-# without one it still provisions and runs the CPU side, and says why there are no GPU figures.
+# then measures it with scripts/gpu/measure.sh: bench:embed and bench:train on `tensorflow-gpu` and
+# on native CPU (`tensorflow`), PyTorch on the same GPU where a CUDA PyTorch is found, and the
+# ratios. Meant for a machine with an NVIDIA GPU and driver >= 555 (CUDA 12.5); without one it
+# still provisions and runs the CPU side, and says why there are no GPU figures. A GPU machine
+# without network: npm run gpu:bundle here, scripts/gpu/run-bundle.sh there.
 #
 # What it provisions, all under .cache/gpu (the shared node_modules is not touched):
 #   wheels/   tensorflow==2.18.1 (the GPU build, 615 MB) + the CUDA 12 runtime wheels
