@@ -4,7 +4,7 @@
 # tfjs-node-gpu package into the checkout, points the CUDA libraries at what the bundle or the
 # machine has, then measures as `npm run check:gpu` does (scripts/gpu/measure.sh).
 #
-# Usage: scripts/gpu/run-bundle.sh --bundle DIR [--cuda-libs DIR|auto] [--seconds N] [--force]
+# Usage: scripts/gpu/run-bundle.sh --bundle DIR [--cuda-libs DIR|auto] [--seconds N] [--force] [-- COMMAND...]
 #   --bundle DIR     bundle.sh's output: temi-gpu-bundle.tar.zst (or its .part-NN files), SHA256SUMS
 #   --cuda-libs DIR  for a bundle made with --cuda runtime-only: a directory holding CUDA 13
 #                    (cuBLAS, cuFFT, cuSOLVER, cuSPARSE) and cuDNN 9 libraries, e.g. a PyTorch
@@ -12,6 +12,9 @@
 #                    TensorFlow 2.18 opens. `auto`: the nvidia/ folder of python3's packages
 #   --seconds N      seconds per bench configuration (default 3)
 #   --force          unpack over an existing node_modules that no bundle wrote
+#   -- COMMAND...    run COMMAND in the bundle's environment instead of the check (node, the CUDA
+#                    libraries and TEMI_TFJS_NODE_GPU set), e.g. -- node node_modules/tsx/dist/cli.mjs
+#                    bench/embed.bench.ts --backends tensorflow-gpu --batches 16,64 --host-path
 # Native CPU figures come from the same GPU build with CUDA hidden (the bundle carries one
 # TensorFlow). Exit status: 0 with GPU figures, 3 when no GPU was usable, 1 on a failure.
 set -euo pipefail
@@ -21,12 +24,14 @@ BUNDLE=""
 CUDA_LIBS=""
 SECONDS_PER=3
 FORCE=0
+COMMAND=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --bundle) BUNDLE="$(cd "$2" && pwd)"; shift 2 ;;
     --cuda-libs) CUDA_LIBS="$2"; shift 2 ;;
     --seconds) SECONDS_PER="$2"; shift 2 ;;
     --force) FORCE=1; shift ;;
+    --) shift; COMMAND=("$@"); break ;;
     -h|--help) print_usage; exit 0 ;;
     *) unknown_argument "$1" ;;
   esac
@@ -94,6 +99,11 @@ else
   LIB_PATH="$NAMES:$PKG/deps/nvidia/cuda_runtime/lib:$LIB_PATH:$(find "$CUDA_LIBS" -name 'lib*.so*' -printf '%h\n' | sort -u | paste -sd:)"
 fi
 export LD_LIBRARY_PATH="$LIB_PATH${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+
+if [ "${#COMMAND[@]}" -gt 0 ]; then
+  export TEMI_TFJS_NODE_GPU="$PKG"
+  exec "${COMMAND[@]}"
+fi
 
 # --- 3. measure ----------------------------------------------------------------------------------
 NOTE=""
