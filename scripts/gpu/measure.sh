@@ -7,7 +7,8 @@
 # 1. loads tensorflow-gpu and says whether TensorFlow placed ops on a GPU (its log: runs/probe.log);
 # 2. bench:embed (MobileNetV2, batch 1/16/64) and bench:train (TEMI step, MMDC) on native CPU and
 #    on tensorflow-gpu, each in its own process (both packages register a backend named
-#    "tensorflow", so two libtensorflow builds never share a process);
+#    "tensorflow", so two libtensorflow builds never share a process); on the GPU also
+#    bench:embed's pipeline rows (batch 16/64, raw/JPEG/photo-like, and --host-path);
 # 3. where a python3 with a CUDA PyTorch is found, the same model and TEMI step in PyTorch on the
 #    same GPU (bench/reference/embed_torch.py, temi_torch.py with --device cuda);
 # 4. prints GPU / CPU and tfjs / PyTorch ratios (scripts/gpu/compare-runs.ts).
@@ -89,6 +90,12 @@ if [ "$GPU_OK" = 1 ]; then
   say "bench:embed and bench:train on tensorflow-gpu"
   bench embed-gpu embed tensorflow-gpu
   bench train-gpu train tensorflow-gpu
+  # With the model on the GPU the pipeline's own thread is what limits it: how far below the bare
+  # model it runs, and what it can feed at all (the near-free model of --host-path).
+  say "bench:embed's pipeline rows on tensorflow-gpu"
+  "${TSX[@]}" bench/embed.bench.ts --backends tensorflow-gpu --batches 16,64 --seconds "$SECONDS_PER" --no-onnx --no-torch \
+    --pipeline-input raw,jpeg,photo --pipeline-repeats 1 --host-path --json "$RUNS/pipeline-gpu.json" >"$RUNS/pipeline-gpu.log" 2>&1 ||
+    say "the pipeline rows failed (the other figures stand); see ${RUNS#"$ROOT/"}/pipeline-gpu.log"
 fi
 
 # --- 3. PyTorch on the same GPU ------------------------------------------------------------------

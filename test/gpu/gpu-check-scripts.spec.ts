@@ -27,6 +27,13 @@ async function runsDir(withGpu: boolean, withTorch: boolean): Promise<string> {
   if (withGpu) {
     await writeFile(path.join(dir, 'embed-gpu.json'), embed('tfjs tensorflow-gpu', [300, 1600, 2000]));
     await writeFile(path.join(dir, 'train-gpu.json'), train('tensorflow-gpu', 3000));
+    const pipelineRows = [
+      { engine: 'tfjs tensorflow-gpu', batch: 16, imagesPerSecond: 1700 },
+      { engine: 'pipeline raw tensorflow-gpu', batch: 16, imagesPerSecond: 1360, bare: 1700 },
+      { engine: 'pipeline photo tensorflow-gpu', batch: 16, imagesPerSecond: 850, bare: 1700 },
+      { engine: 'host path raw', batch: 16, imagesPerSecond: 1400 },
+    ];
+    await writeFile(path.join(dir, 'pipeline-gpu.json'), JSON.stringify({ rows: pipelineRows }));
   }
   if (withTorch) {
     const line = (batch: number, rate: number) => JSON.stringify({ batch, images_per_s: rate, torch: '2.11.0+cu130', device: 'cuda' });
@@ -46,6 +53,10 @@ describe('npm run check:gpu: the ratio table', () => {
     expect(rows.find((r) => /^\s+64\s/.test(r))).toMatch(/500\.0\s+2000\.0\s+4\.00x\s+8000\.0\s+0\.25x/);
     expect(out).toContain('GPU / CPU 1.50x');
     expect(out).toMatch(/PyTorch 2\.11\.0\+cu130 \(GPU\) 6000\.0\s+tensorflow-gpu \/ PyTorch 0\.50x/);
+    // The pipeline against the bare model on the GPU, where the pipeline's thread is the limit.
+    expect(out).toContain('raw   batch  16: 1360.0 / 1700.0 images/s = 0.80x');
+    expect(out).toContain('photo batch  16: 850.0 / 1700.0 images/s = 0.50x');
+    expect(out).toContain('host path (a near-free model): raw b16 1400.0 images/s');
   });
 
   it('without GPU figures prints the CPU side and says why the GPU side is missing', async () => {
