@@ -23,6 +23,7 @@ import type { DecodeSpec } from './decode-spec.ts';
 import { nativeDecode } from './native-decode.ts';
 import type { RawPixels } from './raw-pixels.ts';
 import { decodeSimplePng } from './simple-png.ts';
+import { sniffFormat } from './encoded-structure.ts';
 import { reduceImage, reducePlan, type VipsKernel } from './vips-reduce.ts';
 
 /** Larger images go to sharp, whose work runs on libuv's threads rather than the event loop. */
@@ -39,9 +40,8 @@ export function fastDecode(bytes: Uint8Array, target: Target, maxPixels: number,
   if (target.crop !== undefined) return undefined;
   const kernel = target.kernel ?? 'lanczos3';
   if (!SMOOTH_KERNELS.includes(kernel)) return undefined;
-  const jpeg = bytes.length > 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
   let image: RawPixels | undefined;
-  if (jpeg) image = formats.includes('jpeg') ? jpegAtLoadScale(bytes, target, maxPixels) : undefined;
+  if (sniffFormat(bytes) === 'jpeg') image = formats.includes('jpeg') ? jpegAtLoadScale(bytes, target, maxPixels) : undefined;
   else image = formats.includes('png') ? decodeSimplePng(bytes, Math.min(maxPixels, FAST_PATH_MAX_PIXELS)) : undefined;
   if (!image) return undefined;
   if (image.channels === 3 && target.channels === 1) return undefined;
