@@ -8,7 +8,8 @@
 # 2. bench:embed (MobileNetV2, batch 1/16/64) and bench:train (TEMI step, MMDC) on native CPU and
 #    on tensorflow-gpu, each in its own process (both packages register a backend named
 #    "tensorflow", so two libtensorflow builds never share a process); on the GPU also
-#    bench:embed's pipeline rows (batch 16/64, raw/JPEG/photo-like, and --host-path);
+#    bench:embed's pipeline rows (batch 16/64, raw/JPEG/photo-like, and --host-path), and
+#    bench:embed-phases (a batch's time by phase) on the GPU;
 # 3. where a python3 with a CUDA PyTorch is found, the same model and TEMI step in PyTorch on the
 #    same GPU (bench/reference/embed_torch.py, temi_torch.py with --device cuda);
 # 4. prints GPU / CPU and tfjs / PyTorch ratios (scripts/gpu/compare-runs.ts).
@@ -96,6 +97,13 @@ if [ "$GPU_OK" = 1 ]; then
   "${TSX[@]}" bench/embed.bench.ts --backends tensorflow-gpu --batches 16,64 --seconds "$SECONDS_PER" --no-onnx --no-torch \
     --pipeline-input raw,jpeg,photo --pipeline-repeats 1 --host-path --json "$RUNS/pipeline-gpu.json" >"$RUNS/pipeline-gpu.log" 2>&1 ||
     say "the pipeline rows failed (the other figures stand); see ${RUNS#"$ROOT/"}/pipeline-gpu.log"
+  # Where a batch's time goes (copy in, upload, session, copy out): what separates it from PyTorch.
+  say "bench:embed-phases on tensorflow-gpu"
+  if "${TSX[@]}" bench/embed-phases.bench.ts --backend tensorflow-gpu --seconds 1 --json "$RUNS/phases-gpu.json" >"$RUNS/phases-gpu.log" 2>&1; then
+    sed -n '/^ms per batch/,$p' "$RUNS/phases-gpu.log"
+  else
+    say "bench:embed-phases failed (the other figures stand); see ${RUNS#"$ROOT/"}/phases-gpu.log"
+  fi
 fi
 
 # --- 3. PyTorch on the same GPU ------------------------------------------------------------------

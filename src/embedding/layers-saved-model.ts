@@ -202,9 +202,10 @@ function batchNormAffine(layer: tf.layers.Layer): Affine {
 /**
  * Writes `model` up to `outputLayer` (the whole model when omitted) as a SavedModel in `dir`:
  * saved_model.pb with tag "serve" and signature "serving_default" (input "images" [-1, h, w, c],
- * output "embedding"). Throws UnsupportedLayerError for a layer it cannot translate.
+ * output "embedding"); returns the graph nodes of the two. Throws UnsupportedLayerError for a
+ * layer it cannot translate.
  */
-export function writeLayersSavedModel(model: tf.LayersModel, dir: string, outputLayer?: string): void {
+export function writeLayersSavedModel(model: tf.LayersModel, dir: string, outputLayer?: string): { input: string; output: string } {
   const pb = loadProtos();
   const g = new GraphBuilder(pb);
   const float = g.type('DT_FLOAT');
@@ -388,6 +389,7 @@ export function writeLayersSavedModel(model: tf.LayersModel, dir: string, output
   saved.addMetaGraphs(meta);
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'saved_model.pb'), saved.serializeBinary());
+  return { input: inputName, output: outputName };
 }
 
 function intAttr(_g: GraphBuilder, pb: ProtoClasses, value: number) {

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { DecodedPixels } from '../runtime/contracts/record.ts';
 import { TemiError, reasonOf } from '../runtime/errors.ts';
 import { nativeBackendUsesGpu } from '../tf/backends.ts';
+import { openNativeSession, tensorBuffer, type NativeSession } from '../tf/native-session.ts';
 import { tf } from '../tf/tf.ts';
 import { BUILTIN_MODELS, type BuiltinModelName } from './builtin-models.ts';
 import { featureExtractor, type FeatureExtractor } from './feature-extractor.ts';
@@ -43,16 +44,26 @@ export interface TfEmbedderOptions {
   readonly where?: string;
 }
 
+/** How a batch, packed NHWC into one buffer, becomes its rows. */
+interface BatchRunner {
+  /** `count` images in `packed` -> count x dim values in a buffer of their own. */
+  run(packed: Float32Array, count: number): Float32Array;
+  dispose(): void;
+}
+
 export class TfEmbedder {
   private constructor(
-    private readonly extractor: FeatureExtractor,
+    private readonly runner: BatchRunner,
     /** Fully known: every image of a batch must have exactly this shape. */
     readonly geometry: Required<ExpectedGeometry>,
     readonly dim: number,
     private readonly l2normalize: boolean,
     /**
-     * How the model runs: its format, "layers-as-session" for a LayersModel run as one TensorFlow
-     * session, or "layers (one session declined: why)" when the session route was tried and not taken.
+     * How the model runs: its format; for a LayersModel run as one TensorFlow session
+     * "layers-as-session, input shared" (the pack buffer is the session's input tensor, see
+     * src/tf/native-session.ts) or "layers-as-session, input copied (why)" (through tfjs-node,
+     * which copies it); "layers (one session declined: why)" when the session route was tried
+     * and not taken.
      */
     readonly execution: string,
   ) {}
@@ -61,42 +72,46 @@ export class TfEmbedder {
   static async open(spec: ModelSpec, options: TfEmbedderOptions = {}): Promise<TfEmbedder> {
     const where = options.where ?? 'model';
     const { loaded, output, inputSize } = await loadSpec(spec, options.baseDir ?? process.cwd(), where);
-    let extractor = featureExtractor(loaded, output, where);
-    let execution: string = loaded.format;
+    const extractor = featureExtractor(loaded, output, where);
+    let runner: BatchRunner | undefined;
     try {
       const geometry = resolveGeometry(extractor.geometry, inputSize, where);
       const dim = probeDimension(extractor, geometry, where);
+      let execution: string = loaded.format;
       if (loaded.format === 'layers' && options.session !== false && isNativeBackend()) {
         const attempt = await layersAsSession(loaded.model, extractor, output.outputLayer, geometry, where);
-        if ('session' in attempt) {
-          extractor.dispose();
-          extractor = attempt.session;
-          execution = 'layers-as-session';
+        if ('runner' in attempt) {
+          runner = attempt.runner;
+          execution = `layers-as-session, ${attempt.input}`;
         } else {
           execution = `layers (one session declined: ${attempt.declined})`;
         }
       }
-      return new TfEmbedder(extractor, geometry, dim, options.l2normalize ?? false, execution);
+      if (runner) extractor.dispose();
+      return new TfEmbedder(runner ?? tensorRunner(extractor, geometry), geometry, dim, options.l2normalize ?? false, execution);
     } catch (error) {
       extractor.dispose();
+      runner?.dispose();
       throw error;
     }
   }
 
   /**
-   * The last batch buffer, written over by the next batch of the same size: a fresh one per batch
-   * (9.6 MB at 16 images of 224x224x3) is mostly page faults, 25 ms of a batch of 64 that the GPU
-   * runs in 5.
+   * The batch buffer, written over by each batch (its start when the batch is smaller; it grows
+   * for a larger one): a fresh one per batch (9.6 MB at 16 images of 224x224x3) is mostly page
+   * faults, 25 ms of a batch of 64 that the GPU runs in 5. From tensorBuffer, so a native session
+   * takes it as its input without a copy.
    */
   private packed?: Float32Array;
 
   /** One row per image, in order. Images must already match `geometry` (see checkPixels). */
   async embed(images: readonly DecodedPixels[]): Promise<Float32Array[]> {
     // HWC as TF.js takes it, transposed from CHW when a decode preset for PyTorch models wrote that.
-    // embedPacked disposes its input tensor (and copies out an output that shares the buffer)
-    // before it returns, so nothing holds the buffer once it has.
-    this.packed = packImages(images, 'nhwc', images.length, this.packed);
-    const rows = this.embedPacked(this.packed, images.length);
+    // The runners copy their output out, so nothing holds the buffer once embedPacked returns.
+    const { width, height, channels } = this.geometry;
+    const length = images.length * width * height * channels;
+    if (!this.packed || this.packed.length < length) this.packed = tensorBuffer(length);
+    const rows = this.embedPacked(packImages(images, 'nhwc', images.length, this.packed.subarray(0, length)), images.length);
     return Array.from({ length: images.length }, (_, i) => rows.slice(i * this.dim, (i + 1) * this.dim));
   }
 
@@ -106,24 +121,45 @@ export class TfEmbedder {
    * thread (see WorkerEmbedder for running it off the pipeline's thread).
    */
   embedPacked(packed: Float32Array, count: number): Float32Array {
-    const { width, height, channels } = this.geometry;
-    const input = tf.tensor4d(packed, [count, height, width, channels]);
-    let output: tf.Tensor2D | undefined;
-    try {
-      output = tf.tidy(() => this.extractor.run(input));
-      const values = output.dataSync<'float32'>();
-      const rows = values.buffer === packed.buffer ? Float32Array.from(values) : values;
-      if (this.l2normalize) for (let i = 0; i < count; i++) l2NormalizeInPlace(rows.subarray(i * this.dim, (i + 1) * this.dim));
-      return rows;
-    } finally {
-      input.dispose();
-      output?.dispose();
-    }
+    const rows = this.runner.run(packed, count);
+    if (this.l2normalize) for (let i = 0; i < count; i++) l2NormalizeInPlace(rows.subarray(i * this.dim, (i + 1) * this.dim));
+    return rows;
   }
 
   dispose(): void {
-    this.extractor.dispose();
+    this.runner.dispose();
   }
+}
+
+/** The model through TensorFlow.js tensors: tfjs copies the buffer in, the rows are copied out. */
+function tensorRunner(extractor: FeatureExtractor, g: Required<ExpectedGeometry>): BatchRunner {
+  return {
+    run(packed, count) {
+      const input = tf.tensor4d(packed, [count, g.height, g.width, g.channels]);
+      let output: tf.Tensor2D | undefined;
+      try {
+        output = tf.tidy(() => extractor.run(input));
+        const values = output.dataSync<'float32'>();
+        // An output that shares the input's buffer (an identity model) must not be written over by the next batch.
+        return values.buffer === packed.buffer ? Float32Array.from(values) : values;
+      } finally {
+        input.dispose();
+        output?.dispose();
+      }
+    },
+    dispose: () => extractor.dispose(),
+  };
+}
+
+/** A session from our addon: the pack buffer is its input tensor, no copy on the way in. */
+function nativeRunner(session: NativeSession, g: Required<ExpectedGeometry>): BatchRunner {
+  return {
+    run(packed, count) {
+      const length = count * g.height * g.width * g.channels;
+      return session.run(packed.length === length ? packed : packed.subarray(0, length), [count, g.height, g.width, g.channels]);
+    },
+    dispose: () => session.dispose(),
+  };
 }
 
 async function loadSpec(spec: ModelSpec, baseDir: string, where: string) {
@@ -160,10 +196,11 @@ const SESSION_TOLERANCE = { cpu: 1e-3, gpu: 3e-2 } as const;
 
 /**
  * The LayersModel as one TensorFlow session: written as a frozen SavedModel into a temporary
- * directory (TensorFlow reads it whole at load, so the directory is removed right after), then
- * checked against the LayersModel on a random batch of two. Declined, with the reason, when a
- * layer has no translation, TensorFlow refuses the graph or the outputs disagree; the LayersModel
- * then runs as before.
+ * directory (TensorFlow reads it whole at load, so the directory is removed right after), opened
+ * through our addon where it is built (the pack buffer is then the session's input) or else
+ * through tfjs-node, then checked against the LayersModel on a random batch of two. Declined,
+ * with the reason, when a layer has no translation, TensorFlow refuses the graph or the outputs
+ * disagree; the LayersModel then runs as before.
  */
 async function layersAsSession(
   model: tf.LayersModel,
@@ -171,29 +208,34 @@ async function layersAsSession(
   outputLayer: string | undefined,
   g: Required<ExpectedGeometry>,
   where: string,
-): Promise<{ session: FeatureExtractor } | { declined: string }> {
+): Promise<{ runner: BatchRunner; input: string } | { declined: string }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'temi-session-'));
-  let session: FeatureExtractor | undefined;
+  let runner: BatchRunner | undefined;
   try {
-    writeLayersSavedModel(model, dir, outputLayer);
-    const loaded: LoadedModel = { format: 'saved-model', model: await loadSavedModel(dir) };
-    session = featureExtractor(loaded, {}, where);
+    const nodes = writeLayersSavedModel(model, dir, outputLayer);
+    const native = openNativeSession(dir, { tag: 'serve', ...nodes });
+    let input: string;
+    if ('unavailable' in native) {
+      const loaded: LoadedModel = { format: 'saved-model', model: await loadSavedModel(dir) };
+      runner = tensorRunner(featureExtractor(loaded, {}, where), g);
+      input = `input copied (${native.unavailable})`;
+    } else {
+      runner = nativeRunner(native, g);
+      input = 'input shared';
+    }
     const probe = tf.randomUniform([2, g.height, g.width, g.channels], 0, 1, 'float32', 7) as tf.Tensor4D;
-    const [diff, scale] = tf.tidy(() => {
-      const a = layers.run(probe);
-      const b = session!.run(probe);
-      if (a.shape[1] !== b.shape[1]) return [Infinity, 1];
-      return [tf.max(tf.abs(tf.sub(a, b))).dataSync()[0], Math.max(1, tf.max(tf.abs(a)).dataSync()[0])];
-    });
+    const expected = tf.tidy(() => layers.run(probe).dataSync<'float32'>());
+    const actual = runner.run(probe.dataSync<'float32'>(), 2);
     probe.dispose();
     const tolerance = nativeBackendUsesGpu() ? SESSION_TOLERANCE.gpu : SESSION_TOLERANCE.cpu;
+    const { diff, scale } = largestDifference(expected, actual);
     if (!(diff <= tolerance * scale)) {
-      session.dispose();
+      runner.dispose();
       return { declined: `its outputs differ from the layer-by-layer model's by ${diff.toPrecision(3)} (largest output ${scale.toPrecision(3)}, tolerance ${tolerance} of it)` };
     }
-    return { session };
+    return { runner, input };
   } catch (error) {
-    session?.dispose();
+    runner?.dispose();
     // A layer without a translation (UnsupportedLayerError) or a graph TensorFlow refuses: the
     // LayersModel still works, so it runs as it always did.
     if (error instanceof Error) return { declined: reasonOf(error) };
@@ -201,6 +243,18 @@ async function layersAsSession(
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** max |a - b| and the largest |a| (at least 1); an infinite difference when the sizes differ. */
+function largestDifference(a: Float32Array, b: Float32Array): { diff: number; scale: number } {
+  if (a.length !== b.length) return { diff: Infinity, scale: 1 };
+  let diff = 0;
+  let scale = 1;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(a[i]));
+  }
+  return { diff, scale };
 }
 
 function resolveGeometry(fromModel: ExpectedGeometry, inputSize: number | undefined, where: string): Required<ExpectedGeometry> {

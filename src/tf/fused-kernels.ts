@@ -13,24 +13,15 @@
  * TEMI_FUSED_KERNELS=off turns them off (to compare the two paths); any other value names the
  * addon file to load instead of the built one.
  */
-import { fileURLToPath } from 'node:url';
-import { loadNativeAddon, sourcesDigest, staleAddon, type NativeAddonSpec } from '../native/native-addon.ts';
 import { nativeBackend, type NativeBackend } from './native-backend.ts';
+import { staleTemiAddon, TEMI_ADDON_FILE, temiAddon, temiAddonSourcesDigest } from './temi-addon.ts';
 import { tf } from './tf.ts';
 
-export const FUSED_KERNELS_FILE = fileURLToPath(new URL('../../build/native/temi_kernels.node', import.meta.url));
-
-const ADDON: NativeAddonSpec = {
-  file: FUSED_KERNELS_FILE,
-  sourcesDir: fileURLToPath(new URL('./native/', import.meta.url)),
-  sourceNames: /\.(cc|h)$/,
-  setupCommand: 'npm run setup:tensorflow',
-  envVariable: 'TEMI_FUSED_KERNELS',
-};
+export const FUSED_KERNELS_FILE = TEMI_ADDON_FILE;
 
 /** The digest of src/tf/native that build-kernels.sh writes beside the addon. */
 export function nativeSourcesDigest(): string {
-  return sourcesDigest(ADDON);
+  return temiAddonSourcesDigest();
 }
 
 export interface FusedKernels {
@@ -80,17 +71,12 @@ export interface TemiLossInputs {
   readonly studentTemperature: number;
 }
 
-interface KernelAddon {
-  /** Registers the ops into the loaded TensorFlow; null, or why not. */
-  register(): string | null;
-}
-
 /** Why the kernels are not in use, or undefined when they are (or have not been asked for yet). */
 let unavailableReason: string | undefined;
 let registered: boolean | undefined;
 
 function loadAddon(): boolean {
-  const loaded = loadNativeAddon<KernelAddon>(ADDON);
+  const loaded = temiAddon();
   if (!loaded.exports) return fail(loaded.reason);
   const error = loaded.exports.register();
   return error === null ? true : fail(`${process.env.TEMI_FUSED_KERNELS || FUSED_KERNELS_FILE}: ${error}`);
@@ -98,7 +84,7 @@ function loadAddon(): boolean {
 
 /** Why the addon at `file` does not match the sources here, or undefined when it does. */
 export function staleBuild(file: string): string | undefined {
-  return staleAddon(ADDON, file);
+  return staleTemiAddon(file);
 }
 
 function fail(reason: string): false {

@@ -5,6 +5,7 @@ import { buffersOf } from '../../runtime/workers/worker-messages.ts';
 import { quietNativeInfoLogs } from '../../tf/backends.ts';
 import { TENSORS_EVENT } from '../../tf/tensor-gauge.ts';
 import type { Embedder } from '../embedder.ts';
+import { tensorBuffer } from '../../tf/native-session.ts';
 import { packImages } from '../onnx/pack-images.ts';
 import type { ExpectedGeometry } from '../pixel-checks.ts';
 import type { EmbedAnswer, EmbedWorkerBoot, EmbedWorkerReady } from './embed-worker-protocol.ts';
@@ -22,7 +23,8 @@ const MAX_SPARE_BUFFERS = 4;
  * so the calling thread is free during the forward pass: the decode of batch n+1 overlaps the
  * inference of batch n. Same rows, same order, same errors (coded) as TfEmbedder. The worker hands
  * each batch's buffer back with its answer and the next batch is packed into it: no 10 MB
- * allocation per batch on either thread.
+ * allocation per batch on either thread. The buffers come from tensorBuffer, so a native session in
+ * the worker takes them as its input without a copy.
  */
 export class WorkerEmbedder implements Embedder {
   /** Batch buffers handed back by the worker, for the next batches (as many as were in flight at once). */
@@ -68,7 +70,8 @@ export class WorkerEmbedder implements Embedder {
 
   async embed(images: readonly DecodedPixels[]): Promise<Float32Array[]> {
     if (images.length === 0) return [];
-    const packed = packImages(images, 'nhwc', images.length, this.spareOfLength(images.length * this.imageLength));
+    const length = images.length * this.imageLength;
+    const packed = packImages(images, 'nhwc', images.length, this.spareOfLength(length) ?? tensorBuffer(length));
     const { rows, packed: returned } = (await this.client.call({ op: 'embed', packed, count: images.length }, buffersOf(packed))) as EmbedAnswer;
     this.spare.push(returned);
     if (this.spare.length > MAX_SPARE_BUFFERS) this.spare.shift();

@@ -1,5 +1,6 @@
 // temi_kernels.node: fused CPU kernels for TEMI, registered into the TensorFlow that tfjs-node has
-// loaded (src/tf/fused-kernels.ts calls them; docs/NATIVE_TENSORFLOW.md).
+// loaded (src/tf/fused-kernels.ts calls them; docs/NATIVE_TENSORFLOW.md), and a SavedModel session
+// that takes its input without a copy (session_runner.cc; src/tf/native-session.ts).
 //
 // Why: TensorFlow.js runs each elementwise op as its own kernel that reads and writes a full
 // tensor. TEMI's first layer alone (bias add, exact GELU, the split into per-head matrices, and the
@@ -45,6 +46,7 @@
 #include <string>
 
 #include "kernel_api.h"
+#include "session_runner.h"
 
 namespace temi_kernels {
 namespace {
@@ -109,5 +111,6 @@ NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "register", NAPI_AUTO_LENGTH, temi_kernels::Register, nullptr, &fn);
   napi_set_named_property(env, exports, "register", fn);
+  temi_kernels::defineSessionFunctions(env, exports);
   return exports;
 }
