@@ -304,16 +304,21 @@ napi_value CloseSession(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// alignedFloat32Array(length) -> a zeroed Float32Array whose data starts on a 64-byte boundary, so
-// TensorFlow can take it as a tensor without copying.
-napi_value AlignedFloat32Array(napi_env env, napi_callback_info info) {
+// The one argument of an allocating function, a length >= 0; -1 when it is not one.
+int64_t lengthArg(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   int64_t length = -1;
-  if (argc != 1 || napi_get_value_int64(env, argv[0], &length) != napi_ok || length < 0) {
-    return throwError(env, "alignedFloat32Array(length): a length >= 0");
-  }
+  if (argc != 1 || napi_get_value_int64(env, argv[0], &length) != napi_ok || length < 0) return -1;
+  return length;
+}
+
+// alignedFloat32Array(length) -> a zeroed Float32Array whose data starts on a 64-byte boundary, so
+// TensorFlow can take it as a tensor without copying.
+napi_value AlignedFloat32Array(napi_env env, napi_callback_info info) {
+  int64_t length = lengthArg(env, info);
+  if (length < 0) return throwError(env, "alignedFloat32Array(length): a length >= 0");
   void* data = nullptr;
   napi_value buffer, result;
   if (napi_create_arraybuffer(env, static_cast<size_t>(length) * sizeof(float) + kAlignment, &data, &buffer) != napi_ok) return nullptr;
@@ -351,13 +356,8 @@ void freePinned(napi_env, void* data, void*) {
 // (a GPU takes it by DMA, without the driver's staging copy), or null where no CUDA runtime is
 // loaded or the registration fails.
 napi_value PinnedFloat32Array(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  int64_t length = -1;
-  if (argc != 1 || napi_get_value_int64(env, argv[0], &length) != napi_ok || length < 0) {
-    return throwError(env, "pinnedFloat32Array(length): a length >= 0");
-  }
+  int64_t length = lengthArg(env, info);
+  if (length < 0) return throwError(env, "pinnedFloat32Array(length): a length >= 0");
   napi_value result;
   napi_get_null(env, &result);
   const CudaHostApi& cuda = cudaHostApi();
