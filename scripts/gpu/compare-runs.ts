@@ -3,7 +3,8 @@
  *   npx tsx scripts/gpu/compare-runs.ts <runs dir> [why the GPU side is missing]
  * embed-cpu.json / embed-gpu.json (bench:embed --json), train-cpu.json / train-gpu.json (bench:train --json),
  * torch-embed-gpu.jsonl / torch-train-gpu.json (bench/reference/*_torch.py --device cuda), pipeline-gpu.json
- * (bench:embed's pipeline and --host-path rows on tensorflow-gpu), each optional.
+ * and pipeline-gpu-threads.json (bench:embed's pipeline and --host-path rows on tensorflow-gpu, with
+ * the decode stage's default threads and with 4), each optional.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -33,6 +34,7 @@ const embedGpu = read<EmbedRun>('embed-gpu.json');
 const trainCpu = read<TrainRun>('train-cpu.json');
 const trainGpu = read<TrainRun>('train-gpu.json');
 const pipelineGpu = read<EmbedRun>('pipeline-gpu.json');
+const pipelineGpuThreads = read<EmbedRun>('pipeline-gpu-threads.json');
 const torchEmbed = readLines<{ batch: number; images_per_s: number; torch: string }>('torch-embed-gpu.jsonl');
 const torchTrain = readLines<{ samplesPerSecond: number; torch: string }>('torch-train-gpu.json')?.[0];
 const torchVersion = torchEmbed?.[0]?.torch ?? torchTrain?.torch;
@@ -56,14 +58,18 @@ console.log('');
 console.log('TEMI training step (anchors/s; 16 heads, D=784, batch 256):');
 console.log(`  tensorflow (CPU) ${fmt(cpuTrain)}   tensorflow-gpu ${fmt(gpuTrain)}   GPU / CPU ${ratio(gpuTrain, cpuTrain)}`);
 if (torchTrain) console.log(`  PyTorch ${torchTrain.torch} (GPU) ${fmt(torchTrain.samplesPerSecond)}   tensorflow-gpu / PyTorch ${ratio(gpuTrain, torchTrain.samplesPerSecond)}`);
-const pipelineRows = (pipelineGpu?.rows ?? []).filter((r) => r.engine.startsWith('pipeline ') && r.imagesPerSecond !== undefined && r.bare);
-if (pipelineRows.length > 0) {
+for (const [run, threads] of [
+  [pipelineGpu, 'decode threads 0 (the stage\'s default)'],
+  [pipelineGpuThreads, '4 decode threads'],
+] as const) {
+  const pipelineRows = (run?.rows ?? []).filter((r) => r.engine.startsWith('pipeline ') && r.imagesPerSecond !== undefined && r.bare);
+  if (pipelineRows.length === 0) continue;
   console.log('');
-  console.log('The pipeline on tensorflow-gpu (decode + embed on its worker) / the bare model, same batch:');
+  console.log(`The pipeline on tensorflow-gpu (decode + embed on its worker) / the bare model, same batch; ${threads}:`);
   for (const r of pipelineRows) {
     console.log(`  ${r.engine.split(' ')[1].padEnd(5)} batch ${String(r.batch).padStart(3)}: ${fmt(r.imagesPerSecond)} / ${fmt(r.bare)} images/s = ${ratio(r.imagesPerSecond, r.bare)}`);
   }
-  const host = (pipelineGpu?.rows ?? []).filter((r) => r.engine.startsWith('host path ') && r.imagesPerSecond !== undefined);
+  const host = (run?.rows ?? []).filter((r) => r.engine.startsWith('host path ') && r.imagesPerSecond !== undefined);
   if (host.length > 0) console.log(`  host path (a near-free model): ${host.map((r) => `${r.engine.slice('host path '.length)} b${r.batch} ${fmt(r.imagesPerSecond)}`).join(', ')} images/s`);
 }
 if (!embedGpu || !trainGpu) console.log(`\ntensorflow-gpu: no figures: ${missingReason}`);

@@ -8,7 +8,8 @@
 # 2. bench:embed (MobileNetV2, batch 1/16/64) and bench:train (TEMI step, MMDC) on native CPU and
 #    on tensorflow-gpu, each in its own process (both packages register a backend named
 #    "tensorflow", so two libtensorflow builds never share a process); on the GPU also
-#    bench:embed's pipeline rows (batch 16/64, raw/JPEG/photo-like, and --host-path), and
+#    bench:embed's pipeline rows (batch 16/64, raw/JPEG/photo-like, and --host-path; JPEGs again
+#    with 4 decode threads), and
 #    bench:embed-phases (a batch's time by phase) on the GPU;
 # 3. where a python3 with a CUDA PyTorch is found, the same model and TEMI step in PyTorch on the
 #    same GPU (bench/reference/embed_torch.py, temi_torch.py with --device cuda);
@@ -97,6 +98,12 @@ if [ "$GPU_OK" = 1 ]; then
   "${TSX[@]}" bench/embed.bench.ts --backends tensorflow-gpu --batches 16,64 --seconds "$SECONDS_PER" --no-onnx --no-torch \
     --pipeline-input raw,jpeg,photo --pipeline-repeats 1 --host-path --json "$RUNS/pipeline-gpu.json" >"$RUNS/pipeline-gpu.log" 2>&1 ||
     say "the pipeline rows failed (the other figures stand); see ${RUNS#"$ROOT/"}/pipeline-gpu.log"
+  # JPEG decode is the pipeline's own limit there; with 4 decode threads it can feed ~1,600 images/s
+  # yet the pipeline with the model ran ~700 on an H200 (docs/BENCHMARKS.md, "Second GPU run").
+  say "bench:embed's JPEG pipeline rows on tensorflow-gpu, 4 decode threads"
+  "${TSX[@]}" bench/embed.bench.ts --backends tensorflow-gpu --batches 16,64 --seconds "$SECONDS_PER" --no-onnx --no-torch \
+    --pipeline-input jpeg,photo --pipeline-repeats 1 --host-path --decode-threads 4 --json "$RUNS/pipeline-gpu-threads.json" \
+    >"$RUNS/pipeline-gpu-threads.log" 2>&1 || say "the rows with decode threads failed (the other figures stand); see ${RUNS#"$ROOT/"}/pipeline-gpu-threads.log"
   # Where a batch's time goes (copy in, upload, session, copy out): what separates it from PyTorch.
   say "bench:embed-phases on tensorflow-gpu"
   if "${TSX[@]}" bench/embed-phases.bench.ts --backend tensorflow-gpu --seconds 1 --json "$RUNS/phases-gpu.json" >"$RUNS/phases-gpu.log" 2>&1; then

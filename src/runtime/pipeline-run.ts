@@ -1,4 +1,4 @@
-import { concatMap, from, tap, defaultIfEmpty, type Observable, type OperatorFunction, type Subscription } from 'rxjs';
+import { tap, defaultIfEmpty, type Observable, type OperatorFunction, type Subscription } from 'rxjs';
 import type { InstanceOfKind, Lifecycle, PluginKind, SinkInstance, SourceInstance, StageInstance } from './contracts/plugin.ts';
 import type { StreamRecord } from './contracts/record.ts';
 import { services, type Logger, type ProgressCounter } from './contracts/services.ts';
@@ -6,7 +6,7 @@ import { ServiceContainer, type ServiceOwner } from './container.ts';
 import { TemiError, isTemiError, reasonOf } from './errors.ts';
 import { InFlightLimiter } from './flow/in-flight-limiter.ts';
 import { DEADLINE_PASSED, StopDeadline } from './flow/stop-deadline.ts';
-import { batchRecords } from './operators/batch-records.ts';
+import { mapBatches } from './operators/batch-records.ts';
 import type { ResolvedPipeline, ResolvedStage } from './pipeline/resolved-pipeline.ts';
 import { ProgressReporter } from './progress/progress-reporter.ts';
 import { StageCounts } from './services/stage-counts.ts';
@@ -236,8 +236,7 @@ export class PipelineRun {
       onWritten(batch.length - revisions, revisions);
     };
     return staged.pipe(
-      batchRecords<StreamRecord>({ ...(sink.batching ?? DEFAULT_SINK_BATCHING), flow: this.limiter }),
-      concatMap((batch) => from(writeBatch(batch))),
+      mapBatches({ ...(sink.batching ?? DEFAULT_SINK_BATCHING), flow: this.limiter }, writeBatch),
       defaultIfEmpty(undefined),
     );
   }

@@ -1,6 +1,7 @@
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
-import { batchRecords } from './batch-records.ts';
+import { Subject } from 'rxjs';
+import { batchRecords, mapBatches } from './batch-records.ts';
 
 /** The in-flight bound as a stage sees it, paused and resumed by hand. */
 class ManualFlow {
@@ -16,6 +17,20 @@ class ManualFlow {
   }
   get watchers(): number {
     return this.listeners.size;
+  }
+}
+
+/** A batch consumer made busy and idle by hand. */
+class ManualConsumer {
+  busy = false;
+  private listeners = new Set<() => void>();
+  onIdle(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+  set(busy: boolean): void {
+    this.busy = busy;
+    if (!busy) for (const listener of this.listeners) listener();
   }
 }
 
@@ -78,7 +93,69 @@ describe('batchRecords', () => {
     expect(flow.watchers).toBe(0);
   });
 
+  it('while paused and its consumer busy, holds a partial batch until the consumer is done, then lets it go', () => {
+    const flow = new ManualFlow();
+    const consumer = new ManualConsumer();
+    scheduler().run(({ cold, expectObservable }) => {
+      cold('--p').subscribe(() => {
+        consumer.set(true);
+        flow.set(true);
+      });
+      // The consumer finishes at 10 with the source still paused: nothing else can fill the batch.
+      cold('10ms d').subscribe(() => consumer.set(false));
+      const source = cold('a 49ms |');
+      expectObservable(source.pipe(batchRecords({ maxSize: 10, maxWaitMs: 30, flow, consumer }))).toBe('10ms x 39ms |', { x: ['a'] });
+    });
+  });
+
+  it('while paused and its consumer busy, a batch the resumed source fills goes whole (a sink whose write resumes the source)', () => {
+    const flow = new ManualFlow();
+    const consumer = new ManualConsumer();
+    scheduler().run(({ cold, expectObservable }) => {
+      cold('--p').subscribe(() => {
+        consumer.set(true);
+        flow.set(true);
+      });
+      // The write ends at 10: its acks resume the source first, then the consumer is idle.
+      cold('10ms d').subscribe(() => {
+        flow.set(false);
+        consumer.set(false);
+      });
+      const source = cold('a 11ms (bc) 40ms |');
+      expectObservable(source.pipe(batchRecords({ maxSize: 3, maxWaitMs: 30, flow, consumer }))).toBe('12ms x 43ms |', { x: ['a', 'b', 'c'] });
+    });
+  });
+
   it('rejects a batch size below 1', () => {
     expect(() => batchRecords({ maxSize: 0, maxWaitMs: 1 })).toThrow(/maxSize must be >= 1/);
+  });
+});
+
+describe('mapBatches', () => {
+  it('works off one batch at a time, in order, and lets a partial batch go early only when it is idle', async () => {
+    const flow = new ManualFlow();
+    const sizes: number[] = [];
+    const source = new Subject<number>();
+    const work = async (batch: number[]) => {
+      sizes.push(batch.length);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return batch;
+    };
+    const out: number[] = [];
+    const done = new Promise<void>((resolve) => source.pipe(mapBatches({ maxSize: 4, maxWaitMs: 1000, flow }, work)).subscribe({ next: (b) => out.push(...b), complete: resolve }));
+    for (const n of [1, 2, 3, 4]) source.next(n); // a full batch: the work is busy
+    source.next(5);
+    flow.set(true); // paused while busy: 5 waits for the work to end
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(sizes).toEqual([4]);
+    await new Promise((resolve) => setTimeout(resolve, 30)); // the work ended, still paused: [5] goes
+    expect(sizes).toEqual([4, 1]);
+    flow.set(false);
+    source.next(6);
+    source.complete();
+    await done;
+    expect(out).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(sizes).toEqual([4, 1, 1]);
+    expect(flow.watchers).toBe(0);
   });
 });

@@ -1,4 +1,4 @@
-import { Observable, asyncScheduler, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import { Observable, asyncScheduler, concatMap, defer, finalize, from, tap, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
 import type { FlowControl } from '../contracts/services.ts';
 
 export interface BatchOptions {
@@ -13,6 +13,19 @@ export interface BatchOptions {
    * maxWaitMs: waiting could not fill it and would only hold back the acks that resume the source.
    */
   readonly flow?: Pick<FlowControl, 'paused' | 'onChange'>;
+  /**
+   * What takes the batches, when it says whether it is busy (mapBatches sets this). While it is,
+   * a partial batch is not let go early: it could only queue behind the batch being worked on,
+   * whose end may well resume the source and fill it (a sink's write acknowledges its records).
+   * It is let go when the consumer is done, if the source is still paused then.
+   */
+  readonly consumer?: BatchConsumer;
+}
+
+export interface BatchConsumer {
+  readonly busy: boolean;
+  /** `listener` runs each time the consumer has worked off every batch given to it. */
+  onIdle(listener: () => void): () => void;
 }
 
 /**
@@ -21,7 +34,7 @@ export interface BatchOptions {
  * batch (not on a fixed cadence) and no empty batches are emitted. Order is preserved; the pending
  * batch is flushed when the source completes, and early while `flow` holds the source paused.
  */
-export function batchRecords<T>({ maxSize, maxWaitMs, scheduler = asyncScheduler, flow }: BatchOptions): OperatorFunction<T, T[]> {
+export function batchRecords<T>({ maxSize, maxWaitMs, scheduler = asyncScheduler, flow, consumer }: BatchOptions): OperatorFunction<T, T[]> {
   if (!(maxSize >= 1)) throw new RangeError(`batch maxSize must be >= 1, got ${maxSize}`);
   return (source) =>
     new Observable<T[]>((subscriber) => {
@@ -45,15 +58,17 @@ export function batchRecords<T>({ maxSize, maxWaitMs, scheduler = asyncScheduler
         timer = scheduler.schedule(flush, 0);
         flushingSoon = true;
       };
-      const stopWatching = flow?.onChange((paused) => {
-        if (paused) flushSoon();
-      });
+      const flushIfStalled = () => {
+        if (flow?.paused && !consumer?.busy) flushSoon();
+      };
+      const stopWatching = flow?.onChange(flushIfStalled);
+      const stopWaiting = consumer?.onIdle(flushIfStalled);
 
       const subscription = source.subscribe({
         next(item) {
           batch.push(item);
           if (batch.length >= maxSize) flush();
-          else if (flow?.paused) flushSoon();
+          else if (flow?.paused && !consumer?.busy) flushSoon();
           else if (!timer) timer = scheduler.schedule(flush, maxWaitMs);
         },
         error(err) {
@@ -69,7 +84,45 @@ export function batchRecords<T>({ maxSize, maxWaitMs, scheduler = asyncScheduler
       return () => {
         timer?.unsubscribe();
         stopWatching?.();
+        stopWaiting?.();
         subscription.unsubscribe();
       };
     });
+}
+
+/**
+ * batchRecords, then `work` on one batch at a time, in order: a stage's or a sink's batched work.
+ * The batcher knows when `work` is busy, so under the in-flight bound it lets a partial batch go
+ * early only when nothing else is being worked on (see BatchOptions.consumer).
+ */
+export function mapBatches<T, R>(options: Omit<BatchOptions, 'consumer'>, work: (batch: T[]) => Promise<R>): OperatorFunction<T, R> {
+  return (source) =>
+    defer(() => {
+      const consumer = new BatchQueue();
+      return source.pipe(
+        batchRecords<T>({ ...options, consumer }),
+        tap(() => consumer.given++),
+        concatMap((batch) => from(work(batch)).pipe(finalize(() => consumer.done()))),
+      );
+    });
+}
+
+/** The batches given to concatMap and not yet worked off. */
+class BatchQueue implements BatchConsumer {
+  given = 0;
+  private listeners = new Set<() => void>();
+
+  get busy(): boolean {
+    return this.given > 0;
+  }
+
+  onIdle(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  done(): void {
+    this.given--;
+    if (this.given === 0) for (const listener of this.listeners) listener();
+  }
 }

@@ -1,7 +1,7 @@
 import { concatMap, from, mergeMap, type OperatorFunction } from 'rxjs';
 import type { StreamRecord } from '../contracts/record.ts';
 import type { DeadLetters } from '../contracts/services.ts';
-import { batchRecords, type BatchOptions } from './batch-records.ts';
+import { mapBatches, type BatchOptions } from './batch-records.ts';
 import { errorCode, reasonOf } from '../errors.ts';
 
 export interface StageScope {
@@ -44,13 +44,12 @@ function dropNull(): OperatorFunction<RecordResult, StreamRecord> {
  */
 export function perBatch(
   scope: StageScope,
-  options: BatchOptions,
+  options: Omit<BatchOptions, 'consumer'>,
   fn: (records: StreamRecord[]) => RecordResult[] | Promise<RecordResult[]>,
 ): OperatorFunction<StreamRecord, StreamRecord> {
   return (source) =>
     source.pipe(
-      batchRecords<StreamRecord>(options),
-      concatMap((batch) => from(runBatch(scope, batch, fn))),
+      mapBatches(options, (batch: StreamRecord[]) => runBatch(scope, batch, fn)),
       mergeMap((records) => records),
     );
 }

@@ -3,9 +3,9 @@
  * consumes, and the record moves on only once the broker acknowledged that write. A record is
  * therefore never labelled (and its input offset never committed) before the trainer can see it.
  */
-import { concatMap, from, mergeMap } from 'rxjs';
+import { mergeMap } from 'rxjs';
 import { definePlugin, type StreamRecord, services, s } from '../../runtime/contracts/index.ts';
-import { batchRecords } from '../../runtime/operators/index.ts';
+import { mapBatches } from '../../runtime/operators/index.ts';
 import { createKafkaClient, kafkaConnectionShape } from '../kafka/kafka-connection.ts';
 import { DurableProducer } from '../kafka/kafka-producer.ts';
 import { encodeEmbedding } from './embedding-message.ts';
@@ -51,8 +51,7 @@ export const embeddingsPublishStagePlugin = definePlugin({
       },
       operator: (input) =>
         input.pipe(
-          batchRecords<StreamRecord>({ maxSize: config.batchSize, maxWaitMs: config.maxWaitMs, flow: deps.flow }),
-          concatMap((batch) => from(publish(batch))),
+          mapBatches({ maxSize: config.batchSize, maxWaitMs: config.maxWaitMs, flow: deps.flow }, publish),
           mergeMap((records) => records),
         ),
       stop: () => producer.disconnect(),
