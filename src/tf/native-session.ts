@@ -3,13 +3,17 @@
  * rather than tfjs-node's `loadSavedModel`: the caller's Float32Array is the input tensor itself.
  * tfjs-node copies every input into a freshly allocated TensorFlow tensor first; for a batch of
  * images that copy, into pages the kernel maps afresh each time, cost as much as the forward pass
- * on a GPU (docs/BENCHMARKS.md, "Where a batch's time goes").
+ * on a GPU (docs/BENCHMARKS.md, "Second GPU run").
  *
- * Native TensorFlow only (CPU or GPU); undefined-with-a-reason anywhere else, or when the addon is
- * not built, and callers keep tfjs-node's path.
+ * Native TensorFlow only (CPU or GPU). Anywhere else, or when the addon is not built,
+ * openNativeSession says why not and callers keep tfjs-node's path.
  */
+import { TemiError } from '../runtime/errors.ts';
 import { nativeBackend } from './native-backend.ts';
 import { temiAddon, type SessionHandle, type TemiAddon } from './temi-addon.ts';
+
+/** The code of every error from the addon's session (the addon throws it too). */
+export const NATIVE_SESSION_FAILED = 'TS_ERR_NATIVE_SESSION';
 
 export interface NativeSession {
   /**
@@ -41,7 +45,7 @@ export function openNativeSession(dir: string, nodes: SessionNodes): NativeSessi
   let handle: SessionHandle | undefined = addon.openSession(dir, nodes.tag, nodes.input, nodes.output);
   return {
     run: (input, dims) => {
-      if (!handle) throw new Error('the native session is disposed');
+      if (!handle) throw new TemiError(NATIVE_SESSION_FAILED, 'the native session was disposed; open another');
       return addon.runSession(handle, input, dims);
     },
     dispose: () => {
