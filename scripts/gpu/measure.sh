@@ -9,7 +9,7 @@
 #    on tensorflow-gpu, each in its own process (both packages register a backend named
 #    "tensorflow", so two libtensorflow builds never share a process); on the GPU also
 #    bench:embed's pipeline rows (batch 16/64, raw/JPEG/photo-like, and --host-path; JPEGs again
-#    with 4 decode threads), and
+#    with 4 decode threads, profiled: runs/prof-pipeline-threads.txt), and
 #    bench:embed-phases (a batch's time by phase) on the GPU;
 # 3. where a python3 with a CUDA PyTorch is found, the same model and TEMI step in PyTorch on the
 #    same GPU (bench/reference/embed_torch.py, temi_torch.py with --device cuda);
@@ -100,11 +100,15 @@ if [ "$GPU_OK" = 1 ]; then
     say "the pipeline rows failed (the other figures stand); see ${RUNS#"$ROOT/"}/pipeline-gpu.log"
   # JPEG decode is the pipeline's own limit there; with 4 decode threads it can feed ~1,600 images/s
   # yet the pipeline with the model ran ~700 on an H200 (docs/BENCHMARKS.md, "Second GPU run").
-  say "bench:embed's JPEG pipeline rows on tensorflow-gpu, 4 decode threads"
-  "${TSX[@]}" bench/embed.bench.ts --backends tensorflow-gpu --batches 16,64 --seconds "$SECONDS_PER" --no-onnx --no-torch \
+  # With a CPU profile of every thread (runs/prof-pipeline-threads/*.cpuprofile, one file per
+  # thread: pipeline, decode workers, embed worker) to see which one holds the others.
+  say "bench:embed's JPEG pipeline rows on tensorflow-gpu, 4 decode threads (CPU profiles in ${RUNS#"$ROOT/"}/prof-pipeline-threads)"
+  NODE_OPTIONS="--cpu-prof --cpu-prof-dir=$RUNS/prof-pipeline-threads" "${TSX[@]}" bench/embed.bench.ts --backends tensorflow-gpu --batches 16,64 --seconds "$SECONDS_PER" --no-onnx --no-torch \
     --pipeline-input jpeg,photo --pipeline-repeats 1 --host-path --decode-threads 4 --json "$RUNS/pipeline-gpu-threads.json" \
     >"$RUNS/pipeline-gpu-threads.log" 2>&1 || say "the rows with decode threads failed (the other figures stand); see ${RUNS#"$ROOT/"}/pipeline-gpu-threads.log"
-  # Where a batch's time goes (copy in, upload, session, copy out): what separates it from PyTorch.
+  "${TSX[@]}" scripts/gpu/profile-summary.ts "$RUNS/prof-pipeline-threads" --top 8 >"$RUNS/prof-pipeline-threads.txt" 2>&1 || true
+  # Where a batch's time goes (pack, copy in, session, copy out; the addon's session, from pinned
+  # memory too): what separates it from PyTorch.
   say "bench:embed-phases on tensorflow-gpu"
   if "${TSX[@]}" bench/embed-phases.bench.ts --backend tensorflow-gpu --seconds 1 --json "$RUNS/phases-gpu.json" >"$RUNS/phases-gpu.log" 2>&1; then
     sed -n '/^ms per batch/,$p' "$RUNS/phases-gpu.log"
