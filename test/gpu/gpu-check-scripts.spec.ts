@@ -34,6 +34,8 @@ async function runsDir(withGpu: boolean, withTorch: boolean): Promise<string> {
       { engine: 'host path raw', batch: 16, imagesPerSecond: 1400 },
     ];
     await writeFile(path.join(dir, 'pipeline-gpu.json'), JSON.stringify({ rows: pipelineRows }));
+    const threadRows = [{ engine: 'pipeline jpeg tensorflow-gpu', batch: 64, imagesPerSecond: 700, bare: 1750 }];
+    await writeFile(path.join(dir, 'pipeline-gpu-threads.json'), JSON.stringify({ rows: threadRows }));
   }
   if (withTorch) {
     const line = (batch: number, rate: number) => JSON.stringify({ batch, images_per_s: rate, torch: '2.11.0+cu130', device: 'cuda' });
@@ -57,6 +59,18 @@ describe('npm run check:gpu: the ratio table', () => {
     expect(out).toContain('raw   batch  16: 1360.0 / 1700.0 images/s = 0.80x');
     expect(out).toContain('photo batch  16: 850.0 / 1700.0 images/s = 0.50x');
     expect(out).toContain('host path (a near-free model): raw b16 1400.0 images/s');
+    // The JPEG rows again with 4 decode threads, in a table of their own.
+    expect(out).toMatch(/4 decode threads:\n  jpeg  batch  64: 700\.0 \/ 1750\.0 images\/s = 0\.40x/);
+  });
+
+  it("summarises a run's CPU profiles per thread: how busy, and with what", async () => {
+    const dir = await tempDir('temi-gpu-profiles-');
+    const busy = 'function spinFor(ms) { const end = Date.now() + ms; let x = 0; while (Date.now() < end) x++; return x; } spinFor(200);';
+    expect(run('node', ['--cpu-prof', `--cpu-prof-dir=${dir}`, '-e', busy]).status).toBe(0);
+    const { status, out } = run('node', [TSX, 'scripts/gpu/profile-summary.ts', dir, '--top', '3']);
+    expect(status).toBe(0);
+    expect(out).toMatch(/\.cpuprofile: \d+ ms sampled, \d+ ms busy/);
+    expect(out).toMatch(/ms\s+[\d.]+%\s+spinFor/);
   });
 
   it('without GPU figures prints the CPU side and says why the GPU side is missing', async () => {
