@@ -34,6 +34,16 @@ class ManualConsumer {
   }
 }
 
+function flowAndConsumer() {
+  return { flow: new ManualFlow(), consumer: new ManualConsumer() };
+}
+
+/** The consumer takes a batch, and the source reaches the in-flight bound. */
+function pause(flow: ManualFlow, consumer: ManualConsumer): void {
+  consumer.set(true);
+  flow.set(true);
+}
+
 function scheduler() {
   return new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 }
@@ -94,13 +104,9 @@ describe('batchRecords', () => {
   });
 
   it('while paused and its consumer busy, holds a partial batch until the consumer is done, then lets it go', () => {
-    const flow = new ManualFlow();
-    const consumer = new ManualConsumer();
+    const { flow, consumer } = flowAndConsumer();
     scheduler().run(({ cold, expectObservable }) => {
-      cold('--p').subscribe(() => {
-        consumer.set(true);
-        flow.set(true);
-      });
+      cold('--p').subscribe(() => pause(flow, consumer));
       // The consumer finishes at 10 with the source still paused: nothing else can fill the batch.
       cold('10ms d').subscribe(() => consumer.set(false));
       const source = cold('a 49ms |');
@@ -109,13 +115,9 @@ describe('batchRecords', () => {
   });
 
   it('while paused and its consumer busy, a batch the resumed source fills goes whole (a sink whose write resumes the source)', () => {
-    const flow = new ManualFlow();
-    const consumer = new ManualConsumer();
+    const { flow, consumer } = flowAndConsumer();
     scheduler().run(({ cold, expectObservable }) => {
-      cold('--p').subscribe(() => {
-        consumer.set(true);
-        flow.set(true);
-      });
+      cold('--p').subscribe(() => pause(flow, consumer));
       // The write ends at 10: its acks resume the source first, then the consumer is idle.
       cold('10ms d').subscribe(() => {
         flow.set(false);
