@@ -123,7 +123,7 @@ async function timeBackend(backend: BackendName, images: DecodedPixels[]): Promi
   const embedder = await TfEmbedder.open({ builtin: 'mobilenet-v2' }, { l2normalize: false });
   const rows = (await timeEmbedder(`tfjs ${backend}`, embedder, images, skip)).map((r) => ({ ...r, note: embedder.execution }));
   embedder.dispose();
-  if (eagerRows && embedder.execution === 'layers-as-session') {
+  if (eagerRows && embedder.execution.startsWith('layers-as-session')) {
     const eager = await TfEmbedder.open({ builtin: 'mobilenet-v2' }, { l2normalize: false, session: false });
     rows.push(...(await timeEmbedder(`tfjs ${backend} eager`, eager, images, skip)).map((r) => ({ ...r, note: eager.execution })));
     eager.dispose();
