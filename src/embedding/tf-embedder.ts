@@ -154,10 +154,7 @@ function tensorRunner(extractor: FeatureExtractor, g: Required<ExpectedGeometry>
 /** A session from our addon: the pack buffer is its input tensor, no copy on the way in. */
 function nativeRunner(session: NativeSession, g: Required<ExpectedGeometry>): BatchRunner {
   return {
-    run(packed, count) {
-      const length = count * g.height * g.width * g.channels;
-      return session.run(packed.length === length ? packed : packed.subarray(0, length), [count, g.height, g.width, g.channels]);
-    },
+    run: (packed, count) => session.run(packed, [count, g.height, g.width, g.channels]),
     dispose: () => session.dispose(),
   };
 }

@@ -13,6 +13,7 @@
  * TEMI_FUSED_KERNELS=off turns them off (to compare the two paths); any other value names the
  * addon file to load instead of the built one.
  */
+import { nativeBackendUsesGpu } from './backends.ts';
 import { nativeBackend, type NativeBackend } from './native-backend.ts';
 import { staleTemiAddon, TEMI_ADDON_FILE, temiAddon, temiAddonSourcesDigest } from './temi-addon.ts';
 import { tf } from './tf.ts';
@@ -93,8 +94,7 @@ function fail(reason: string): false {
 }
 
 function cpuBackend(): NativeBackend | undefined {
-  const backend = nativeBackend();
-  return backend && backend.isUsingGpuDevice !== true ? backend : undefined;
+  return nativeBackendUsesGpu() ? undefined : nativeBackend();
 }
 
 /** The kernels bound to one backend instance (a worker thread has its own). */
