@@ -21,12 +21,15 @@ const MAX_SPARE_BUFFERS = 4;
  * A TfEmbedder in a worker thread with its own TensorFlow.js engine. `embed` packs the batch here
  * (one copy, as the in-thread embedder makes), transfers it, and resolves when the worker answers,
  * so the calling thread is free during the forward pass: the decode of batch n+1 overlaps the
- * inference of batch n. Same rows, same order, same errors (coded) as TfEmbedder. The worker hands
+ * inference of batch n, and batch n+1 waits in the worker (batchesAtOnce) so the model starts on
+ * it as soon as batch n ends. Same rows, same order, same errors (coded) as TfEmbedder. The worker hands
  * each batch's buffer back with its answer and the next batch is packed into it: no 10 MB
  * allocation per batch on either thread. The buffers come from tensorBuffer, so a native session in
  * the worker takes them as its input without a copy.
  */
 export class WorkerEmbedder implements Embedder {
+  /** The worker runs its requests in order; the next batch waits there, not on this thread. */
+  readonly batchesAtOnce = 2;
   /** Batch buffers handed back by the worker, for the next batches (as many as were in flight at once). */
   private readonly spare: Float32Array[] = [];
 

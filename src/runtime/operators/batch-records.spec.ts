@@ -24,7 +24,7 @@ class ManualFlow {
 class ManualConsumer {
   busy = false;
   private listeners = new Set<() => void>();
-  onIdle(listener: () => void): () => void {
+  onRoom(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -159,5 +159,43 @@ describe('mapBatches', () => {
     expect(out).toEqual([1, 2, 3, 4, 5, 6]);
     expect(sizes).toEqual([4, 1, 1]);
     expect(flow.watchers).toBe(0);
+  });
+
+  it('with concurrency 2 has two batches in work at once, keeps their order, and lets a partial batch go early while one slot is free', async () => {
+    const flow = new ManualFlow();
+    const started: number[][] = [];
+    let running = 0;
+    let peak = 0;
+    const source = new Subject<number>();
+    // The first batch takes longest: its results must still leave first.
+    const work = async (batch: number[]) => {
+      started.push(batch);
+      running++;
+      peak = Math.max(peak, running);
+      await new Promise((resolve) => setTimeout(resolve, batch[0] === 1 ? 40 : 10));
+      running--;
+      return batch;
+    };
+    const out: number[] = [];
+    const done = new Promise<void>((resolve) => source.pipe(mapBatches({ maxSize: 2, maxWaitMs: 1000, flow, concurrency: 2 }, work)).subscribe({ next: (b) => out.push(...b), complete: resolve }));
+    for (const n of [1, 2]) source.next(n); // one batch in work, a slot free
+    source.next(3);
+    flow.set(true); // paused with a free slot: [3] goes at once
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(started).toEqual([[1, 2], [3]]);
+    source.next(4); // both slots taken: 4 waits for one to free
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    expect(started).toHaveLength(2);
+    await new Promise((resolve) => setTimeout(resolve, 15)); // [3] done, still paused: [4] goes
+    expect(started).toEqual([[1, 2], [3], [4]]);
+    flow.set(false);
+    source.complete();
+    await done;
+    expect(out).toEqual([1, 2, 3, 4]);
+    expect(peak).toBe(2);
+  });
+
+  it('refuses a concurrency that is not a whole number of at least 1', () => {
+    expect(() => mapBatches({ maxSize: 2, maxWaitMs: 1, concurrency: 0 }, async (b: number[]) => b)).toThrow(/concurrency must be an integer >= 1, got 0/);
   });
 });

@@ -1,5 +1,6 @@
-import { Observable, asyncScheduler, concatMap, defer, finalize, from, tap, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import { Observable, asyncScheduler, defer, tap, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
 import type { FlowControl } from '../contracts/services.ts';
+import { orderedConcurrentMap } from './ordered-concurrent-map.ts';
 
 export interface BatchOptions {
   readonly maxSize: number;
@@ -14,18 +15,19 @@ export interface BatchOptions {
    */
   readonly flow?: Pick<FlowControl, 'paused' | 'onChange'>;
   /**
-   * What takes the batches, when it says whether it is busy (mapBatches sets this). While it is,
-   * a partial batch is not let go early: it could only queue behind the batch being worked on,
-   * whose end may well resume the source and fill it (a sink's write acknowledges its records).
-   * It is let go when the consumer is done, if the source is still paused then.
+   * What takes the batches, when it says whether it is busy (mapBatches sets this): it has no
+   * room to start another batch. While it is, a partial batch is not let go early: it could only
+   * queue behind the batches being worked on, whose end may well resume the source and fill it (a
+   * sink's write acknowledges its records). It is let go when the consumer has room again, if the
+   * source is still paused then.
    */
   readonly consumer?: BatchConsumer;
 }
 
 export interface BatchConsumer {
   readonly busy: boolean;
-  /** `listener` runs each time the consumer has worked off every batch given to it. */
-  onIdle(listener: () => void): () => void;
+  /** `listener` runs each time the consumer finishes a batch and has room for another. */
+  onRoom(listener: () => void): () => void;
 }
 
 /**
@@ -62,7 +64,7 @@ export function batchRecords<T>({ maxSize, maxWaitMs, scheduler = asyncScheduler
         if (flow?.paused && !consumer?.busy) flushSoon();
       };
       const stopWatching = flow?.onChange(flushIfStalled);
-      const stopWaiting = consumer?.onIdle(flushIfStalled);
+      const stopWaiting = consumer?.onRoom(flushIfStalled);
 
       const subscription = source.subscribe({
         next(item) {
@@ -90,39 +92,60 @@ export function batchRecords<T>({ maxSize, maxWaitMs, scheduler = asyncScheduler
     });
 }
 
+export interface MapBatchesOptions extends Omit<BatchOptions, 'consumer'> {
+  /**
+   * Batches `work` may have at once (default 1); results still leave in order. More than one pays
+   * where `work` hands a batch to something that queues it, e.g. a model on its own thread, which
+   * then starts the next batch the moment one ends instead of waiting on this thread's round trip.
+   */
+  readonly concurrency?: number;
+}
+
 /**
- * batchRecords, then `work` on one batch at a time, in order: a stage's or a sink's batched work.
- * The batcher knows when `work` is busy, so under the in-flight bound it lets a partial batch go
- * early only when nothing else is being worked on (see BatchOptions.consumer).
+ * batchRecords, then `work` on up to `concurrency` batches at a time (one by default), results in
+ * order: a stage's or a sink's batched work. The batcher knows when `work` has no room for another
+ * batch, so under the in-flight bound it lets a partial batch go early only when one could start
+ * at once (see BatchOptions.consumer).
  */
-export function mapBatches<T, R>(options: Omit<BatchOptions, 'consumer'>, work: (batch: T[]) => Promise<R>): OperatorFunction<T, R> {
+export function mapBatches<T, R>(options: MapBatchesOptions, work: (batch: T[]) => Promise<R>): OperatorFunction<T, R> {
+  const { concurrency = 1, ...batching } = options;
+  if (!(Number.isInteger(concurrency) && concurrency >= 1)) throw new RangeError(`mapBatches concurrency must be an integer >= 1, got ${concurrency}`);
   return (source) =>
     defer(() => {
-      const consumer = new BatchQueue();
+      const consumer = new BatchQueue(concurrency);
+      const run = async (batch: T[]): Promise<R> => {
+        try {
+          return await work(batch);
+        } finally {
+          consumer.done();
+        }
+      };
       return source.pipe(
-        batchRecords<T>({ ...options, consumer }),
+        batchRecords<T>({ ...batching, consumer }),
         tap(() => consumer.given++),
-        concatMap((batch) => from(work(batch)).pipe(finalize(() => consumer.done()))),
+        orderedConcurrentMap(concurrency, run),
       );
     });
 }
 
-/** The batches given to concatMap and not yet worked off. */
+/** The batches given to the work and not yet worked off; busy while none more could start. */
 class BatchQueue implements BatchConsumer {
   given = 0;
   private listeners = new Set<() => void>();
 
+  constructor(private readonly concurrency: number) {}
+
   get busy(): boolean {
-    return this.given > 0;
+    return this.given >= this.concurrency;
   }
 
-  onIdle(listener: () => void): () => void {
+  onRoom(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
   done(): void {
     this.given--;
-    if (this.given === 0) for (const listener of this.listeners) listener();
+    if (!this.busy) for (const listener of this.listeners) listener();
   }
 }

@@ -1,7 +1,7 @@
 import { concatMap, from, mergeMap, type OperatorFunction } from 'rxjs';
 import type { StreamRecord } from '../contracts/record.ts';
 import type { DeadLetters } from '../contracts/services.ts';
-import { mapBatches, type BatchOptions } from './batch-records.ts';
+import { mapBatches, type MapBatchesOptions } from './batch-records.ts';
 import { errorCode, reasonOf } from '../errors.ts';
 
 export interface StageScope {
@@ -38,13 +38,13 @@ function dropNull(): OperatorFunction<RecordResult, StreamRecord> {
 }
 
 /**
- * Runs `fn` on batches (size and max wait from `options`) and re-emits the records in order. When
+ * Runs `fn` on batches (size, max wait and how many at once from `options`) and re-emits the records in order. When
  * a whole batch throws, each record is retried on its own so one bad input is dead-lettered and its
  * neighbours still go through.
  */
 export function perBatch(
   scope: StageScope,
-  options: Omit<BatchOptions, 'consumer'>,
+  options: MapBatchesOptions,
   fn: (records: StreamRecord[]) => RecordResult[] | Promise<RecordResult[]>,
 ): OperatorFunction<StreamRecord, StreamRecord> {
   return (source) =>

@@ -3,7 +3,7 @@ import { definePlugin, type StreamRecord, services, TemiError, errorCode, reason
 import { decodeImage, DECODABLE_FORMATS, reshapeRaw, type DecodableFormat, type DecodeLimits, type DecodeOptions } from './decode-image.ts';
 import { DECODE_PRESETS, resolveDecodeSpec, type DecodePresetName, type DecodeSpec } from './decode-spec.ts';
 import { normalisePixels, type NormalisedPixels } from './normalise-pixels.ts';
-import { orderedConcurrentMap } from './ordered-concurrent-map.ts';
+import { orderedConcurrentMap } from '../../runtime/operators/index.ts';
 import { isRawPixels, type RawPixels } from './raw-pixels.ts';
 import { fastDecode } from './fast-decode.ts';
 import { nativeDecodeStatus } from './native-decode.ts';

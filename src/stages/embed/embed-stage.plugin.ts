@@ -1,5 +1,6 @@
 import type { Embedder } from '../../embedding/embedder.ts';
 import { checkPixels } from '../../embedding/pixel-checks.ts';
+import { defer } from 'rxjs';
 import { definePlugin, type StreamRecord, services, TemiError } from '../../runtime/contracts/index.ts';
 import { perBatch, perRecord } from '../../runtime/operators/index.ts';
 import { trackTensors, trackWorkerTensors } from '../../tf/tensor-gauge.ts';
@@ -62,14 +63,17 @@ export const embedStagePlugin = definePlugin({
         log.info('embed model loaded', { ...embedder.geometry, dim: embedder.dim, weightTensors: tf.memory().numTensors - tensorsBefore, batchSize: config.batchSize });
       },
       // Pixel checks run per record ahead of batching, so a malformed record is dead-lettered on
-      // its own and never costs its batch a record-by-record retry.
+      // its own and never costs its batch a record-by-record retry. The operator is subscribed
+      // after start(), when the model says how many batches it takes at once.
       operator: (source) =>
-        source.pipe(
-          perRecord(scope, (record) => {
-            checkPixels(record.payload.pixels, ready().geometry);
-            return record;
-          }),
-          perBatch(scope, { maxSize: config.batchSize, maxWaitMs: config.maxWaitMs, flow: deps.flow }, embedBatch),
+        defer(() =>
+          source.pipe(
+            perRecord(scope, (record) => {
+              checkPixels(record.payload.pixels, ready().geometry);
+              return record;
+            }),
+            perBatch(scope, { maxSize: config.batchSize, maxWaitMs: config.maxWaitMs, flow: deps.flow, concurrency: embedder?.batchesAtOnce ?? 1 }, embedBatch),
+          ),
         ),
       async stop() {
         await embedder?.dispose();
