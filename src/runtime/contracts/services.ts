@@ -4,6 +4,7 @@
  */
 import type { DeadLetter, StreamRecord } from './record.ts';
 import type { ServiceFactoryDefinition } from './service-factory.ts';
+import { PixelBufferPool } from '../services/pixel-buffer-pool.ts';
 
 export interface ServiceRef<T> {
   readonly id: symbol;
@@ -136,6 +137,19 @@ export interface Progress {
   status(name: string): ProgressStatus;
 }
 
+/**
+ * Float32 buffers for decoded pixels that go round instead of being collected: the decode stage
+ * takes one per image for payload.pixels.data, and the stage that consumes the pixels and drops
+ * them (embed, without keepPixels) gives it back, after which it holds another image. So a plugin
+ * that keeps payload.pixels.data past the embed stage must copy it, or set keepPixels.
+ */
+export interface PixelBuffers {
+  /** A buffer of `length` values, its content undefined: the caller fills all of it. */
+  take(length: number): Float32Array;
+  /** Returns a buffer `take` lent, once nothing reads it any more; any other array is left alone. */
+  give(data: Float32Array): void;
+}
+
 export const services = {
   logger: serviceRef<Logger>('logger'),
   metrics: serviceRef<Metrics>('metrics'),
@@ -146,4 +160,5 @@ export const services = {
   records: serviceRef<RecordFactory>('records'),
   pipeline: serviceRef<PipelineInfo>('pipeline'),
   progress: serviceRef<Progress>('progress'),
+  pixelBuffers: serviceRef<PixelBuffers>('pixelBuffers', { defaultFactory: { deps: {}, create: () => new PixelBufferPool() } }),
 } as const;

@@ -5,7 +5,7 @@ import { DECODE_PRESETS, resolveDecodeSpec, type DecodePresetName, type DecodeSp
 import { normalisePixels, type NormalisedPixels } from './normalise-pixels.ts';
 import { orderedConcurrentMap } from '../../runtime/operators/index.ts';
 import { isRawPixels, type RawPixels } from './raw-pixels.ts';
-import { fastDecode } from './fast-decode.ts';
+import { DecodeScratch, fastDecode } from './fast-decode.ts';
 import { nativeDecodeStatus } from './native-decode.ts';
 import { DecodePool } from './worker/decode-pool.ts';
 import type { DecodeAnswer } from './worker/decode-worker-protocol.ts';
@@ -62,17 +62,19 @@ export const decodeStagePlugin = definePlugin({
   configSchema: decodeConfigSchema,
   needs: { payload: ['bytes', 'rawPixels'] },
   provides: { payload: ['pixels'] },
-  deps: { deadLetters: services.deadLetters, metrics: services.metrics, logger: services.logger },
+  deps: { deadLetters: services.deadLetters, metrics: services.metrics, logger: services.logger, pixelBuffers: services.pixelBuffers },
   create({ config, deps, instanceName }) {
     const spec = resolveDecodeSpec(config);
     const threads = config.decoder === 'sharp' ? 0 : config.threads;
     let pool: DecodePool | undefined;
     const limits: DecodeLimits = { maxPixels: config.maxPixels, formats: config.formats, failOn: config.failOn };
     const options: DecodeOptions = { decoder: config.decoder };
+    // The fast path's intermediate images, reused: each is normalised before the next decode.
+    const scratch = new DecodeScratch();
     const seconds = deps.metrics.histogram('temi_decode_seconds', 'Time to decode, resize and normalise one image', ['stage'], [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]);
     deps.logger.debug('decode spec', { stage: instanceName, ...spec });
 
-    const finish = (record: StreamRecord, raw: RawPixels, started: number): StreamRecord => settle(record, normalisePixels(raw, spec), started);
+    const finish = (record: StreamRecord, raw: RawPixels, started: number): StreamRecord => settle(record, normalisePixels(raw, spec, deps.pixelBuffers.take(raw.data.length)), started);
     const settle = (record: StreamRecord, pixels: NormalisedPixels, started: number): StreamRecord => {
       record.payload.pixels = pixels;
       if (!config.keepInput) {
@@ -112,7 +114,7 @@ export const decodeStagePlugin = definePlugin({
       if (options.decoder === 'sharp') return guarded(record, started);
       const { bytes } = record.payload;
       if (pool && bytes instanceof Uint8Array && bytes.length > 0) return offThread(record, bytes, started);
-      const raw = immediatePixels(record, spec, limits);
+      const raw = immediatePixels(record, spec, limits, scratch);
       return raw ? finish(record, raw, started) : guarded(record, started);
     };
 
@@ -145,9 +147,9 @@ export const decodeStagePlugin = definePlugin({
  * (IDX rows) already at the target size. Undefined otherwise, and for anything wrong (the async
  * path then produces the dead letter).
  */
-function immediatePixels(record: StreamRecord, spec: DecodeSpec, limits: DecodeLimits): RawPixels | undefined {
+function immediatePixels(record: StreamRecord, spec: DecodeSpec, limits: DecodeLimits, scratch: DecodeScratch): RawPixels | undefined {
   const { bytes, rawPixels } = record.payload;
-  if (bytes instanceof Uint8Array) return bytes.length > 0 ? fastDecode(bytes, spec, limits.maxPixels, limits.formats) : undefined;
+  if (bytes instanceof Uint8Array) return bytes.length > 0 ? fastDecode(bytes, spec, limits.maxPixels, limits.formats, scratch) : undefined;
   if (!isRawPixels(rawPixels) || !(rawPixels.width > 0 && rawPixels.height > 0) || rawPixels.width * rawPixels.height > limits.maxPixels) return undefined;
   const width = spec.rawAtOwnSize ? rawPixels.width : spec.width;
   const height = spec.rawAtOwnSize ? rawPixels.height : spec.height;

@@ -17,6 +17,10 @@
  *   not the exporters' resize-then-crop (`crop`).
  *
  * Anything else returns undefined and goes to sharp, unchanged.
+ *
+ * With a DecodeScratch the decoded, reduced and cropped images are written into its buffers, which
+ * the next call overwrites: for a caller that normalises the result at once (the decode stage and
+ * its threads), so a stream leaves no intermediate images for the garbage collector.
  */
 import type { ResizeKernel } from '../../embedding/preprocessing-presets.ts';
 import type { DecodeSpec } from './decode-spec.ts';
@@ -31,23 +35,52 @@ export const FAST_PATH_MAX_PIXELS = 256 * 256;
 /** libjpeg-turbo decodes a 512 px JPEG in ~1-2 ms, about what the event loop can spare per image. */
 export const JPEG_FAST_PATH_MAX_PIXELS = 512 * 512;
 
+/**
+ * Byte buffers one thread reuses for fastDecode's intermediate images, one per step; each grows to
+ * the largest image it has held.
+ */
+export class DecodeScratch {
+  private readonly slots: Partial<Record<ScratchStep, Uint8Array>> = {};
+
+  /** The step's buffer as it is, for a native call to write into when it is large enough. */
+  offer(step: ScratchStep): Uint8Array | undefined {
+    return this.slots[step];
+  }
+
+  /** Keeps the buffer a native call wrote `result` into when that is a new, larger one. */
+  adopt(step: ScratchStep, result: Uint8Array): void {
+    const current = this.slots[step];
+    if (!current || (result.buffer !== current.buffer && result.buffer.byteLength > current.buffer.byteLength)) this.slots[step] = new Uint8Array(result.buffer as ArrayBuffer);
+  }
+
+  /** `length` bytes of the step's buffer, grown first when it is smaller. */
+  bytes(step: ScratchStep, length: number): Uint8Array {
+    let slot = this.slots[step];
+    if (!slot || slot.length < length) this.slots[step] = slot = new Uint8Array(length);
+    return slot.subarray(0, length);
+  }
+}
+
+/** fastDecode's steps that leave an intermediate image: each has a buffer of its own. */
+type ScratchStep = 'decoded' | 'reduced' | 'cropped' | 'widened';
+
 type Target = Pick<DecodeSpec, 'width' | 'height' | 'channels' | 'fit'> & Partial<Pick<DecodeSpec, 'kernel' | 'crop'>>;
 
 const SMOOTH_KERNELS: readonly ResizeKernel[] = ['linear', 'cubic', 'mitchell', 'lanczos2', 'lanczos3'];
 
 /** The target pixels, or undefined when the image is not one the fast path reproduces (or its format is not among `formats`). */
-export function fastDecode(bytes: Uint8Array, target: Target, maxPixels: number, formats: readonly string[] = ['png', 'jpeg']): RawPixels | undefined {
+export function fastDecode(bytes: Uint8Array, target: Target, maxPixels: number, formats: readonly string[] = ['png', 'jpeg'], scratch?: DecodeScratch): RawPixels | undefined {
   if (target.crop !== undefined) return undefined;
   const kernel = target.kernel ?? 'lanczos3';
   if (!SMOOTH_KERNELS.includes(kernel)) return undefined;
   let image: RawPixels | undefined;
-  if (sniffFormat(bytes) === 'jpeg') image = formats.includes('jpeg') ? jpegAtLoadScale(bytes, target, maxPixels) : undefined;
+  if (sniffFormat(bytes) === 'jpeg') image = formats.includes('jpeg') ? jpegAtLoadScale(bytes, target, maxPixels, scratch) : undefined;
   else image = formats.includes('png') ? decodeSimplePng(bytes, Math.min(maxPixels, FAST_PATH_MAX_PIXELS)) : undefined;
   if (!image) return undefined;
   if (image.channels === 3 && target.channels === 1) return undefined;
-  const sized = resized(image, target, kernel as VipsKernel);
+  const sized = resized(image, target, kernel as VipsKernel, scratch);
   if (!sized) return undefined;
-  return target.channels === 3 && sized.channels === 1 ? greyToRgb(sized) : sized;
+  return target.channels === 3 && sized.channels === 1 ? greyToRgb(sized, scratch) : sized;
 }
 
 /**
@@ -57,7 +90,7 @@ export function fastDecode(bytes: Uint8Array, target: Target, maxPixels: number,
  * otherwise (an orientation to apply, a colour profile, CMYK, colour to grey) and when libjpeg
  * reports a problem: sharp then gives the dead letter it always gave.
  */
-function jpegAtLoadScale(bytes: Uint8Array, target: Target, maxPixels: number): RawPixels | undefined {
+function jpegAtLoadScale(bytes: Uint8Array, target: Target, maxPixels: number, scratch: DecodeScratch | undefined): RawPixels | undefined {
   const native = nativeDecode();
   const header = native?.jpegHeader(bytes);
   if (!native || !header || header.orientation !== 1 || header.icc) return undefined;
@@ -68,7 +101,9 @@ function jpegAtLoadScale(bytes: Uint8Array, target: Target, maxPixels: number): 
   const shrink = Math.min(hshrink, vshrink);
   let onLoad: 1 | 2 | 4 | 8 = shrink >= 8 ? 8 : shrink >= 4 ? 4 : shrink >= 2 ? 2 : 1;
   if (onLoad > 1 && Math.trunc(shrink) === onLoad) onLoad = (onLoad / 2) as 2 | 4;
-  return native.decodeJpeg(bytes, onLoad, pixelLimit) ?? undefined;
+  const image = native.decodeJpeg(bytes, onLoad, pixelLimit, scratch?.offer('decoded'));
+  if (image) scratch?.adopt('decoded', image.data);
+  return image ?? undefined;
 }
 
 /** sharp's ResolveShrink for the fit: how much each axis shrinks (> 1) or grows (< 1). */
@@ -81,7 +116,7 @@ function shrinkOf(image: { width: number; height: number }, target: Target): { h
 }
 
 /** sharp's resize for the fit (its ResolveShrink, vips_resize, then the centre crop of cover). */
-function resized(image: RawPixels, target: Target, kernel: VipsKernel): RawPixels | undefined {
+function resized(image: RawPixels, target: Target, kernel: VipsKernel, scratch: DecodeScratch | undefined): RawPixels | undefined {
   const { hshrink, vshrink } = shrinkOf(image, target);
   if (hshrink < 1 || vshrink < 1) return undefined; // an enlargement: libvips' affine, not reduce
   const { channels } = image;
@@ -90,20 +125,21 @@ function resized(image: RawPixels, target: Target, kernel: VipsKernel): RawPixel
   const hfactor = 1 / (1 / hshrink);
   const vertical = vfactor !== 1 ? reducePlan(image.height, vfactor) : undefined;
   const horizontal = hfactor !== 1 ? reducePlan(image.width, hfactor) : undefined;
-  const data = reduceImage(image.data, image.width, image.height, channels, vertical, horizontal, kernel);
+  const data = reduceImage(image.data, image.width, image.height, channels, vertical, horizontal, kernel, scratch?.offer('reduced'));
+  if (data.buffer !== image.data.buffer) scratch?.adopt('reduced', data);
   const width = horizontal?.to ?? image.width;
   const height = vertical?.to ?? image.height;
   if (width === target.width && height === target.height) return { width, height, channels, data };
   if (target.fit !== 'cover' || width < target.width || height < target.height) return undefined;
-  return centreCrop({ width, height, channels, data }, target.width, target.height);
+  return centreCrop({ width, height, channels, data }, target.width, target.height, scratch);
 }
 
 /** sharp's CalculateCrop for gravity centre. */
-function centreCrop(image: RawPixels, width: number, height: number): RawPixels {
+function centreCrop(image: RawPixels, width: number, height: number, scratch: DecodeScratch | undefined): RawPixels {
   const left = Math.trunc((image.width - width + 1) / 2);
   const top = Math.trunc((image.height - height + 1) / 2);
   const { channels } = image;
-  const out = new Uint8Array(width * height * channels);
+  const out = scratch ? scratch.bytes('cropped', width * height * channels) : new Uint8Array(width * height * channels);
   for (let y = 0; y < height; y++) {
     const from = ((top + y) * image.width + left) * channels;
     out.set(image.data.subarray(from, from + width * channels), y * width * channels);
@@ -111,8 +147,8 @@ function centreCrop(image: RawPixels, width: number, height: number): RawPixels 
   return { width, height, channels, data: out };
 }
 
-function greyToRgb(image: RawPixels): RawPixels {
-  const out = new Uint8Array(image.data.length * 3);
+function greyToRgb(image: RawPixels, scratch: DecodeScratch | undefined): RawPixels {
+  const out = scratch ? scratch.bytes('widened', image.data.length * 3) : new Uint8Array(image.data.length * 3);
   for (let i = 0, o = 0; i < image.data.length; i++, o += 3) out[o] = out[o + 1] = out[o + 2] = image.data[i];
   return { width: image.width, height: image.height, channels: 3, data: out };
 }

@@ -32,8 +32,8 @@ export interface JpegHeader {
 export interface NativeDecode {
   /** The header, or null when libjpeg cannot read one. */
   jpegHeader(bytes: Uint8Array): JpegHeader | null;
-  /** Grey or RGB pixels at 1 / shrink scale; null on any libjpeg error or warning, CMYK, or more than maxPixels declared. */
-  decodeJpeg(bytes: Uint8Array, shrink: 1 | 2 | 4 | 8, maxPixels: number): RawPixels | null;
+  /** Grey or RGB pixels at 1 / shrink scale; null on any libjpeg error or warning, CMYK, or more than maxPixels declared. Written into `out` (a view of it) when that is large enough. */
+  decodeJpeg(bytes: Uint8Array, shrink: 1 | 2 | 4 | 8, maxPixels: number, out?: Uint8Array): RawPixels | null;
   /** vips-reduce.ts's line reduce: `taps` input lines and mask weights per output line. */
   reduceLines(src: Uint8Array, lineLength: number, inputs: Int32Array, masks: Int32Array, taps: number): Uint8Array;
   /** reduceLines on the rows, then on the columns (as rows of the transposed image), in one call. */
@@ -48,11 +48,12 @@ export interface NativeDecode {
     columnInputs: Int32Array,
     columnMasks: Int32Array,
     columnTaps: number,
+    out?: Uint8Array,
   ): Uint8Array;
   /** width x height pixels of `channels` samples to height x width. */
   transpose(src: Uint8Array, width: number, height: number, channels: number): Uint8Array;
   /** normalise-pixels.ts's byte gain[c] + shift[c], the same float32 values; planar = CHW. */
-  normalise(src: Uint8Array, channels: number, gain: Float64Array, shift: Float64Array, planar: boolean): Float32Array;
+  normalise(src: Uint8Array, channels: number, gain: Float64Array, shift: Float64Array, planar: boolean, out?: Float32Array): Float32Array;
 }
 
 let loaded: { addon?: NativeDecode; reason?: string } | undefined;

@@ -8,9 +8,10 @@ export type NormalisedPixels = DecodedPixels & { readonly layout: PixelLayout };
 
 /**
  * 8-bit HWC samples to Float32 model input: value = (byte / 255 - mean[c]) / std[c], written in
- * the spec's layout. The raw image must already have the spec's size and channel count.
+ * the spec's layout, into `out` when given (one value per sample; the decode stage's buffers go
+ * round, see PixelBuffers). The raw image must already have the spec's size and channel count.
  */
-export function normalisePixels(raw: RawPixels, spec: Pick<DecodeSpec, 'mean' | 'std' | 'layout'>): NormalisedPixels {
+export function normalisePixels(raw: RawPixels, spec: Pick<DecodeSpec, 'mean' | 'std' | 'layout'>, out: Float32Array = new Float32Array(raw.data.length)): NormalisedPixels {
   const { width, height, channels, data } = raw;
   const pixels = width * height;
   const gain = spec.mean.slice(0, channels).map((_, c) => 1 / (255 * spec.std[c]));
@@ -18,10 +19,10 @@ export function normalisePixels(raw: RawPixels, spec: Pick<DecodeSpec, 'mean' | 
   // Natively the loop is vectorised: ~10x faster than here, on the path every image takes.
   const native = nativeDecode();
   if (native && channels <= 4) {
-    const data = native.normalise(raw.data, channels, Float64Array.from(gain), Float64Array.from(shift), spec.layout === 'chw');
+    const data = native.normalise(raw.data, channels, Float64Array.from(gain), Float64Array.from(shift), spec.layout === 'chw', out);
     return { width, height, channels, data, layout: spec.layout };
   }
-  const out = new Float32Array(pixels * channels);
+  if (out.length !== data.length) throw new RangeError(`normalisePixels: the output holds ${out.length} values, the image ${data.length}`);
   if (spec.layout === 'chw' && channels > 1) {
     for (let c = 0; c < channels; c++) {
       const g = gain[c];

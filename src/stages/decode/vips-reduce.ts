@@ -44,14 +44,15 @@ export function reducePlan(from: number, shrink: number): ReducePlan {
 /**
  * vips_resize's reduce of a whole image: rows by `vertical`, then columns by `horizontal` (either
  * may be absent: that axis is kept). Natively in one call when neither needs a box shrink (a JPEG
- * after shrink-on-load never does), so the intermediate images never reach the JavaScript heap.
+ * after shrink-on-load never does), so the intermediate images never reach the JavaScript heap,
+ * and the result is written into `out` when that is large enough (a view of it comes back).
  */
-export function reduceImage(src: Uint8Array, width: number, height: number, channels: number, vertical: ReducePlan | undefined, horizontal: ReducePlan | undefined, kernel: VipsKernel): Uint8Array {
+export function reduceImage(src: Uint8Array, width: number, height: number, channels: number, vertical: ReducePlan | undefined, horizontal: ReducePlan | undefined, kernel: VipsKernel, out?: Uint8Array): Uint8Array {
   const native = nativeDecode();
   if (native && vertical && horizontal && vertical.boxShrink === 1 && horizontal.boxShrink === 1) {
     const rows = flatSampling(vertical, kernel);
     const columns = flatSampling(horizontal, kernel);
-    return native.reduceImage(src, width, height, channels, rows.inputs, rows.masks, rows.n, columns.inputs, columns.masks, columns.n);
+    return native.reduceImage(src, width, height, channels, rows.inputs, rows.masks, rows.n, columns.inputs, columns.masks, columns.n, out);
   }
   const rowsDone = vertical ? reduceRows(src, width, channels, vertical, kernel) : src;
   return horizontal ? reduceColumns(rowsDone, vertical?.to ?? height, channels, horizontal, kernel) : rowsDone;

@@ -64,7 +64,7 @@ export const embedConfigSchema = s.object({
   batchSize: s.integer({ min: 1, default: 32, description: 'Most images per forward pass.' }),
   maxWaitMs: s.integer({ min: 0, default: 50, description: 'Longest a partial batch waits for more images.' }),
   l2normalize: s.boolean({ default: true, description: 'Scale each embedding to unit length (cosine similarity = dot product).' }),
-  keepPixels: s.boolean({ default: false, description: 'Keep payload.pixels after embedding (off: frees the decoded image, the bulk of a record in flight).' }),
+  keepPixels: s.boolean({ default: false, description: 'Keep payload.pixels after embedding (off: frees the decoded image, the bulk of a record in flight, and hands its buffer back to the decode stage for a later image; a stage that keeps payload.pixels.data past embed copies it or sets this).' }),
 });
 
 export type EmbedConfig = Infer<typeof embedConfigSchema>;

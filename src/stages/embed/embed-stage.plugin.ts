@@ -16,7 +16,7 @@ export const embedStagePlugin = definePlugin({
   configSchema: embedConfigSchema,
   needs: { payload: ['pixels'] },
   provides: { payload: ['embedding'] },
-  deps: { logger: services.logger, metrics: services.metrics, pipeline: services.pipeline, deadLetters: services.deadLetters, flow: services.flow },
+  deps: { logger: services.logger, metrics: services.metrics, pipeline: services.pipeline, deadLetters: services.deadLetters, flow: services.flow, pixelBuffers: services.pixelBuffers },
   create({ config, deps, instanceName }) {
     const log = deps.logger.child({ stage: instanceName });
     const scope = { stage: instanceName, deadLetters: deps.deadLetters };
@@ -39,7 +39,11 @@ export const embedStagePlugin = definePlugin({
       embedded.inc({ stage: instanceName, backend }, records.length);
       records.forEach((record, i) => {
         record.payload.embedding = rows[i];
-        if (!config.keepPixels) delete record.payload.pixels;
+        if (!config.keepPixels) {
+          // Packed and done with: the buffer holds the next image the decode stage takes it for.
+          deps.pixelBuffers.give(record.payload.pixels!.data);
+          delete record.payload.pixels;
+        }
       });
       return records;
     };

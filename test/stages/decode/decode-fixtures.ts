@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import { expect } from 'vitest';
 import { decodeImage, type DecodeLimits, type DecodeOptions } from '../../../src/stages/decode/decode-image.ts';
 import { resolveDecodeSpec, type DecodeOverrides } from '../../../src/stages/decode/decode-spec.ts';
-import { fastDecode } from '../../../src/stages/decode/fast-decode.ts';
+import { DecodeScratch, fastDecode } from '../../../src/stages/decode/fast-decode.ts';
 import { seededRandom } from '../../fuzz/hostile-inputs.ts';
 
 export const limits: DecodeLimits = { maxPixels: 50_000_000, formats: ['jpeg', 'png', 'webp'], failOn: 'warning' };
@@ -34,11 +34,17 @@ const TARGETS: readonly DecodeOverrides[] = [
 ];
 
 /** The largest difference between the fast path's pixels and sharp's, after checking the fast path took the image. */
+/** One scratch for a whole fixed set, as a decode thread keeps one for every image it decodes. */
+const sharedScratch = new DecodeScratch();
+
 export async function maxDifference(bytes: Buffer, overrides: DecodeOverrides): Promise<number> {
   const spec = resolveDecodeSpec(overrides);
   const fast = fastDecode(bytes, spec, limits.maxPixels);
   const viaSharp = await decodeImage(bytes, spec, limits, 'fixed-set', SHARP);
   expect(fast, 'taken by the fast path').toBeDefined();
+  // Through buffers the images before it left behind (other sizes, other steps): the same bytes.
+  const reused = fastDecode(bytes, spec, limits.maxPixels, undefined, sharedScratch);
+  expect(reused && Buffer.from(reused.data.buffer, reused.data.byteOffset, reused.data.length).equals(Buffer.from(fast!.data)), 'the same through a reused scratch').toBe(true);
   expect([fast!.width, fast!.height, fast!.channels]).toEqual([viaSharp.width, viaSharp.height, viaSharp.channels]);
   let worst = 0;
   for (let i = 0; i < viaSharp.data.length; i++) worst = Math.max(worst, Math.abs(fast!.data[i] - viaSharp.data[i]));

@@ -66,6 +66,39 @@ describe('the decode stage native fast path (build/native/decode_kernels.node)',
     expect(addon().decodeJpeg(await sharp(noise(seededRandom(33), 61 * 30 * 3), { raw: { width: 61, height: 30, channels: 3 } }).jpeg().toBuffer(), 4, 1e6)).toMatchObject({ width: 15, height: 7 });
   });
 
+  it("writes into a caller's buffer when it holds the result (a view of it comes back), and into a new one when it does not", async () => {
+    const random = seededRandom(34);
+    const good = await sharp(noise(random, 64 * 48 * 3), { raw: { width: 64, height: 48, channels: 3 } }).jpeg().toBuffer();
+    const fresh = addon().decodeJpeg(good, 1, 1e6)!;
+    const roomy = new Uint8Array(64 * 48 * 3 + 100).fill(7);
+    const intoRoomy = addon().decodeJpeg(good, 1, 1e6, roomy)!;
+    expect(intoRoomy.data.buffer).toBe(roomy.buffer);
+    expect(intoRoomy.data.length).toBe(64 * 48 * 3);
+    expect(Buffer.from(intoRoomy.data).equals(Buffer.from(fresh.data))).toBe(true);
+    const small = new Uint8Array(10);
+    const intoSmall = addon().decodeJpeg(good, 1, 1e6, small)!;
+    expect(intoSmall.data.buffer).not.toBe(small.buffer);
+    expect(Buffer.from(intoSmall.data).equals(Buffer.from(fresh.data))).toBe(true);
+
+    // 64x48 -> 32x24 with a 2-tap average on each axis.
+    const inputs = (to: number) => Int32Array.from({ length: 2 * to }, (_, i) => 2 * Math.floor(i / 2) + (i % 2));
+    const masks = (to: number) => Int32Array.from({ length: 2 * to }, () => 2048);
+    const reduce = (out?: Uint8Array) => addon().reduceImage(fresh.data, 64, 48, 3, inputs(24), masks(24), 2, inputs(32), masks(32), 2, out);
+    const reduced = reduce();
+    const target = new Uint8Array(32 * 24 * 3);
+    expect(reduce(target).buffer).toBe(target.buffer);
+    expect(Buffer.from(target).equals(Buffer.from(reduced))).toBe(true);
+
+    const gain = Float64Array.of(1 / 255, 1 / 255, 1 / 255);
+    const shift = new Float64Array(3);
+    const out = new Float32Array(reduced.length);
+    expect(addon().normalise(reduced, 3, gain, shift, false, out)).toBe(out);
+    expect(Array.from(out)).toEqual(Array.from(addon().normalise(reduced, 3, gain, shift, false)));
+    expect(() => addon().normalise(reduced, 3, gain, shift, false, new Float32Array(5))).toThrow(
+      expect.objectContaining({ code: 'TS_ERR_DECODE_NATIVE_ARGUMENT', message: 'normalise: the output must hold one value per input sample' }),
+    );
+  });
+
   it('refuses wrong arguments with a coded error instead of reading out of bounds', () => {
     const src = new Uint8Array(12);
     expect(() => addon().decodeJpeg(src, 3 as 2, 100)).toThrow(expect.objectContaining({ code: 'TS_ERR_DECODE_NATIVE_ARGUMENT', message: 'shrink must be 1, 2, 4 or 8' }));

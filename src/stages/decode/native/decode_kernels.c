@@ -10,18 +10,20 @@
 //   jpegHeader(bytes) -> { width, height, components, colour, orientation, icc } | null
 //       what libjpeg reads before decoding, plus the EXIF orientation and whether an ICC profile
 //       is embedded (sharp applies both); null when libjpeg cannot read the header.
-//   decodeJpeg(bytes, shrink, maxPixels) -> { width, height, channels, data } | null
+//   decodeJpeg(bytes, shrink, maxPixels, out?) -> { width, height, channels, data } | null
 //       8-bit grey or RGB at 1/shrink scale (libjpeg's DCT scaling, as libvips' jpegload
 //       `shrink`, sizes rounded down as libvips does); null on any error or warning (damaged or
 //       truncated data), on CMYK/YCCK, or when the image declares more than maxPixels: sharp
-//       then decides, with its own message.
+//       then decides, with its own message. `data` is a view of `out` when out is a Uint8Array
+//       large enough (a caller's scratch it reuses), else new.
 //   reduceLines(src, lineLength, inputs, masks, taps) -> Uint8Array
 //       the inner loop of vips-reduce.ts's reduceLines: output line o is sum_i masks[o taps + i]
 //       * line inputs[o taps + i] of src, rounded (+2048 >> 12) and clipped to 0..255.
 //   reduceImage(src, width, height, channels, rowInputs, rowMasks, rowTaps, columnInputs,
-//       columnMasks, columnTaps) -> Uint8Array: rows reduced, then columns, in one call
+//       columnMasks, columnTaps, out?) -> Uint8Array: rows reduced, then columns, in one call
+//       (a view of out, as decodeJpeg's)
 //   transpose(src, width, height, channels) -> Uint8Array (height x width pixels)
-//   normalise(src, channels, gain, shift, planar) -> Float32Array
+//   normalise(src, channels, gain, shift, planar, out?) -> Float32Array (out, when given)
 //       normalise-pixels.ts: value = byte gain[c] + shift[c] in double, rounded once to float32
 //       (so bit for bit the JavaScript's), interleaved (HWC) or planar (CHW).
 //
@@ -84,6 +86,25 @@ static napi_value new_bytes(napi_env env, size_t length, uint8_t** bytes) {
   if (napi_create_arraybuffer(env, length, (void**)bytes, &buffer) != napi_ok) return NULL;
   napi_create_typedarray(env, napi_uint8_array, length, buffer, 0, &array);
   return array;
+}
+
+// A Uint8Array of `length` bytes written at *bytes: a view of `given` (a Uint8Array the caller
+// reuses, so V8 sees no new backing store) when it is one and holds that many, else a new one.
+static napi_value output_bytes(napi_env env, napi_value given, size_t length, uint8_t** bytes) {
+  napi_valuetype type = napi_undefined;
+  bool is_typed = false;
+  if (given && napi_typeof(env, given, &type) == napi_ok && type == napi_object && napi_is_typedarray(env, given, &is_typed) == napi_ok && is_typed) {
+    napi_typedarray_type kind;
+    size_t capacity = 0, offset = 0;
+    void* data = NULL;
+    napi_value buffer, view;
+    if (napi_get_typedarray_info(env, given, &kind, &capacity, &data, &buffer, &offset) == napi_ok && kind == napi_uint8_array && capacity >= length &&
+        napi_create_typedarray(env, napi_uint8_array, length, buffer, offset, &view) == napi_ok) {
+      *bytes = data;
+      return view;
+    }
+  }
+  return new_bytes(env, length, bytes);
 }
 
 // ---- JPEG ------------------------------------------------------------------------------------
@@ -190,8 +211,8 @@ static napi_value jpeg_header(napi_env env, napi_callback_info info) {
 }
 
 static napi_value decode_jpeg(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4] = {NULL, NULL, NULL, NULL};
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   size_t length = 0;
   int32_t shrink, max_pixels;
@@ -234,7 +255,7 @@ static napi_value decode_jpeg(napi_env env, napi_callback_info info) {
   size_t components = (size_t)cinfo.output_components;
   size_t stride = (size_t)width * components, scan = (size_t)cinfo.output_width * components;
   uint8_t* out = NULL;
-  napi_value data = width > 0 && height > 0 ? new_bytes(env, stride * height, &out) : NULL;
+  napi_value data = width > 0 && height > 0 ? output_bytes(env, argc > 3 ? argv[3] : NULL, stride * height, &out) : NULL;
   line = data ? malloc(scan) : NULL;
   if (!line) {
     jpeg_destroy_decompress(&cinfo);
@@ -380,8 +401,8 @@ static const uint8_t* read_image(napi_env env, napi_value* argv, const char* nam
 // vips-reduce.ts's reduceImage when neither axis needs a box shrink: rows, then columns (as rows
 // of the transposed image), with the intermediate images outside the JavaScript heap.
 static napi_value reduce_image(napi_env env, napi_callback_info info) {
-  size_t argc = 10;
-  napi_value argv[10];
+  size_t argc = 11;
+  napi_value argv[11] = {NULL};
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   int32_t width, height, channels;
   const uint8_t* src = read_image(env, argv, "reduceImage", &width, &height, &channels);
@@ -391,7 +412,7 @@ static napi_value reduce_image(napi_env env, napi_callback_info info) {
   size_t row_length = (size_t)width * (size_t)channels, column_length = rows.to * (size_t)channels;
   size_t reduced_rows = rows.to * row_length, reduced = columns.to * column_length;
   uint8_t* out = NULL;
-  napi_value result = new_bytes(env, reduced, &out);
+  napi_value result = output_bytes(env, argc > 10 ? argv[10] : NULL, reduced, &out);
   size_t first_size = reduced_rows > reduced ? reduced_rows : reduced;
   uint8_t* scratch = result ? malloc(first_size + reduced_rows) : NULL;
   int32_t* sums = scratch ? malloc(sizeof(int32_t) * (row_length > column_length ? row_length : column_length)) : NULL;
@@ -476,8 +497,8 @@ HOT_LOOP static void normalise_plane(float* restrict out, const uint8_t* restric
 }
 
 static napi_value normalise(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 6;
+  napi_value argv[6];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   size_t length = 0, gains = 0, shifts = 0;
   int32_t channels;
@@ -494,8 +515,22 @@ static napi_value normalise(napi_env env, napi_callback_info info) {
   }
   napi_value buffer, result;
   float* out = NULL;
-  if (napi_create_arraybuffer(env, length * sizeof(float), (void**)&out, &buffer) != napi_ok) return NULL;
-  napi_create_typedarray(env, napi_float32_array, length, buffer, 0, &result);
+  napi_valuetype given = napi_undefined;
+  if (argc > 5) napi_typeof(env, argv[5], &given);
+  if (given != napi_undefined) {
+    // The caller's buffer (one it reuses): no new backing store for V8 to count towards a GC.
+    size_t out_length = 0;
+    out = typed_array(env, argv[5], napi_float32_array, &out_length);
+    if (!out) return NULL;
+    if (out_length != length) {
+      napi_throw_range_error(env, "TS_ERR_DECODE_NATIVE_ARGUMENT", "normalise: the output must hold one value per input sample");
+      return NULL;
+    }
+    result = argv[5];
+  } else {
+    if (napi_create_arraybuffer(env, length * sizeof(float), (void**)&out, &buffer) != napi_ok) return NULL;
+    napi_create_typedarray(env, napi_float32_array, length, buffer, 0, &result);
+  }
   size_t pixels = length / (size_t)channels;
   if (planar && channels > 1) {
     for (int32_t c = 0; c < channels; c++) normalise_plane(out + (size_t)c * pixels, src + c, pixels, channels, gain[c], shift[c]);

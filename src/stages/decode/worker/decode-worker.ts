@@ -1,6 +1,6 @@
 import { workerData } from 'node:worker_threads';
 import { serveRequests } from '../../../runtime/operators/index.ts';
-import { fastDecode } from '../fast-decode.ts';
+import { DecodeScratch, fastDecode } from '../fast-decode.ts';
 import { nativeDecodeStatus } from '../native-decode.ts';
 import { normalisePixels } from '../normalise-pixels.ts';
 import type { DecodeAnswer, DecodeRequest, DecodeWorkerBoot, DecodeWorkerReady } from './decode-worker-protocol.ts';
@@ -12,11 +12,12 @@ import type { DecodeAnswer, DecodeRequest, DecodeWorkerBoot, DecodeWorkerReady }
  */
 
 const boot = workerData as DecodeWorkerBoot;
+const scratch = new DecodeScratch();
 
 serveRequests<DecodeRequest>(
   (): DecodeWorkerReady => ({ fastPath: nativeDecodeStatus() }),
   (request) => {
-    const raw = fastDecode(request.bytes, boot.spec, boot.maxPixels, boot.formats);
+    const raw = fastDecode(request.bytes, boot.spec, boot.maxPixels, boot.formats, scratch);
     const answer: DecodeAnswer = raw ? normalisePixels(raw, boot.spec) : null;
     return { result: answer, transfer: answer ? [answer.data.buffer as ArrayBuffer] : [] };
   },
