@@ -2,7 +2,7 @@
  * MobileNetV2-224 embedding throughput per TensorFlow.js backend, and against the same
  * architecture in PyTorch on the same CPU.
  *
- *   npm run bench:embed [-- --seconds 6 --backends tensorflow-gpu,tensorflow,wasm,cpu --batches 1,16,64 --no-torch --no-onnx --onnx-provider cpu|cuda --full-cpu --no-pipeline --pipeline-input raw,jpeg,photo --pipeline-repeats 3 --host-path --decode-threads N --eager --json FILE]
+ *   npm run bench:embed [-- --seconds 6 --backends tensorflow-gpu,tensorflow,wasm,cpu --batches 1,16,64 --no-torch --no-onnx --onnx-provider cpu|cuda --full-cpu --no-pipeline --pipeline-input raw,jpeg,photo --pipeline-repeats 3 --host-path --decode-threads N --eager --thread-cpu --json FILE]
  *
  * Model: the built-in MobileNetV2 (nsfwjs weights) cut at its global average pool, 1280-d, as the
  * embed stage runs it (TfEmbedder: host copy in, forward pass, rows copied out). On the native
@@ -38,6 +38,9 @@
  * --no-pipeline skips it. --host-path adds the same pipeline with a near-free model: the images/s
  * the pipeline's own thread can feed a model.
  * --decode-threads N sets the decode stage's `threads` in both (default: the stage's own).
+ * --thread-cpu prints, after each bare and pipeline run, the CPU ms per image of this process'
+ * busiest threads (thread-cpu.ts, Linux): TensorFlow's pool, the pipeline's thread, the embed
+ * worker, V8's helper threads (garbage collection).
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -59,6 +62,7 @@ import type { DecodedPixels } from '../src/runtime/contracts/record.ts';
 import { SeededRandom } from '../src/numeric/seeded-random.ts';
 import { BACKEND_PREFERENCE, loadBackend, type BackendName } from '../src/tf/backends.ts';
 import { tf } from '../src/tf/tf.ts';
+import { threadDelta, threadTimes } from './thread-cpu.ts';
 
 const GFLOP_PER_IMAGE = (2 * MOBILENET_V2_MACS) / 1e9;
 
@@ -77,6 +81,7 @@ const hostPathRows = process.argv.includes('--host-path');
 /** The decode stage's `threads` in the pipeline rows; its own default when not given. */
 const decodeThreads = option('decode-threads', '');
 const jsonFile = option('json', '');
+const threadCpu = process.argv.includes('--thread-cpu');
 
 interface Row {
   readonly engine: string;
@@ -93,12 +98,14 @@ interface Row {
 /** The bare model's images/s on `input` over about --seconds (one warm-up batch first). */
 async function bareRate(embedder: TfEmbedder, input: DecodedPixels[]): Promise<number> {
   await embedder.embed(input);
+  const cpuBefore = threadTimes();
   let done = 0;
   const started = performance.now();
   while (done === 0 || performance.now() - started < targetSeconds * 1000) {
     await embedder.embed(input);
     done++;
   }
+  if (threadCpu) process.stderr.write(`    bare b${input.length} cpu ms/image: ${threadDelta(cpuBefore, threadTimes()).slice(0, 8).map((t) => `${t.name === 'main' ? 'main' : `${t.name}#${t.tid}`}=${(t.ms / (done * input.length)).toFixed(2)}`).join(' ')}\n`);
   return (input.length * done) / ((performance.now() - started) / 1000);
 }
 
@@ -273,6 +280,7 @@ async function pipelineRate(backend: BackendName, batch: number, bareRate: numbe
   const count = Math.max(6 * batch, Math.round(bareRate * targetSeconds) + 2 * batch);
   const dir = await tempDir('temi-embed-bench-');
   passed = [];
+  const cpuBefore = threadTimes();
   try {
     await runForTest(
       {
@@ -292,6 +300,7 @@ async function pipelineRate(backend: BackendName, batch: number, bareRate: numbe
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+  if (threadCpu) process.stderr.write(`    pipeline ${input} b${batch} cpu ms/image: ${threadDelta(cpuBefore, threadTimes()).slice(0, 12).map((t) => `${t.name === 'main' ? 'main' : `${t.name}#${t.tid}`}=${(t.ms / count).toFixed(2)}`).join(' ')}\n`);
   const from = 2 * batch - 1;
   return (passed.length - 1 - from) / ((passed[passed.length - 1] - passed[from]) / 1000);
 }
