@@ -38,9 +38,9 @@ function dropNull(): OperatorFunction<RecordResult, StreamRecord> {
 }
 
 /**
- * Runs `fn` on batches (size, max wait and how many at once from `options`) and re-emits the records in order. When
- * a whole batch throws, each record is retried on its own so one bad input is dead-lettered and its
- * neighbours still go through.
+ * Runs `fn` on batches (size, max wait and how many at once from `options`) and re-emits the
+ * records in order. When a whole batch throws, each record is retried on its own so one bad input
+ * is dead-lettered and its neighbours still go through.
  */
 export function perBatch(
   scope: StageScope,

@@ -6,8 +6,8 @@ export const DEFAULT_MAX_FREE_BYTES = 64 * 1024 * 1024;
 /**
  * The run's PixelBuffers. Each image's Float32 pixels are ~600 KB at 224x224x3; allocated afresh
  * they are external memory to V8, and at a hundred and more images a second they set off a full
- * mark-compact of the pipeline thread's heap several times a second (bench:embed's THREAD_CPU
- * rows: ~2 core-ms an image on V8's helper threads, taken from the model). Lent and given back,
+ * mark-compact of the pipeline thread's heap several times a second (bench:embed --thread-cpu:
+ * ~2 core-ms an image on V8's helper threads, taken from the model). Lent and given back,
  * the same few buffers go round and nothing is left for the collector.
  */
 export class PixelBufferPool implements PixelBuffers {

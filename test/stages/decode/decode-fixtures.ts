@@ -33,10 +33,10 @@ const TARGETS: readonly DecodeOverrides[] = [
   { preset: 'mobilenet-v2', size: 24, kernel: 'lanczos2' },
 ];
 
-/** The largest difference between the fast path's pixels and sharp's, after checking the fast path took the image. */
 /** One scratch for a whole fixed set, as a decode thread keeps one for every image it decodes. */
 const sharedScratch = new DecodeScratch();
 
+/** The largest difference between the fast path's pixels and sharp's, after checking the fast path took the image (and gave the same through a reused scratch). */
 export async function maxDifference(bytes: Buffer, overrides: DecodeOverrides): Promise<number> {
   const spec = resolveDecodeSpec(overrides);
   const fast = fastDecode(bytes, spec, limits.maxPixels);
