@@ -144,8 +144,11 @@ export interface Progress {
  * that keeps payload.pixels.data past the embed stage must copy it, or set keepPixels.
  */
 export interface PixelBuffers {
-  /** A buffer of `length` values, its content undefined: the caller fills all of it. */
-  take(length: number): Float32Array;
+  /**
+   * A buffer of `length` values, its content undefined: the caller fills all of it. `shared`: on
+   * a SharedArrayBuffer, for another thread to write into without the buffer changing hands.
+   */
+  take(length: number, options?: { readonly shared?: boolean }): Float32Array;
   /** Returns a buffer `take` lent, once nothing reads it any more; any other array is left alone. */
   give(data: Float32Array): void;
 }

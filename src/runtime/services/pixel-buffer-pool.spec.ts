@@ -15,6 +15,17 @@ describe('PixelBufferPool', () => {
     expect(pool.heldBytes).toBe(0);
   });
 
+  it('lends buffers on a SharedArrayBuffer when asked, and keeps them apart from the others', () => {
+    const pool = new PixelBufferPool();
+    const shared = pool.take(12, { shared: true });
+    expect(shared.buffer).toBeInstanceOf(SharedArrayBuffer);
+    pool.give(shared);
+    const own = pool.take(12);
+    expect(own).not.toBe(shared);
+    expect(own.buffer).toBeInstanceOf(ArrayBuffer);
+    expect(pool.take(12, { shared: true })).toBe(shared);
+  });
+
   it('never takes back what it did not lend, nor the same buffer twice', () => {
     const pool = new PixelBufferPool();
     const foreign = new Float32Array(12);

@@ -13,16 +13,17 @@ export const DEFAULT_MAX_FREE_BYTES = 64 * 1024 * 1024;
 export class PixelBufferPool implements PixelBuffers {
   /** What take() lent and nobody gave back yet: only these are taken back. */
   private readonly lent = new WeakSet<Float32Array>();
-  /** Free buffers by length, last given first taken (still warm in the cache). */
-  private readonly free = new Map<number, Float32Array[]>();
+  /** Free buffers by kind and length, last given first taken (still warm in the cache). */
+  private readonly free = new Map<string, Float32Array[]>();
   private freeBytes = 0;
 
   constructor(private readonly maxFreeBytes = DEFAULT_MAX_FREE_BYTES) {}
 
-  take(length: number): Float32Array {
-    const reused = this.free.get(length)?.pop();
+  take(length: number, options: { readonly shared?: boolean } = {}): Float32Array {
+    const shared = options.shared === true;
+    const reused = this.free.get(kindOf(length, shared))?.pop();
     if (reused) this.freeBytes -= reused.byteLength;
-    const data = reused ?? new Float32Array(length);
+    const data = reused ?? (shared ? new Float32Array(new SharedArrayBuffer(length * Float32Array.BYTES_PER_ELEMENT)) : new Float32Array(length));
     this.lent.add(data);
     return data;
   }
@@ -31,8 +32,9 @@ export class PixelBufferPool implements PixelBuffers {
     // A buffer this pool did not lend (or one given back twice) may still be read elsewhere.
     if (!this.lent.delete(data)) return;
     if (this.freeBytes + data.byteLength > this.maxFreeBytes) return;
-    let list = this.free.get(data.length);
-    if (!list) this.free.set(data.length, (list = []));
+    const kind = kindOf(data.length, data.buffer instanceof SharedArrayBuffer);
+    let list = this.free.get(kind);
+    if (!list) this.free.set(kind, (list = []));
     list.push(data);
     this.freeBytes += data.byteLength;
   }
@@ -41,4 +43,8 @@ export class PixelBufferPool implements PixelBuffers {
   get heldBytes(): number {
     return this.freeBytes;
   }
+}
+
+function kindOf(length: number, shared: boolean): string {
+  return `${shared ? 'shared' : 'own'} ${length}`;
 }

@@ -71,6 +71,8 @@ export const decodeStagePlugin = definePlugin({
     const options: DecodeOptions = { decoder: config.decoder };
     // The fast path's intermediate images, reused: each is normalised before the next decode.
     const scratch = new DecodeScratch();
+    // What a decode thread writes: the fast path only takes images it brings to the spec's size.
+    const outputLength = spec.width * spec.height * spec.channels;
     const seconds = deps.metrics.histogram('temi_decode_seconds', 'Time to decode, resize and normalise one image', ['stage'], [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]);
     deps.logger.debug('decode spec', { stage: instanceName, ...spec });
 
@@ -100,11 +102,13 @@ export const decodeStagePlugin = definePlugin({
     // On a decode thread: what its fast path leaves (null), or a thread lost, goes to sharp here.
     const offThread = async (record: StreamRecord, bytes: Uint8Array, started: number): Promise<StreamRecord | null> => {
       let pixels: DecodeAnswer = null;
+      const into = deps.pixelBuffers.take(outputLength, { shared: true });
       try {
-        pixels = await pool!.decode(bytes);
+        pixels = await pool!.decode(bytes, into);
       } catch {
         // The pool's threads have stopped (a crash, or the stage stopping): sharp still decodes it.
       }
+      if (!pixels) deps.pixelBuffers.give(into);
       return pixels ? settle(record, pixels, started) : guarded(record, started);
     };
 

@@ -44,11 +44,15 @@ describe('decode stage on worker threads', () => {
   it('a pool whose threads have stopped refuses with a coded error (the stage then decodes with sharp)', async () => {
     const spec = resolveDecodeSpec({ preset: 'mobilenet-v2', size: 16 });
     const pool = await DecodePool.start(1, { spec, maxPixels: 1_000_000, formats: ['jpeg', 'png'] });
-    const pixels = await pool.decode(await noisyJpeg(48, 40));
+    const into = () => new Float32Array(new SharedArrayBuffer(16 * 16 * 3 * 4));
+    const target = into();
+    const pixels = await pool.decode(await noisyJpeg(48, 40), target);
     expect(pixels).toMatchObject({ width: 16, height: 16, channels: 3 });
-    expect(pixels!.data).toHaveLength(16 * 16 * 3);
-    expect(await pool.decode(Buffer.from('neither png nor jpeg'))).toBeNull();
+    // Written into the caller's shared buffer, handed back as that very array.
+    expect(pixels!.data).toBe(target);
+    expect(target.some((v) => v !== 0)).toBe(true);
+    expect(await pool.decode(Buffer.from('neither png nor jpeg'), into())).toBeNull();
     await pool.close();
-    await expect(pool.decode(await solidImage('png', 8, 8, { r: 0, g: 0, b: 0 }))).rejects.toMatchObject({ code: 'TS_ERR_DECODE_WORKER_LOST' });
+    await expect(pool.decode(await solidImage('png', 8, 8, { r: 0, g: 0, b: 0 }), into())).rejects.toMatchObject({ code: 'TS_ERR_DECODE_WORKER_LOST' });
   });
 });

@@ -24,7 +24,7 @@ const captureEmbeddings = definePlugin({
 });
 
 describe('decode -> embed with the decoded pixels going round (PixelBuffers)', () => {
-  it("embeds every image from its own pixels while the decode stage's buffers are reused, batches in flight on the worker", async () => {
+  it.each([0, 2])("embeds every image from its own pixels while the decode stage's buffers are reused, batches in flight on the worker (decode threads %i)", async (threads) => {
     const dir = await tempDir('pooled-pixels-');
     const model = buildTinyLayersModel(16, 3, 41);
     await saveLayersModel(model, join(dir, 'models', 'tiny'));
@@ -38,7 +38,7 @@ describe('decode -> embed with the decoded pixels going round (PixelBuffers)', (
       dir,
       { use: 'files', with: { folder: 'images' } },
       [
-        { use: 'decode', with: { preset: 'mobilenet-v2', size: 16 } },
+        { use: 'decode', with: { preset: 'mobilenet-v2', size: 16, threads } },
         { use: 'embed', with: { model: { path: 'models/tiny/model.json', outputLayer: 'features' }, backend: 'wasm', batchSize: 4, maxWaitMs: 20, l2normalize: false } },
         { use: 'capture-embeddings' },
       ],

@@ -45,15 +45,21 @@ export class DecodePool {
     return this.clients.length;
   }
 
-  /** The image's normalised pixels, or null when the fast path leaves it to sharp. Rejects when no thread is left. */
-  async decode(bytes: Uint8Array): Promise<DecodeAnswer> {
+  /**
+   * The image's normalised pixels, written into `into` (a Float32Array on a SharedArrayBuffer of
+   * the stage's output size; the pixels returned hold this very array), or null when the fast path
+   * leaves it to sharp. Rejects when no thread is left.
+   */
+  async decode(bytes: Uint8Array, into: Float32Array): Promise<DecodeAnswer> {
     const i = this.leastBusy();
     if (i < 0) throw new TemiError(DECODE_WORKER_LOST, 'every decode worker has stopped');
     // A copy goes over: the record keeps its bytes (dead letters and keepInput carry them on).
     const copy = bytes.slice();
     this.waiting[i]++;
     try {
-      return (await this.clients[i].call({ bytes: copy }, [copy.buffer as ArrayBuffer])) as DecodeAnswer;
+      const answer = (await this.clients[i].call({ bytes: copy, into }, [copy.buffer as ArrayBuffer])) as DecodeAnswer;
+      // The worker wrote through its own view of the shared memory; the caller's array is the one it lent.
+      return answer && { ...answer, data: into };
     } finally {
       this.waiting[i]--;
     }

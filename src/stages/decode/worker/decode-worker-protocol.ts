@@ -15,15 +15,21 @@ export interface DecodeWorkerReady {
   readonly fastPath: string;
 }
 
-/** One encoded image (a copy; its buffer is transferred). */
+/**
+ * One encoded image (a copy; its buffer is transferred), and where to write its pixels: a
+ * Float32Array on a SharedArrayBuffer of the stage's output size, which the pipeline's thread
+ * lent from PixelBuffers and keeps its own view of.
+ */
 export interface DecodeRequest {
   readonly id: number;
   readonly bytes: Uint8Array;
+  readonly into: Float32Array;
 }
 
 /**
- * The image's pixels, normalised as the stage would (their buffer is transferred), or null when the
- * fast path does not take it (a format, size or feature it leaves to sharp, or damaged data): the
- * stage then decodes it with sharp, which also produces the dead letter.
+ * The image's pixels, normalised as the stage would, written into the request's `into` (the
+ * answer's `data` is the worker's view of it), or null when the fast path does not take it (a
+ * format, size or feature it leaves to sharp, or damaged data): the stage then decodes it with
+ * sharp, which also produces the dead letter.
  */
 export type DecodeAnswer = NormalisedPixels | null;

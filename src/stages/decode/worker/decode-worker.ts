@@ -18,7 +18,8 @@ serveRequests<DecodeRequest>(
   (): DecodeWorkerReady => ({ fastPath: nativeDecodeStatus() }),
   (request) => {
     const raw = fastDecode(request.bytes, boot.spec, boot.maxPixels, boot.formats, scratch);
-    const answer: DecodeAnswer = raw ? normalisePixels(raw, boot.spec) : null;
-    return { result: answer, transfer: answer ? [answer.data.buffer as ArrayBuffer] : [] };
+    // Written into the shared buffer: nothing changes hands, so no new backing store on either thread.
+    const answer: DecodeAnswer = raw ? normalisePixels(raw, boot.spec, request.into) : null;
+    return { result: answer };
   },
 );
