@@ -40,7 +40,8 @@
  * --decode-threads N sets the decode stage's `threads` in both (default: the stage's own).
  * --thread-cpu prints, after each bare and pipeline run, the CPU ms per image of this process'
  * busiest threads (thread-cpu.ts, Linux): TensorFlow's pool, the pipeline's thread, the embed
- * worker, V8's helper threads (garbage collection).
+ * worker, V8's helper threads (garbage collection). Threads that ended before the reading (a
+ * pipeline's decode and embed workers, stopped with it) are not in it.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
