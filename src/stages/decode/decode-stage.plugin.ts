@@ -105,10 +105,12 @@ export const decodeStagePlugin = definePlugin({
       const into = deps.pixelBuffers.take(outputLength, { shared: true });
       try {
         pixels = await pool!.decode(bytes, into);
+        // Declined by the fast path: the thread never wrote into it.
+        if (!pixels) deps.pixelBuffers.give(into);
       } catch {
         // The pool's threads have stopped (a crash, or the stage stopping): sharp still decodes it.
+        // The buffer is not given back: a thread stopping may not be done with it.
       }
-      if (!pixels) deps.pixelBuffers.give(into);
       return pixels ? settle(record, pixels, started) : guarded(record, started);
     };
 
