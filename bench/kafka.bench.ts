@@ -1,7 +1,7 @@
 /**
  * Kafka throughput and latency on a real broker (started here, tuned for throughput).
  *
- *   npm run bench:kafka [-- --small 100000 --large 10000 --rate 200 --latency-seconds 15 --only small|large --decoder auto|sharp --measure all|pass-through|full --cpu-profile DIR]
+ *   npm run bench:kafka [-- --small 100000 --large 10000 --rate 200 --latency-seconds 15 --only small|large --decoder auto|sharp --measure all|raw-produce|pass-through|full --cpu-profile DIR]
  *
  * For 2 KiB and 64 KiB PNG messages (random grayscale noise, so the sizes hold after compression):
  * - raw consume: a bare kafkajs consumer (eachBatch, no processing) reading the topic in a fresh
@@ -46,9 +46,9 @@ const LATENCY_SECONDS = Number(option('latency-seconds', '15'));
 const ONLY = option('only', 'both');
 /** The decode stage's decoder: auto (its PNG fast path) or sharp (every image through sharp, as before the fast path). */
 const DECODER = option('decoder', 'auto');
-/** A folder: each pipeline measurement is CPU-profiled (main thread, node:inspector) into <name>-<size>.cpuprofile there. */
+/** A folder: each raw consume->produce and pipeline measurement is CPU-profiled (main thread, node:inspector) into <name>-<size>.cpuprofile there. */
 const CPU_PROFILE_DIR = option('cpu-profile', '');
-/** For CPU profiles of the pipeline alone: --measure pass-through (or full) skips the other measurements and the latency run. */
+/** For CPU profiles of one measurement alone: --measure raw-produce, pass-through or full skips the others and the latency run. */
 const MEASURE = option('measure', 'all');
 const DISTINCT_IMAGES = 200;
 /** As kafka-labels' default batchSize. */
@@ -317,7 +317,7 @@ async function main(): Promise<void> {
       const rawRuns: Measured[] = [];
       const passRuns: Measured[] = [];
       for (let round = 0; round < (all ? 3 : 1); round++) {
-        if (all) rawRuns.push(await measured(count, () => rawConsumeProduceRate(kafka, topic, count)));
+        if (all || MEASURE === 'raw-produce') rawRuns.push(await measured(count, () => profiled(`raw-produce-${bytes}`, () => rawConsumeProduceRate(kafka, topic, count))));
         if (all || MEASURE === 'pass-through') passRuns.push(await measured(count, () => profiled(`pass-through-${bytes}`, () => pipelineRate(kafka, broker.brokers, topic, count, fetchBytes, false))));
       }
       const rawProduce = best(rawRuns);
@@ -338,9 +338,12 @@ async function main(): Promise<void> {
       summary.push({ label, passRatio: transportRate / rawProduceRate, full: pipedRate });
     }
     if (MEASURE !== 'all') return;
-    const latencyImages = await noisePngs(2048, DISTINCT_IMAGES);
-    const lat = await latencyAtRate(kafka, broker.brokers, latencyImages);
-    console.log(`latency at ${RATE} msg/s for ${LATENCY_SECONDS} s (2 KiB PNGs, ${lat.count} labels): p50 ${lat.p50} ms, p99 ${lat.p99} ms, max ${lat.max} ms`);
+    // --latency-seconds 0: no latency run (it would wait for labels of messages never sent).
+    if (RATE * LATENCY_SECONDS >= 1) {
+      const latencyImages = await noisePngs(2048, DISTINCT_IMAGES);
+      const lat = await latencyAtRate(kafka, broker.brokers, latencyImages);
+      console.log(`latency at ${RATE} msg/s for ${LATENCY_SECONDS} s (2 KiB PNGs, ${lat.count} labels): p50 ${lat.p50} ms, p99 ${lat.p99} ms, max ${lat.max} ms`);
+    }
     console.log(
       `pass-through/raw-produce: ${summary.map((r) => `${r.passRatio.toFixed(2)} (${r.label})`).join(' ')}; full pipeline: ${summary.map((r) => `${r.full.toFixed(0)} msg/s (${r.label})`).join(' ')}`,
     );

@@ -224,7 +224,7 @@ export class KafkaImageConsumer {
     const { topic, partition } = batch;
     this.parts.lag.set(Number(batch.offsetLagLow()), { topic, partition: String(partition) });
     const ledger = this.ledger.partition(topic, partition);
-    const context: MessageContext = { topic, partition, ledger, origin: { source: this.parts.instanceName, topic, partition } };
+    const context: MessageContext = { topic, partition, ledger, source: this.parts.instanceName, view: { topic, partition, offset: '', key: null, value: null, headers: undefined, timestamp: undefined } };
     let resolved: string | undefined;
     try {
       if (this.closed || !isRunning() || isStale()) return;
@@ -252,7 +252,12 @@ export class KafkaImageConsumer {
 
   /** One message as a record, synchronously; false when it is not an image (the caller dead-letters it). */
   private emitRecord(context: MessageContext, message: KafkaMessage): boolean {
-    const view: KafkaMessageView = { topic: context.topic, partition: context.partition, offset: message.offset, key: message.key, value: message.value, headers: message.headers, timestamp: message.timestamp };
+    const { view } = context;
+    view.offset = message.offset;
+    view.key = message.key;
+    view.value = message.value;
+    view.headers = message.headers;
+    view.timestamp = message.timestamp;
     let image: ImageMessage;
     try {
       image = parseImageMessage(view, this.settings);
@@ -261,7 +266,7 @@ export class KafkaImageConsumer {
       return false;
     }
     const onAck = context.ledger.read(message.offset);
-    const origin = { ...context.origin, offset: message.offset };
+    const origin = { source: context.source, topic: context.topic, partition: context.partition, offset: message.offset };
     this.subscriber?.next(this.parts.records.create({ key: image.key, payload: { bytes: image.bytes }, origin, label: image.label, headers: image.headers, producedAt: image.producedAt, onAck }));
     return true;
   }
@@ -279,7 +284,7 @@ export class KafkaImageConsumer {
     const record = records.create({
       key: message.key && message.key.length > 0 ? message.key.toString('utf8') : messageAddress(view),
       payload: message.value ? { bytes: new Uint8Array(message.value.buffer, message.value.byteOffset, message.value.length) } : {},
-      origin: { ...context.origin, offset: message.offset },
+      origin: { source: instanceName, topic: context.topic, partition: context.partition, offset: message.offset },
       headers: messageHeaders(view),
       onAck: context.ledger.read(message.offset),
     });
@@ -299,7 +304,10 @@ interface MessageContext {
   readonly topic: string;
   readonly partition: number;
   readonly ledger: PartitionLedger;
-  readonly origin: { readonly source: string; readonly topic: string; readonly partition: number };
+  /** The source's instance name, records' origin.source. */
+  readonly source: string;
+  /** The message being parsed, one object per batch refilled per message (parseImageMessage keeps none of it). */
+  readonly view: { topic: string; partition: number; offset: string; key: Buffer | null; value: Buffer | null; headers: KafkaMessageView['headers']; timestamp: string | undefined };
   /** Why the last message could not be parsed, handed from emitRecord to deadLetter. */
   failure?: unknown;
 }
