@@ -5,8 +5,8 @@
  *
  *   npm run bench:decode [-- --seconds 3 --rounds 3]
  *
- * Sets (40 distinct images each, made here with sharp): the bench:kafka message (45x45 grey noise
- * PNG, ~2 KiB), a 32x32 RGB noise PNG (3 KiB), a 48x48 palette PNG, a 45x45 grey JPEG and a 64x64
+ * Sets (40 distinct images each, made here with sharp): the bench:kafka messages (45x45 grey noise
+ * PNG, ~2 KiB, and 256x256, ~64 KiB, which libvips box-shrinks before its reduce), a 32x32 RGB noise PNG (3 KiB), a 48x48 palette PNG, a 45x45 grey JPEG and a 64x64
  * RGB JPEG (quality 90); targets: mnist (28x28 grey, lanczos3) and, for the colour sets, 28x28 RGB;
  * and bench:embed's 256x256 RGB noise JPEG and a photo-like 320x240 JPEG to MobileNetV2's 224x224.
  * Each set runs with the stage's default decoder (`auto`: the fast path where it applies) and with
@@ -47,6 +47,7 @@ async function sets(): Promise<DecodeSet[]> {
   const rgb28: DecodeOverrides = { preset: 'mobilenet-v2', size: 28 };
   return [
     { name: 'PNG grey 45x45 (bench:kafka 2 KiB) -> mnist', images: await many(() => grey(45).png({ compressionLevel: 1 }).toBuffer()), target: mnist },
+    { name: 'PNG grey 256x256 (bench:kafka 64 KiB) -> mnist', images: await many(() => grey(256).png({ compressionLevel: 1 }).toBuffer()), target: mnist },
     { name: 'PNG grey 28x28 -> mnist (no resize)', images: await many(() => grey(28).png().toBuffer()), target: mnist },
     { name: 'PNG RGB 32x32 -> 28x28 RGB', images: await many(() => rgb(32).png().toBuffer()), target: rgb28 },
     { name: 'PNG palette 48x48 -> 28x28 RGB', images: await many(() => rgb(48).png({ palette: true, colours: 64 }).toBuffer()), target: rgb28 },

@@ -36,7 +36,7 @@ export interface NativeDecode {
   decodeJpeg(bytes: Uint8Array, shrink: 1 | 2 | 4 | 8, maxPixels: number, out?: Uint8Array): RawPixels | null;
   /** vips-reduce.ts's line reduce: `taps` input lines and mask weights per output line. */
   reduceLines(src: Uint8Array, lineLength: number, inputs: Int32Array, masks: Int32Array, taps: number): Uint8Array;
-  /** reduceLines on the rows, then on the columns (as rows of the transposed image), in one call. */
+  /** Rows (a box shrink by boxRows, then reduceLines), then columns (the same, as rows of the transposed image), in one call; the box shrinks are 1 when absent. */
   reduceImage(
     src: Uint8Array,
     width: number,
@@ -49,6 +49,8 @@ export interface NativeDecode {
     columnMasks: Int32Array,
     columnTaps: number,
     out?: Uint8Array,
+    boxRows?: number,
+    boxColumns?: number,
   ): Uint8Array;
   /** width x height pixels of `channels` samples to height x width. */
   transpose(src: Uint8Array, width: number, height: number, channels: number): Uint8Array;

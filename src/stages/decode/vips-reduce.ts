@@ -9,9 +9,9 @@
  * A reduce of 4x or more is a box shrink by a whole factor (vips_shrinkv/vips_shrinkh, with
  * vips_resize's default gap of 2) followed by the residual reduce, as in libvips.
  *
- * Where the native addon is built (native-decode.ts) the masked sums and the transposes run there
- * (~10x faster than here, the same integers); the plan, the sample positions and the masks are
- * always computed here.
+ * Where the native addon is built (native-decode.ts) the box shrinks, the masked sums and the
+ * transposes run there (~10x faster than here, the same integers); the plan, the sample positions
+ * and the masks are always computed here.
  */
 import { nativeDecode } from './native-decode.ts';
 
@@ -43,16 +43,16 @@ export function reducePlan(from: number, shrink: number): ReducePlan {
 
 /**
  * vips_resize's reduce of a whole image: rows by `vertical`, then columns by `horizontal` (either
- * may be absent: that axis is kept). Natively in one call when neither needs a box shrink (a JPEG
- * after shrink-on-load never does), so the intermediate images never reach the JavaScript heap,
- * and the result is written into `out` when that is large enough (a view of it comes back).
+ * may be absent: that axis is kept). Natively in one call when both axes are reduced, box shrinks
+ * included, so the intermediate images never reach the JavaScript heap, and the result is written
+ * into `out` when that is large enough (a view of it comes back).
  */
 export function reduceImage(src: Uint8Array, width: number, height: number, channels: number, vertical: ReducePlan | undefined, horizontal: ReducePlan | undefined, kernel: VipsKernel, out?: Uint8Array): Uint8Array {
   const native = nativeDecode();
-  if (native && vertical && horizontal && vertical.boxShrink === 1 && horizontal.boxShrink === 1) {
+  if (native && vertical && horizontal && vertical.residual !== 1 && horizontal.residual !== 1) {
     const rows = flatSampling(vertical, kernel);
     const columns = flatSampling(horizontal, kernel);
-    return native.reduceImage(src, width, height, channels, rows.inputs, rows.masks, rows.n, columns.inputs, columns.masks, columns.n, out);
+    return native.reduceImage(src, width, height, channels, rows.inputs, rows.masks, rows.n, columns.inputs, columns.masks, columns.n, out, vertical.boxShrink, horizontal.boxShrink);
   }
   const rowsDone = vertical ? reduceRows(src, width, channels, vertical, kernel) : src;
   return horizontal ? reduceColumns(rowsDone, vertical?.to ?? height, channels, horizontal, kernel) : rowsDone;

@@ -398,34 +398,74 @@ static const uint8_t* read_image(napi_env env, napi_value* argv, const char* nam
   return src;
 }
 
-// vips-reduce.ts's reduceImage when neither axis needs a box shrink: rows, then columns (as rows
-// of the transposed image), with the intermediate images outside the JavaScript heap.
+// vips_shrinkv with ceil, as vips-reduce.ts's boxShrinkRows: output line o is the mean of input
+// lines o*k .. o*k+k-1 (the last block padded with the last line), taken as libvips' vector path
+// takes it: ((sum + floor(k / 2)) * floor(2^32 / (256 k))) >> 24. Columns are the same lines of the
+// transposed image. `sums` holds line_length values.
+static void box_shrink_lines_into(uint8_t* out, const uint8_t* src, size_t from, size_t line_length, int32_t k, int32_t* sums) {
+  size_t to = (from + (size_t)k - 1) / (size_t)k;
+  uint64_t amend = (uint64_t)(k / 2), multiplier = (1ull << 32) / (256ull * (uint64_t)k);
+  for (size_t o = 0; o < to; o++) {
+    for (size_t x = 0; x < line_length; x++) sums[x] = 0;
+    for (int32_t j = 0; j < k; j++) {
+      size_t line = o * (size_t)k + (size_t)j;
+      add_weighted(sums, src + (line < from ? line : from - 1) * line_length, 1, (int32_t)line_length);
+    }
+    uint8_t* target = out + o * line_length;
+    for (size_t x = 0; x < line_length; x++) target[x] = (uint8_t)((((uint64_t)sums[x] + amend) * multiplier) >> 24);
+  }
+}
+
+// vips-reduce.ts's reduceImage: rows (box shrink by box_rows, then the masked reduce), then
+// columns (the same, as rows of the transposed image), with the intermediate images outside the
+// JavaScript heap. box_rows and box_columns (arguments 11 and 12) are 1 when absent.
 static napi_value reduce_image(napi_env env, napi_callback_info info) {
-  size_t argc = 11;
-  napi_value argv[11] = {NULL};
+  size_t argc = 13;
+  napi_value argv[13] = {NULL};
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  int32_t width, height, channels;
+  int32_t width, height, channels, box_rows = 1, box_columns = 1;
   const uint8_t* src = read_image(env, argv, "reduceImage", &width, &height, &channels);
   if (!src) return NULL;
+  if ((argc > 11 && !int_argument(env, argv[11], &box_rows)) || (argc > 12 && !int_argument(env, argv[12], &box_columns))) return NULL;
+  if (box_rows < 1 || box_columns < 1 || box_rows > height || box_columns > width) {
+    napi_throw_range_error(env, "TS_ERR_DECODE_NATIVE_ARGUMENT", "reduceImage: a box shrink must be between 1 and the axis' length");
+    return NULL;
+  }
+  size_t boxed_height = ((size_t)height + (size_t)box_rows - 1) / (size_t)box_rows;
+  size_t boxed_width = ((size_t)width + (size_t)box_columns - 1) / (size_t)box_columns;
   Axis rows, columns;
-  if (!read_axis(env, argv + 4, (size_t)height, "reduceImage (rows)", &rows) || !read_axis(env, argv + 7, (size_t)width, "reduceImage (columns)", &columns)) return NULL;
+  if (!read_axis(env, argv + 4, boxed_height, "reduceImage (rows)", &rows) || !read_axis(env, argv + 7, boxed_width, "reduceImage (columns)", &columns)) return NULL;
   size_t row_length = (size_t)width * (size_t)channels, column_length = rows.to * (size_t)channels;
-  size_t reduced_rows = rows.to * row_length, reduced = columns.to * column_length;
+  size_t reduced = columns.to * column_length;
+  // Every intermediate image fits in either half of the scratch: the images ping-pong between them.
+  size_t sizes[4] = {boxed_height * row_length, rows.to * row_length, boxed_width * column_length, reduced};
+  size_t half = 0;
+  for (int i = 0; i < 4; i++) half = sizes[i] > half ? sizes[i] : half;
   uint8_t* out = NULL;
   napi_value result = output_bytes(env, argc > 10 ? argv[10] : NULL, reduced, &out);
-  size_t first_size = reduced_rows > reduced ? reduced_rows : reduced;
-  uint8_t* scratch = result ? malloc(first_size + reduced_rows) : NULL;
+  uint8_t* scratch = result ? malloc(2 * half) : NULL;
   int32_t* sums = scratch ? malloc(sizeof(int32_t) * (row_length > column_length ? row_length : column_length)) : NULL;
   if (!sums) {
     free(scratch);
     napi_throw_error(env, "TS_ERR_DECODE_NATIVE_MEMORY", "reduceImage: out of memory");
     return NULL;
   }
-  uint8_t *first = scratch, *second = scratch + first_size;
-  reduce_lines_into(first, src, row_length, &rows, sums);                          // width x rows.to
-  transpose_into(second, first, width, (int32_t)rows.to, channels);                // rows.to x width
-  reduce_lines_into(first, second, column_length, &columns, sums);                 // rows.to x columns.to, transposed
-  transpose_into(out, first, (int32_t)rows.to, (int32_t)columns.to, channels);     // columns.to x rows.to
+  uint8_t *a = scratch, *b = scratch + half;
+  const uint8_t* rows_in = src;
+  if (box_rows > 1) {
+    box_shrink_lines_into(a, src, (size_t)height, row_length, box_rows, sums);     // width x boxed_height
+    rows_in = a;
+  }
+  reduce_lines_into(b, rows_in, row_length, &rows, sums);                          // width x rows.to
+  transpose_into(a, b, width, (int32_t)rows.to, channels);                         // rows.to x width
+  const uint8_t* columns_in = a;
+  if (box_columns > 1) {
+    box_shrink_lines_into(b, a, (size_t)width, column_length, box_columns, sums);  // rows.to x boxed_width
+    columns_in = b;
+  }
+  uint8_t* column_out = columns_in == a ? b : a;
+  reduce_lines_into(column_out, columns_in, column_length, &columns, sums);        // rows.to x columns.to, transposed
+  transpose_into(out, column_out, (int32_t)rows.to, (int32_t)columns.to, channels); // columns.to x rows.to
   free(sums);
   free(scratch);
   return result;
