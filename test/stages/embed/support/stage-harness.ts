@@ -10,7 +10,8 @@ import { Writable } from 'node:stream';
 import { Observable } from 'rxjs';
 import type { SinkInstance, StageInstance, StagePlugin } from '../../../../src/runtime/contracts/plugin.ts';
 import type { DecodedPixels, StreamRecord } from '../../../../src/runtime/contracts/record.ts';
-import type { PipelineInfo, ServiceRef } from '../../../../src/runtime/contracts/services.ts';
+import { services, type PipelineInfo } from '../../../../src/runtime/contracts/services.ts';
+import { ServiceContainer } from '../../../../src/runtime/container.ts';
 import { InFlightLimiter } from '../../../../src/runtime/flow/in-flight-limiter.ts';
 import { DefaultRecordFactory } from '../../../../src/runtime/records/record-factory.ts';
 import { DeadLetterRouter } from '../../../../src/runtime/services/dead-letter-router.ts';
@@ -57,7 +58,15 @@ export async function stageHarness(maxInFlight = 1024): Promise<StageHarness> {
   await deadLetterSink.start?.();
   const deadLetters = new DeadLetterRouter(deadLetterSink, systemClock, logger, metrics);
   const pipeline: PipelineInfo = { name: 'embed-test', baseDir: dir, shutdown: new AbortController().signal, stopping: new AbortController().signal, stateful: false };
-  const services: Record<string, unknown> = { logger, metrics, deadLetters, pipeline, flow: limiter, records, clock: systemClock };
+  // The runtime's container: the services above bound, any other made by its ref's default factory.
+  const container = new ServiceContainer();
+  container.bind(services.logger, logger);
+  container.bind(services.metrics, metrics);
+  container.bind(services.deadLetters, deadLetters);
+  container.bind(services.pipeline, pipeline);
+  container.bind(services.flow, limiter);
+  container.bind(services.records, records);
+  container.bind(services.clock, systemClock);
 
   return {
     dir,
@@ -67,15 +76,7 @@ export async function stageHarness(maxInFlight = 1024): Promise<StageHarness> {
     async create(plugin, config, instanceName = plugin.name) {
       const { value, issues } = plugin.configSchema.validate(config);
       if (issues.length) throw new Error(`invalid test config: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
-      // A service none of the above is made by its ref's default factory, once, as the runtime's container does.
-      const resolve = async (ref: ServiceRef<unknown>): Promise<unknown> => {
-        if (!(ref.description in services) && ref.defaultFactory) {
-          const factoryDeps = await Promise.all(Object.entries(ref.defaultFactory.deps).map(async ([k, r]) => [k, await resolve(r as ServiceRef<unknown>)]));
-          services[ref.description] = await ref.defaultFactory.create(Object.fromEntries(factoryDeps));
-        }
-        return services[ref.description];
-      };
-      const deps = Object.fromEntries(await Promise.all(Object.entries(plugin.deps).map(async ([key, ref]) => [key, await resolve(ref as ServiceRef<unknown>)])));
+      const deps = await container.resolveDeps(plugin.deps, plugin.name, instanceName);
       return (await plugin.create({ config: value, deps: deps as never, instanceName })) as StageInstance;
     },
     record(key, pixels) {
