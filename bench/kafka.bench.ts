@@ -4,12 +4,13 @@
  *   npm run bench:kafka [-- --small 100000 --large 20000 --rate 200 --latency-seconds 15 --only small|large --decoder auto|sharp --measure all|raw-produce|pass-through|full --cpu-profile DIR]
  *
  * For 2 KiB and 64 KiB PNG messages (random grayscale noise, so the sizes hold after compression):
- * - raw consume: a bare kafkajs consumer (eachBatch, no processing) reading the topic in a fresh
- *   group (best of three reads);
+ * - raw consume: a bare kafkajs consumer (eachBatch, no processing, no commits) reading the topic
+ *   in a fresh group (best of three reads);
  * - raw consume->produce: a plain kafkajs loop that reads each batch and writes one small message
  *   per input (key = the input's key, a label-sized JSON value) with the producer settings of
  *   kafka-labels (idempotent, one request in flight, acks=-1, 500 messages a request), offsets
- *   committed every second: the ceiling for any consume-and-produce service on this broker;
+ *   committed every second (as the kafka source commits; kafkajs' autoCommit would commit after
+ *   every batch): the ceiling for any consume-and-produce service on this broker;
  * - pass-through: kafka -> kafka-labels (no stages): what the source, the runtime and the sink cost;
  * - full pipeline: kafka -> decode (mnist preset: 28x28 gray, 16 at once) -> pixels-embed ->
  *   kafka-labels over the same messages;
@@ -89,6 +90,9 @@ async function rawConsumeRate(kafka: KafkaClient, topic: string, count: number):
   let last = 0;
   await new Promise<void>((resolve) => {
     void consumer.run({
+      // Nothing committed: with autoCommit kafkajs would commit after every batch, a broker round
+      // trip that a read-only ceiling should not include (the group is fresh each time anyway).
+      autoCommit: false,
       eachBatch: async ({ batch }) => {
         if (seen === 0) first = performance.now();
         seen += batch.messages.length;
@@ -117,9 +121,14 @@ async function rawConsumeProduceRate(kafka: KafkaClient, input: string, count: n
   await consumer.subscribe({ topic: input, fromBeginning: true });
   const rate = labelRate(kafka, output, count);
   // Offsets committed every second, as the kafka source does in a pipeline without stateful stages.
+  // kafkajs' autoCommit would commit after every batch whatever autoCommitInterval says (2.2.4's
+  // runner calls commitOffsets once eachBatch returns): at 64 KiB that is a broker round trip per
+  // ~125 messages, which the kafka source does not pay. So autoCommit is off and the loop commits
+  // its resolved offsets once a second itself.
   await consumer.run({
+    autoCommit: false,
     autoCommitInterval: 1000,
-    eachBatch: async ({ batch, resolveOffset }) => {
+    eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary }) => {
       const now = Date.now();
       for (let i = 0; i < batch.messages.length; i += PRODUCE_BATCH) {
         const chunk = batch.messages.slice(i, i + PRODUCE_BATCH);
@@ -127,6 +136,7 @@ async function rawConsumeProduceRate(kafka: KafkaClient, input: string, count: n
         await producer.send({ topic: output, messages, acks: -1 });
         resolveOffset(chunk[chunk.length - 1].offset);
       }
+      await commitOffsetsIfNecessary();
     },
   });
   const result = await rate;
