@@ -8,7 +8,8 @@
 #   - ONNX Runtime for Node checked (its CPU library ships in the npm package), and PyTorch's
 #     ONNX export round trip the ONNX parity specs rely on;
 #   - native TensorFlow for @tensorflow/tfjs-node, built offline from the PyPI wheel;
-#   - the decode stage's native fast path (libjpeg-turbo; Debian's libjpeg62-turbo-dev).
+#   - the decode stage's native fast path (libjpeg-turbo and libdeflate; Debian's
+#     libjpeg62-turbo-dev and libdeflate-dev).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -19,6 +20,7 @@ command -v chromium >/dev/null || need_debs+=(chromium)
 /usr/bin/python3 -c 'import sklearn' 2>/dev/null || need_debs+=(python3-sklearn)
 /usr/bin/python3 -c 'import onnx' 2>/dev/null || need_debs+=(python3-onnx)
 [ -f /usr/include/jpeglib.h ] || need_debs+=(libjpeg62-turbo-dev)
+[ -f /usr/include/libdeflate.h ] || need_debs+=(libdeflate-dev)
 if [ ${#need_debs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "setup: installing Debian packages: ${need_debs[*]}"

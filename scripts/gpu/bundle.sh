@@ -50,9 +50,9 @@ rm -rf "$STAGE" && mkdir -p "$STAGE/.cache/gpu/node/bin" "$STAGE/.cache/gpu/lib"
 cp "$(readlink -f "$(command -v node)")" "$STAGE/.cache/gpu/node/bin/node"
 for addon in "$ROOT"/build/native/*.node; do
   [ -f "$addon" ] || continue
-  # Only libraries a stock Linux lacks: libjpeg-turbo's, for the decode addon.
-  for lib in $(ldd "$addon" | awk '/libjpeg/ { print $3 }'); do
-    [ -f "$lib" ] || fail "$(basename "$addon") links libjpeg, which this machine lacks (apt-get install libjpeg62-turbo)"
+  # Only libraries a stock Linux lacks: libjpeg-turbo's and libdeflate's, for the decode addon.
+  for lib in $(ldd "$addon" | awk '/libjpeg|libdeflate/ { print ($3 == "not" ? $1 : $3) }'); do
+    [ -f "$lib" ] || fail "$(basename "$addon") links $lib, which this machine lacks (apt-get install libjpeg62-turbo libdeflate0)"
     cp -L "$lib" "$STAGE/.cache/gpu/lib/"
   done
 done

@@ -75,7 +75,7 @@ export function fastDecode(bytes: Uint8Array, target: Target, maxPixels: number,
   if (!SMOOTH_KERNELS.includes(kernel)) return undefined;
   let image: RawPixels | undefined;
   if (sniffFormat(bytes) === 'jpeg') image = formats.includes('jpeg') ? jpegAtLoadScale(bytes, target, maxPixels, scratch) : undefined;
-  else image = formats.includes('png') ? decodeSimplePng(bytes, Math.min(maxPixels, FAST_PATH_MAX_PIXELS)) : undefined;
+  else image = formats.includes('png') ? simplePng(bytes, maxPixels, scratch) : undefined;
   if (!image) return undefined;
   if (image.channels === 3 && target.channels === 1) return undefined;
   const sized = resized(image, target, kernel as VipsKernel, scratch);
@@ -104,6 +104,12 @@ function jpegAtLoadScale(bytes: Uint8Array, target: Target, maxPixels: number, s
   const image = native.decodeJpeg(bytes, onLoad, pixelLimit, scratch?.offer('decoded'));
   if (image) scratch?.adopt('decoded', image.data);
   return image ?? undefined;
+}
+
+function simplePng(bytes: Uint8Array, maxPixels: number, scratch: DecodeScratch | undefined): RawPixels | undefined {
+  const image = decodeSimplePng(bytes, Math.min(maxPixels, FAST_PATH_MAX_PIXELS), scratch?.offer('decoded'));
+  if (image) scratch?.adopt('decoded', image.data);
+  return image;
 }
 
 /** sharp's ResolveShrink for the fit: how much each axis shrinks (> 1) or grows (< 1). */

@@ -1,9 +1,9 @@
 /**
  * The decode stage's native fast path (native/decode_kernels.c, built by `npm run setup` into
- * build/native/decode_kernels.node): libjpeg-turbo for JPEGs, the inner loops of libvips'
- * reduce, and bytes to model input. Without the addon (no C compiler or libjpeg headers where it was set up, or
- * TEMI_NATIVE_DECODE=off) JPEGs go to sharp and the reduce runs in JavaScript: the same pixels,
- * more CPU per image.
+ * build/native/decode_kernels.node): libjpeg-turbo for JPEGs, libdeflate for PNG data, the inner
+ * loops of libvips' reduce, and bytes to model input. Without the addon (no C compiler, libjpeg or
+ * libdeflate headers where it was set up, or TEMI_NATIVE_DECODE=off) JPEGs go to sharp, PNGs are
+ * inflated by node's zlib and the reduce runs in JavaScript: the same pixels, more CPU per image.
  */
 import { fileURLToPath } from 'node:url';
 import { loadNativeAddon, sourcesDigest, type NativeAddonSpec } from '../../native/native-addon.ts';
@@ -56,6 +56,15 @@ export interface NativeDecode {
   transpose(src: Uint8Array, width: number, height: number, channels: number): Uint8Array;
   /** normalise-pixels.ts's byte gain[c] + shift[c], the same float32 values; planar = CHW. */
   normalise(src: Uint8Array, channels: number, gain: Float64Array, shift: Float64Array, planar: boolean, out?: Float32Array): Float32Array;
+  /**
+   * A PNG's zlib stream (its IDAT chunks' data, joined) inflated and unfiltered to height x stride
+   * bytes; bpp = bytes a pixel (1 for packed palette indices). null unless it inflates to exactly
+   * height x (stride + 1) bytes with a valid Adler-32 and every row's filter type is defined.
+   * Written into `out` (a view of it) when that is large enough.
+   */
+  inflatePng(stream: Uint8Array, height: number, stride: number, bpp: number, out?: Uint8Array): Uint8Array | null;
+  /** CRC-32 (PNG's, zlib's) of bytes[start, start + length). */
+  crc32(bytes: Uint8Array, start: number, length: number): number;
 }
 
 let loaded: { addon?: NativeDecode; reason?: string } | undefined;
@@ -71,7 +80,7 @@ export function nativeDecode(): NativeDecode | undefined {
 
 /** "native" or why not, for benchmarks and logs. */
 export function nativeDecodeStatus(): string {
-  return nativeDecode() ? 'native (libjpeg-turbo, native reduce)' : `JavaScript only, JPEGs with sharp: ${loaded?.reason ?? 'unknown'}`;
+  return nativeDecode() ? 'native (libjpeg-turbo, libdeflate, native reduce)' : `JavaScript only, JPEGs with sharp: ${loaded?.reason ?? 'unknown'}`;
 }
 
 /** The digest of native/ that the build script writes beside the addon. */

@@ -9,8 +9,12 @@
  * Adler-32 mismatch, too little or too much data, bytes after IEND) returns undefined, and the
  * caller hands the bytes to sharp. So damaged input always meets the same decoder, and gets the
  * same dead letter, as before this path existed.
+ *
+ * With the native addon (native-decode.ts) the checksums, the inflate and the unfiltering run in
+ * C (libdeflate): about a third less CPU for a 64 KiB PNG. The rules are the same either way.
  */
 import * as zlib from 'node:zlib';
+import { nativeDecode } from './native-decode.ts';
 import type { RawPixels } from './raw-pixels.ts';
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -18,9 +22,15 @@ const GREY = 0;
 const RGB = 2;
 const PALETTE = 3;
 
-/** Pixels of a simple PNG, or undefined when sharp must decode it (see the module comment). */
-export function decodeSimplePng(bytes: Uint8Array, maxPixels: number): RawPixels | undefined {
+/**
+ * Pixels of a simple PNG, or undefined when sharp must decode it (see the module comment). Grey
+ * and RGB samples are written into `out` when it is large enough (a caller's scratch it reuses;
+ * the result is then a view of it), palette images always into new memory.
+ */
+export function decodeSimplePng(bytes: Uint8Array, maxPixels: number, out?: Uint8Array): RawPixels | undefined {
   if (bytes.length < 8 + 25 + 12 + 12) return undefined;
+  const native = nativeDecode();
+  const crc32 = native ? native.crc32 : zlibCrc32;
   for (let i = 0; i < 8; i++) if (bytes[i] !== SIGNATURE[i]) return undefined;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let width = 0;
@@ -75,9 +85,7 @@ export function decodeSimplePng(bytes: Uint8Array, maxPixels: number): RawPixels
   if (!ended || at !== bytes.length || idat.length === 0) return undefined;
   const sampleBytes = colourType === RGB ? 3 : 1;
   const stride = Math.ceil((width * sampleBytes * depth) / 8);
-  const filtered = inflateExactly(idat, height * (stride + 1));
-  if (!filtered) return undefined;
-  const samples = unfilter(filtered, stride, height, sampleBytes);
+  const samples = native ? (native.inflatePng(idat.length === 1 ? idat[0] : Buffer.concat(idat), height, stride, sampleBytes, out) ?? undefined) : inflateAndUnfilter(idat, height, stride, sampleBytes, out);
   if (!samples) return undefined;
   if (colourType !== PALETTE) return { width, height, channels: sampleBytes, data: samples };
   const rgb = expandPalette(depth === 8 ? samples : unpack(samples, stride, width, height, depth), palette!);
@@ -90,19 +98,26 @@ const IDAT = 0x49444154;
 const IEND = 0x49454e44;
 const PHYS = 0x70485973;
 
+function inflateAndUnfilter(idat: Uint8Array[], height: number, stride: number, bpp: number, out: Uint8Array | undefined): Uint8Array | undefined {
+  const filtered = inflateExactly(idat, height * (stride + 1));
+  return filtered && unfilter(filtered, stride, height, bpp, out && out.length >= stride * height ? out.subarray(0, stride * height) : new Uint8Array(stride * height));
+}
+
 /** The zlib stream inflated, only when it holds exactly `expected` bytes (and its checksum holds). */
 function inflateExactly(parts: Uint8Array[], expected: number): Uint8Array | undefined {
   try {
-    const out = zlib.inflateSync(parts.length === 1 ? parts[0] : Buffer.concat(parts), { maxOutputLength: expected + 1 });
+    // One output chunk of the whole size: zlib's default 16 KiB chunks would be copied together
+    // again at the end (~15% of a 64 KiB image's inflate). The +1 still lets too much data show.
+    const size = Math.max(64, expected + 1);
+    const out = zlib.inflateSync(parts.length === 1 ? parts[0] : Buffer.concat(parts), { maxOutputLength: size, chunkSize: size });
     return out.length === expected ? out : undefined;
   } catch {
     return undefined;
   }
 }
 
-/** Undoes PNG's per-row filters in place; undefined for a filter type PNG does not define. */
-function unfilter(filtered: Uint8Array, stride: number, height: number, bpp: number): Uint8Array | undefined {
-  const out = new Uint8Array(stride * height);
+/** PNG's per-row filters undone into `out`; undefined for a filter type PNG does not define. */
+function unfilter(filtered: Uint8Array, stride: number, height: number, bpp: number, out: Uint8Array): Uint8Array | undefined {
   for (let y = 0; y < height; y++) {
     const type = filtered[y * (stride + 1)];
     const src = y * (stride + 1) + 1;
@@ -172,8 +187,8 @@ function expandPalette(indices: Uint8Array, palette: Uint8Array): Uint8Array | u
   return out;
 }
 
-/** PNG's CRC-32 of bytes[start, start + length): node's own (native, >= 20.15) where there is one. */
-const crc32: (bytes: Uint8Array, start: number, length: number) => number =
+/** PNG's CRC-32 of bytes[start, start + length) without the addon: node's own (native, >= 20.15) where there is one. */
+const zlibCrc32: (bytes: Uint8Array, start: number, length: number) => number =
   typeof (zlib as { crc32?: unknown }).crc32 === 'function'
     ? (bytes, start, length) => (zlib as unknown as { crc32(data: Uint8Array): number }).crc32(bytes.subarray(start, start + length))
     : tableCrc32;

@@ -29,7 +29,7 @@ describe('decode stage in a pipeline', () => {
     }
     const run = (decoder: 'auto' | 'sharp') => runStages(dir, { use: 'files', with: { folder: 'images' } }, [{ use: 'decode', with: { size: 32, decoder } }], { logLevel: 'info' });
     const auto = await run('auto');
-    expect(auto.logs).toContain('decode fast path: native (libjpeg-turbo, native reduce)');
+    expect(auto.logs).toContain('decode fast path: native (libjpeg-turbo, libdeflate, native reduce)');
     const sharpOnly = await run('sharp');
     expect(sharpOnly.logs).not.toContain('decode fast path');
     expect(auto.lines.map((l) => l.key)).toEqual(keys);

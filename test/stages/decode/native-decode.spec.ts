@@ -1,5 +1,6 @@
 import { copyFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { crc32 as zlibCrc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { staleAddon } from '../../../src/native/native-addon.ts';
@@ -123,7 +124,50 @@ describe('the decode stage native fast path (build/native/decode_kernels.node)',
     }
   });
 
+  it("inflates a PNG's data and undoes every row filter (the PNG specification's, applied here) to the original bytes", () => {
+    const random = seededRandom(33);
+    for (const [width, bpp] of [[37, 1], [20, 3], [1, 3], [2, 1]] as const) {
+      const height = 11;
+      const stride = width * bpp;
+      const raw = new Uint8Array(noise(random, stride * height));
+      // Rows cycle through filter types 0-4, so each meets both a first row and rows above it.
+      const filtered = pngFiltered(raw, stride, height, bpp, (y) => y % 5);
+      const stream = deflateSync(filtered);
+      expect(addon().inflatePng(stream, height, stride, bpp), `${width} px, ${bpp} bytes a pixel`).toEqual(raw);
+      const out = new Uint8Array(stride * height + 5);
+      const written = addon().inflatePng(stream, height, stride, bpp, out)!;
+      expect(written.buffer).toBe(out.buffer);
+      expect(written).toEqual(raw);
+    }
+  });
+
+  it('gives up (null) on PNG data the JavaScript path refuses: too short, too long, a bad checksum, an undefined filter', () => {
+    const raw = new Uint8Array(noise(seededRandom(34), 16 * 4));
+    const filtered = pngFiltered(raw, 16, 4, 1, (y) => y);
+    const stream = deflateSync(filtered);
+    expect(addon().inflatePng(stream, 4, 16, 1)).toEqual(raw);
+    expect(addon().inflatePng(stream.subarray(0, stream.length - 1), 4, 16, 1)).toBeNull();
+    expect(addon().inflatePng(stream, 3, 16, 1)).toBeNull();
+    expect(addon().inflatePng(stream, 5, 16, 1)).toBeNull();
+    const badAdler = Uint8Array.from(stream);
+    badAdler[badAdler.length - 1] ^= 1;
+    expect(addon().inflatePng(badAdler, 4, 16, 1)).toBeNull();
+    const badFilter = Uint8Array.from(filtered);
+    badFilter[2 * 17] = 5;
+    expect(addon().inflatePng(deflateSync(badFilter), 4, 16, 1)).toBeNull();
+    expect(addon().inflatePng(new Uint8Array([1, 2, 3]), 4, 16, 1)).toBeNull();
+  });
+
+  it("computes PNG's CRC-32 over a range as zlib does", () => {
+    const bytes = new Uint8Array(noise(seededRandom(35), 5000));
+    for (const [start, length] of [[0, 5000], [7, 13], [4999, 1], [100, 0]]) {
+      expect(addon().crc32(bytes, start, length)).toBe(zlibCrc32(bytes.subarray(start, start + length)));
+    }
+  });
+
   it('refuses wrong arguments with a coded error instead of reading out of bounds', () => {
+    expect(() => addon().inflatePng(new Uint8Array(4), 0, 4, 1)).toThrow(expect.objectContaining({ code: 'TS_ERR_DECODE_NATIVE_ARGUMENT', message: 'inflatePng: height and stride must be positive, bpp 1 to 8' }));
+    expect(() => addon().crc32(new Uint8Array(4), 2, 3)).toThrow(expect.objectContaining({ code: 'TS_ERR_DECODE_NATIVE_ARGUMENT', message: 'crc32: the range must lie within the bytes' }));
     const src = new Uint8Array(12);
     expect(() => addon().decodeJpeg(src, 3 as 2, 100)).toThrow(expect.objectContaining({ code: 'TS_ERR_DECODE_NATIVE_ARGUMENT', message: 'shrink must be 1, 2, 4 or 8' }));
     expect(() => addon().reduceLines(src, 4, Int32Array.of(0, 3), Int32Array.of(4096, 0), 2)).toThrow(expect.objectContaining({ code: 'TS_ERR_DECODE_NATIVE_ARGUMENT', message: expect.stringMatching(/outside the source/) }));
@@ -152,3 +196,23 @@ describe('the decode stage native fast path (build/native/decode_kernels.node)',
     expect(staleAddon(NATIVE_DECODE_ADDON, old)).toMatch(/built from other sources .* run npm run setup to rebuild it/);
   });
 });
+
+/** PNG's filters applied (specification section 9): each row's filter-type byte, then the filtered bytes. */
+function pngFiltered(raw: Uint8Array, stride: number, height: number, bpp: number, typeOf: (row: number) => number): Uint8Array {
+  const out = new Uint8Array(height * (stride + 1));
+  const at = (x: number, y: number) => (x < 0 || y < 0 ? 0 : raw[y * stride + x]);
+  for (let y = 0; y < height; y++) {
+    const type = typeOf(y);
+    out[y * (stride + 1)] = type;
+    for (let x = 0; x < stride; x++) {
+      const a = at(x - bpp, y);
+      const b = at(x, y - 1);
+      const c = at(x - bpp, y - 1);
+      const p = a + b - c;
+      const paeth = Math.abs(p - a) <= Math.abs(p - b) && Math.abs(p - a) <= Math.abs(p - c) ? a : Math.abs(p - b) <= Math.abs(p - c) ? b : c;
+      const predictor = [0, a, b, (a + b) >> 1, paeth][type];
+      out[y * (stride + 1) + 1 + x] = (raw[y * stride + x] - predictor) & 0xff;
+    }
+  }
+  return out;
+}
