@@ -57,12 +57,13 @@ export interface NativeDecode {
   /** normalise-pixels.ts's byte gain[c] + shift[c], the same float32 values; planar = CHW. */
   normalise(src: Uint8Array, channels: number, gain: Float64Array, shift: Float64Array, planar: boolean, out?: Float32Array): Float32Array;
   /**
-   * A PNG's zlib stream (its IDAT chunks' data, joined) inflated and unfiltered to height x stride
-   * bytes; bpp = bytes a pixel (1 for packed palette indices). null unless it inflates to exactly
-   * height x (stride + 1) bytes with a valid Adler-32 and every row's filter type is defined.
-   * Written into `out` (a view of it) when that is large enough.
+   * A PNG's zlib stream (the data of its IDAT chunks, at parts' start, length pairs in `png`, in
+   * order) inflated and unfiltered to height x stride bytes; bpp = bytes a pixel (1 for packed
+   * palette indices). null unless it inflates to exactly height x (stride + 1) bytes with a valid
+   * Adler-32 and every row's filter type is defined. Written into `out` (a view of it) when that
+   * is large enough.
    */
-  inflatePng(stream: Uint8Array, height: number, stride: number, bpp: number, out?: Uint8Array): Uint8Array | null;
+  inflatePng(png: Uint8Array, parts: Int32Array, height: number, stride: number, bpp: number, out?: Uint8Array): Uint8Array | null;
   /** CRC-32 (PNG's, zlib's) of bytes[start, start + length). */
   crc32(bytes: Uint8Array, start: number, length: number): number;
 }

@@ -38,7 +38,8 @@ export function decodeSimplePng(bytes: Uint8Array, maxPixels: number, out?: Uint
   let colourType = -1;
   let depth = 8;
   let palette: Uint8Array | undefined;
-  const idat: Uint8Array[] = [];
+  /** Where each IDAT chunk's data lies in `bytes`: start, length, start, length... */
+  const idat: number[] = [];
   let at = 8;
   let ended = false;
   let seenPhys = false;
@@ -69,7 +70,7 @@ export function decodeSimplePng(bytes: Uint8Array, maxPixels: number, out?: Uint
       palette = data;
     } else if (type === IDAT) {
       if (colourType === PALETTE && !palette) return undefined;
-      idat.push(data);
+      idat.push(dataAt, length);
     } else if (type === PHYS) {
       // Pixel density only (sharp writes it); checked as libspng does, it changes no pixel.
       if (length !== 9 || seenPhys || idat.length > 0 || data[8] > 1 || view.getInt32(dataAt) < 0 || view.getInt32(dataAt + 4) < 0) return undefined;
@@ -85,7 +86,7 @@ export function decodeSimplePng(bytes: Uint8Array, maxPixels: number, out?: Uint
   if (!ended || at !== bytes.length || idat.length === 0) return undefined;
   const sampleBytes = colourType === RGB ? 3 : 1;
   const stride = Math.ceil((width * sampleBytes * depth) / 8);
-  const samples = native ? (native.inflatePng(idat.length === 1 ? idat[0] : Buffer.concat(idat), height, stride, sampleBytes, out) ?? undefined) : inflateAndUnfilter(idat, height, stride, sampleBytes, out);
+  const samples = native ? (native.inflatePng(bytes, Int32Array.from(idat), height, stride, sampleBytes, out) ?? undefined) : inflateAndUnfilter(bytes, idat, height, stride, sampleBytes, out);
   if (!samples) return undefined;
   if (colourType !== PALETTE) return { width, height, channels: sampleBytes, data: samples };
   const rgb = expandPalette(depth === 8 ? samples : unpack(samples, stride, width, height, depth), palette!);
@@ -98,8 +99,10 @@ const IDAT = 0x49444154;
 const IEND = 0x49454e44;
 const PHYS = 0x70485973;
 
-function inflateAndUnfilter(idat: Uint8Array[], height: number, stride: number, bpp: number, out: Uint8Array | undefined): Uint8Array | undefined {
-  const filtered = inflateExactly(idat, height * (stride + 1));
+function inflateAndUnfilter(bytes: Uint8Array, idat: number[], height: number, stride: number, bpp: number, out: Uint8Array | undefined): Uint8Array | undefined {
+  const parts: Uint8Array[] = [];
+  for (let i = 0; i < idat.length; i += 2) parts.push(bytes.subarray(idat[i], idat[i] + idat[i + 1]));
+  const filtered = inflateExactly(parts, height * (stride + 1));
   return filtered && unfilter(filtered, stride, height, bpp, out && out.length >= stride * height ? out.subarray(0, stride * height) : new Uint8Array(stride * height));
 }
 

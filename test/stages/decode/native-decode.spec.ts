@@ -133,29 +133,47 @@ describe('the decode stage native fast path (build/native/decode_kernels.node)',
       // Rows cycle through filter types 0-4, so each meets both a first row and rows above it.
       const filtered = pngFiltered(raw, stride, height, bpp, (y) => y % 5);
       const stream = deflateSync(filtered);
-      expect(addon().inflatePng(stream, height, stride, bpp), `${width} px, ${bpp} bytes a pixel`).toEqual(raw);
+      const whole = Int32Array.of(0, stream.length);
+      expect(addon().inflatePng(stream, whole, height, stride, bpp), `${width} px, ${bpp} bytes a pixel`).toEqual(raw);
       const out = new Uint8Array(stride * height + 5);
-      const written = addon().inflatePng(stream, height, stride, bpp, out)!;
+      const written = addon().inflatePng(stream, whole, height, stride, bpp, out)!;
       expect(written.buffer).toBe(out.buffer);
       expect(written).toEqual(raw);
     }
+  });
+
+  it('joins a stream split over several chunks, in the order given, wherever they lie', () => {
+    const raw = new Uint8Array(noise(seededRandom(36), 30 * 9));
+    const stream = deflateSync(pngFiltered(raw, 30, 9, 1, (y) => (y * 3) % 5));
+    // The stream in three pieces with other bytes around them, as IDAT chunks lie in a PNG.
+    const cut = [0, 7, 40, stream.length];
+    const png = new Uint8Array(stream.length + 40).fill(0xee);
+    const parts: number[] = [];
+    for (let i = 0, at = 5; i < 3; at += cut[i + 1] - cut[i] + 12, i++) {
+      png.set(stream.subarray(cut[i], cut[i + 1]), at);
+      parts.push(at, cut[i + 1] - cut[i]);
+    }
+    expect(addon().inflatePng(png, Int32Array.from(parts), 9, 30, 1)).toEqual(raw);
+    expect(addon().inflatePng(png, Int32Array.from([parts[2], parts[3], parts[0], parts[1], parts[4], parts[5]]), 9, 30, 1)).toBeNull();
   });
 
   it('gives up (null) on PNG data the JavaScript path refuses: too short, too long, a bad checksum, an undefined filter', () => {
     const raw = new Uint8Array(noise(seededRandom(34), 16 * 4));
     const filtered = pngFiltered(raw, 16, 4, 1, (y) => y);
     const stream = deflateSync(filtered);
-    expect(addon().inflatePng(stream, 4, 16, 1)).toEqual(raw);
-    expect(addon().inflatePng(stream.subarray(0, stream.length - 1), 4, 16, 1)).toBeNull();
-    expect(addon().inflatePng(stream, 3, 16, 1)).toBeNull();
-    expect(addon().inflatePng(stream, 5, 16, 1)).toBeNull();
+    const whole = Int32Array.of(0, stream.length);
+    expect(addon().inflatePng(stream, whole, 4, 16, 1)).toEqual(raw);
+    expect(addon().inflatePng(stream, Int32Array.of(0, stream.length - 1), 4, 16, 1)).toBeNull();
+    expect(addon().inflatePng(stream, whole, 3, 16, 1)).toBeNull();
+    expect(addon().inflatePng(stream, whole, 5, 16, 1)).toBeNull();
     const badAdler = Uint8Array.from(stream);
     badAdler[badAdler.length - 1] ^= 1;
-    expect(addon().inflatePng(badAdler, 4, 16, 1)).toBeNull();
+    expect(addon().inflatePng(badAdler, whole, 4, 16, 1)).toBeNull();
     const badFilter = Uint8Array.from(filtered);
     badFilter[2 * 17] = 5;
-    expect(addon().inflatePng(deflateSync(badFilter), 4, 16, 1)).toBeNull();
-    expect(addon().inflatePng(new Uint8Array([1, 2, 3]), 4, 16, 1)).toBeNull();
+    const badFilterStream = deflateSync(badFilter);
+    expect(addon().inflatePng(badFilterStream, Int32Array.of(0, badFilterStream.length), 4, 16, 1)).toBeNull();
+    expect(addon().inflatePng(new Uint8Array([1, 2, 3]), Int32Array.of(0, 3), 4, 16, 1)).toBeNull();
   });
 
   it("computes PNG's CRC-32 over a range as zlib does", () => {
@@ -166,7 +184,10 @@ describe('the decode stage native fast path (build/native/decode_kernels.node)',
   });
 
   it('refuses wrong arguments with a coded error instead of reading out of bounds', () => {
-    expect(() => addon().inflatePng(new Uint8Array(4), 0, 4, 1)).toThrow(expect.objectContaining({ code: 'TS_ERR_DECODE_NATIVE_ARGUMENT', message: 'inflatePng: height and stride must be positive, bpp 1 to 8' }));
+    expect(() => addon().inflatePng(new Uint8Array(4), Int32Array.of(0, 4), 0, 4, 1)).toThrow(expect.objectContaining({ code: 'TS_ERR_DECODE_NATIVE_ARGUMENT', message: 'inflatePng: height and stride must be positive, bpp 1 to 8' }));
+    for (const parts of [Int32Array.of(), Int32Array.of(0), Int32Array.of(2, 3), Int32Array.of(0, 1, -1, 1)]) {
+      expect(() => addon().inflatePng(new Uint8Array(4), parts, 1, 4, 1)).toThrow(expect.objectContaining({ code: 'TS_ERR_DECODE_NATIVE_ARGUMENT', message: 'inflatePng: parts must be start, length pairs within the PNG' }));
+    }
     expect(() => addon().crc32(new Uint8Array(4), 2, 3)).toThrow(expect.objectContaining({ code: 'TS_ERR_DECODE_NATIVE_ARGUMENT', message: 'crc32: the range must lie within the bytes' }));
     const src = new Uint8Array(12);
     expect(() => addon().decodeJpeg(src, 3 as 2, 100)).toThrow(expect.objectContaining({ code: 'TS_ERR_DECODE_NATIVE_ARGUMENT', message: 'shrink must be 1, 2, 4 or 8' }));

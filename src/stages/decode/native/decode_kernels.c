@@ -26,8 +26,9 @@
 //   normalise(src, channels, gain, shift, planar, out?) -> Float32Array (out, when given)
 //       normalise-pixels.ts: value = byte gain[c] + shift[c] in double, rounded once to float32
 //       (so bit for bit the JavaScript's), interleaved (HWC) or planar (CHW).
-//   inflatePng(stream, height, stride, bpp, out?) -> Uint8Array | null
+//   inflatePng(png, parts, height, stride, bpp, out?) -> Uint8Array | null
 //       simple-png.ts's inflate and unfilter in one call: the zlib stream of a PNG's IDAT chunks
+//       (parts: Int32Array of start, length pairs in png) joined outside the JavaScript heap,
 //       inflated with libdeflate (about 1.5x node's zlib on a 64 KiB noise PNG, and no output
 //       chunks to join), then PNG's row filters undone into height x stride bytes (a view of out,
 //       as decodeJpeg's). null unless the stream inflates to exactly height x (stride + 1) bytes
@@ -588,31 +589,55 @@ static int unfilter_rows(uint8_t* restrict out, const uint8_t* restrict filtered
 }
 
 static napi_value inflate_png(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5] = {NULL};
+  size_t argc = 6;
+  napi_value argv[6] = {NULL};
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  size_t length = 0;
+  size_t length = 0, part_count = 0;
   int32_t height, stride, bpp;
-  const uint8_t* stream = typed_array(env, argv[0], napi_uint8_array, &length);
-  if (!stream || !int_argument(env, argv[1], &height) || !int_argument(env, argv[2], &stride) || !int_argument(env, argv[3], &bpp)) return NULL;
+  // An empty typed array has no storage (NULL without an error): the checks below refuse it.
+  bool pending = false;
+  const uint8_t* png = typed_array(env, argv[0], napi_uint8_array, &length);
+  const int32_t* parts = png ? typed_array(env, argv[1], napi_int32_array, &part_count) : NULL;
+  if ((!png || !parts) && (napi_is_exception_pending(env, &pending) != napi_ok || pending)) return NULL;
+  if (!int_argument(env, argv[2], &height) || !int_argument(env, argv[3], &stride) || !int_argument(env, argv[4], &bpp)) return NULL;
   if (height <= 0 || stride <= 0 || bpp <= 0 || bpp > 8) {
     napi_throw_range_error(env, "TS_ERR_DECODE_NATIVE_ARGUMENT", "inflatePng: height and stride must be positive, bpp 1 to 8");
     return NULL;
   }
+  int valid = png && parts && part_count > 0 && part_count % 2 == 0;
+  size_t stream_length = 0;
+  for (size_t i = 0; valid && i < part_count; i += 2) {
+    valid = parts[i] >= 0 && parts[i + 1] >= 0 && (size_t)parts[i] + (size_t)parts[i + 1] <= length;
+    stream_length += valid ? (size_t)parts[i + 1] : 0;
+  }
+  if (!valid) {
+    napi_throw_range_error(env, "TS_ERR_DECODE_NATIVE_ARGUMENT", "inflatePng: parts must be start, length pairs within the PNG");
+    return NULL;
+  }
   struct libdeflate_decompressor* inflater = decompressor(env);
   size_t filtered_length = (size_t)height * ((size_t)stride + 1);
-  uint8_t* filtered = inflater ? malloc(filtered_length) : NULL;
+  // One IDAT chunk is inflated where it lies; several are joined first (libdeflate wants the whole stream).
+  uint8_t* joined = inflater && part_count > 2 ? malloc(stream_length + 1) : NULL;
+  uint8_t* filtered = inflater && (part_count == 2 || joined) ? malloc(filtered_length) : NULL;
   if (!filtered) {
+    free(joined);
     napi_throw_error(env, "TS_ERR_DECODE_NATIVE_MEMORY", "inflatePng: out of memory");
     return NULL;
   }
+  const uint8_t* stream = png + parts[0];
+  if (joined) {
+    for (size_t i = 0, at = 0; i < part_count; at += (size_t)parts[i + 1], i += 2) memcpy(joined + at, png + parts[i], (size_t)parts[i + 1]);
+    stream = joined;
+  }
   // No actual-size pointer: libdeflate then succeeds only when the stream holds exactly this many bytes.
-  if (libdeflate_zlib_decompress(inflater, stream, length, filtered, filtered_length, NULL) != LIBDEFLATE_SUCCESS) {
+  enum libdeflate_result inflated = libdeflate_zlib_decompress(inflater, stream, stream_length, filtered, filtered_length, NULL);
+  free(joined);
+  if (inflated != LIBDEFLATE_SUCCESS) {
     free(filtered);
     return null_value(env);
   }
   uint8_t* out = NULL;
-  napi_value result = output_bytes(env, argc > 4 ? argv[4] : NULL, (size_t)height * (size_t)stride, &out);
+  napi_value result = output_bytes(env, argc > 5 ? argv[5] : NULL, (size_t)height * (size_t)stride, &out);
   int ok = result && unfilter_rows(out, filtered, (size_t)stride, (size_t)height, (size_t)bpp);
   free(filtered);
   if (!result) return NULL;
