@@ -23,7 +23,7 @@ export const pixelsEmbedStagePlugin = definePlugin({
   configSchema: pixelsEmbedConfigSchema,
   needs: { payload: ['pixels'] },
   provides: { payload: ['embedding'] },
-  deps: { logger: services.logger, deadLetters: services.deadLetters, flow: services.flow },
+  deps: { logger: services.logger, deadLetters: services.deadLetters, flow: services.flow, pixelBuffers: services.pixelBuffers },
   create({ config, deps, instanceName }) {
     const log = deps.logger.child({ stage: instanceName });
     const scope = { stage: instanceName, deadLetters: deps.deadLetters };
@@ -53,7 +53,11 @@ export const pixelsEmbedStagePlugin = definePlugin({
           fitOnWarmup({ size: config.warmupRecords, fitted: () => !embedder.needsFit, fit: fitOnSample, fitNow: sourcePaused }),
           perRecord(scope, (record) => {
             record.payload.embedding = embedder.embed(record.payload.pixels!);
-            if (!config.keepPixels) delete record.payload.pixels;
+            if (!config.keepPixels) {
+              // The embedding is a copy: the buffer holds the next image the decode stage takes it for.
+              deps.pixelBuffers.give(record.payload.pixels!.data);
+              delete record.payload.pixels;
+            }
             return record;
           }),
         ),

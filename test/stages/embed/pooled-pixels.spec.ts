@@ -2,12 +2,15 @@ import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { tap } from 'rxjs';
 import { describe, expect, it } from 'vitest';
+import sharp from 'sharp';
+import { PixelsEmbedder } from '../../../src/embedding/pixels/pixels-embedder.ts';
 import { TfEmbedder } from '../../../src/embedding/tf-embedder.ts';
 import { definePlugin, s } from '../../../src/runtime/contracts/index.ts';
 import { decodeImage } from '../../../src/stages/decode/decode-image.ts';
 import { resolveDecodeSpec } from '../../../src/stages/decode/decode-spec.ts';
 import { normalisePixels } from '../../../src/stages/decode/normalise-pixels.ts';
 import { embedStagePlugin } from '../../../src/stages/embed/embed-stage.plugin.ts';
+import { pixelsEmbedStagePlugin } from '../../../src/stages/embed/pixels-embed.plugin.ts';
 import { buildTinyLayersModel, saveLayersModel } from '../../embedding/support/tiny-models.ts';
 import { noisyJpeg, writeFileIn } from '../image-fixtures.ts';
 import { runStages, tempDir } from '../stage-pipeline.ts';
@@ -62,6 +65,41 @@ describe('decode -> embed with the decoded pixels going round (PixelBuffers)', (
       }
     } finally {
       reference.dispose();
+    }
+  });
+});
+
+describe('decode -> pixels-embed with the decoded pixels going round (PixelBuffers)', () => {
+  it.each([
+    ['none', 0],
+    ['none', 2],
+    ['random', 0],
+  ] as const)('embeds every image from its own pixels while the buffers pixels-embed gives back are reused (projection %s, decode threads %i)', async (projection, threads) => {
+    const dir = await tempDir('pooled-pixels-embed-');
+    const names = Array.from({ length: 40 }, (_, i) => `images/${String(i).padStart(2, '0')}.png`);
+    for (const [i, name] of names.entries()) {
+      const grey = Buffer.from(Array.from({ length: 36 * 36 }, (_, j) => (j * (i + 3) * 7) % 256));
+      await writeFileIn(join(dir, name), await sharp(grey, { raw: { width: 36, height: 36, channels: 1 } }).png().toBuffer());
+    }
+    embeddings.clear();
+    const embedOptions = { projection, ...(projection === 'random' ? { dim: 16 } : {}), seed: 5, l2normalize: true };
+
+    const { summary, deadLetters } = await runStages(
+      dir,
+      { use: 'files', with: { folder: 'images' } },
+      [{ use: 'decode', with: { preset: 'mnist', threads } }, { use: 'pixels-embed', with: embedOptions }, { use: 'capture-embeddings' }],
+      { maxInFlight: 12 },
+      { plugins: [pixelsEmbedStagePlugin, captureEmbeddings] },
+    );
+    expect(deadLetters).toEqual([]);
+    expect(summary.written).toBe(40);
+
+    const spec = resolveDecodeSpec({ preset: 'mnist' });
+    const reference = new PixelsEmbedder(embedOptions);
+    for (const name of names) {
+      const key = name.slice('images/'.length);
+      const pixels = reference.accept(normalisePixels(await decodeImage(await readFile(join(dir, name)), spec, { maxPixels: 1e6, formats: ['png'], failOn: 'warning' }, key), spec));
+      expect(embeddings.get(key), key).toEqual(reference.embed(pixels));
     }
   });
 });
