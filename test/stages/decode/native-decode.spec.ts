@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
 import { copyFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { crc32 as zlibCrc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
@@ -11,6 +13,7 @@ import { reduceColumns, reduceImage, reducePlan, reduceRows, type VipsKernel } f
 import { seededRandom } from '../../fuzz/hostile-inputs.ts';
 import { tempDir } from '../../support/pipeline-harness.ts';
 import { noise } from './decode-fixtures.ts';
+import { outcomes, pngVariants } from './png-variants.ts';
 
 // `npm run setup` builds the addon; the decode stage works without it (portable-decode.spec.ts).
 const addon = () => {
@@ -174,6 +177,20 @@ describe('the decode stage native fast path (build/native/decode_kernels.node)',
     const badFilterStream = deflateSync(badFilter);
     expect(addon().inflatePng(badFilterStream, Int32Array.of(0, badFilterStream.length), 4, 16, 1)).toBeNull();
     expect(addon().inflatePng(new Uint8Array([1, 2, 3]), Int32Array.of(0, 3), 4, 16, 1)).toBeNull();
+  });
+
+  it('accepts and decodes the same PNGs as the JavaScript route: sharp-made, hand-made with odd filters and streams, damaged', async () => {
+    const pngs = await pngVariants();
+    const withAddon = outcomes(pngs);
+    // The addon is read once per process: the JavaScript route's outcomes come from a child without it.
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'test/stages/decode/png-variants.ts'], { env: { ...process.env, TEMI_NATIVE_DECODE: 'off' }, maxBuffer: 1 << 24 });
+    const withoutAddon = JSON.parse(stdout) as string[];
+    expect(withoutAddon).toHaveLength(pngs.length);
+    expect(withAddon).toEqual(withoutAddon);
+    // Both routes meet acceptance and refusal alike, not one of them only.
+    const accepted = withAddon.filter((outcome) => outcome !== 'undefined').length;
+    expect(accepted).toBeGreaterThan(pngs.length / 3);
+    expect(accepted).toBeLessThan(pngs.length);
   });
 
   it("computes PNG's CRC-32 over a range as zlib does", () => {
