@@ -41,7 +41,7 @@ export const decodeConfigSchema = s.object({
   decoder: s.enum(['auto', 'sharp'] as const, {
     default: 'auto',
     description:
-      '"auto": small 8-bit grey/RGB/palette PNGs (up to 256x256, no transparency or colour profile) and, where `npm run setup` built the native addon, grey/colour JPEGs up to 512x512 (no colour profile or EXIF rotation; libjpeg-turbo) are decoded and resized with the same result as sharp, without the per-image setup of libvips (a 45x45 PNG or JPEG ~35x the images per CPU-second, a 256x256 JPEG to 224 ~4.5x); everything else with sharp. "sharp": everything with sharp.',
+      '"auto": small 8-bit grey/RGB/palette PNGs (up to 256x256, no transparency or colour profile) and, where `npm run setup` built the native addon, grey/colour JPEGs up to 512x512 (no colour profile or EXIF rotation; libjpeg-turbo) are decoded and resized with the same result as sharp, without the per-image setup of libvips (per CPU-second, with the native addon: a 45x45 PNG ~70x the images, a 45x45 JPEG ~45x, a 256x256 JPEG to 224 ~3-4x; bench:decode); everything else with sharp. "sharp": everything with sharp.',
   }),
   concurrency: s.integer({ min: 1, max: 64, default: 4, description: 'Images decoded at once; records still leave in arrival order.' }),
   threads: s.integer({
