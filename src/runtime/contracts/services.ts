@@ -140,8 +140,8 @@ export interface Progress {
 /**
  * Float32 buffers for decoded pixels that go round instead of being collected: the decode stage
  * takes one per image for payload.pixels.data, and the stage that consumes the pixels and drops
- * them (embed, without keepPixels) gives it back, after which it holds another image. So a plugin
- * that keeps payload.pixels.data past the embed stage must copy it, or set keepPixels.
+ * them (embed or pixels-embed, without keepPixels) gives it back, after which it holds another
+ * image. So a plugin that keeps payload.pixels.data past that stage must copy it, or set keepPixels.
  */
 export interface PixelBuffers {
   /**

@@ -13,7 +13,11 @@ export const pixelsEmbedConfigSchema = s.object({
   seed: s.integer({ default: 42, description: 'Seed of the random projection (and of the PCA solver start).' }),
   warmupRecords: s.integer({ min: 2, default: 1000, description: 'PCA: images held back to fit on (fitted earlier if the in-flight bound or the end of input is reached first).' }),
   l2normalize: s.boolean({ default: true, description: 'Scale each embedding to unit length.' }),
-  keepPixels: s.boolean({ default: false, description: 'Keep payload.pixels after embedding.' }),
+  keepPixels: s.boolean({
+    default: false,
+    description:
+      'Keep payload.pixels after embedding (off: frees the decoded image and hands its buffer back to the decode stage for a later image; a stage that keeps payload.pixels.data past this one copies it or sets this).',
+  }),
 });
 
 export const pixelsEmbedStagePlugin = definePlugin({
