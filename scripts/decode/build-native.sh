@@ -6,9 +6,10 @@
 # changed since the last build.
 #
 # Needs a C compiler, Node's headers, libjpeg-turbo's and libdeflate's headers (Debian:
-# libjpeg62-turbo-dev and libdeflate-dev, which `npm run setup` installs when root). Its hot loops are compiled for AVX-512, AVX2 and
-# plain x86-64, and the CPU picks at load. Without the addon the decode stage works as before:
-# JPEGs with sharp, the rest in JavaScript (src/stages/decode/native-decode.ts).
+# libjpeg62-turbo-dev and libdeflate-dev, which `npm run setup` installs when root). Its hot loops
+# are compiled for AVX-512, AVX2 and plain x86-64, and the CPU picks at load. Without the addon
+# the decode stage works as before: JPEGs with sharp, the rest in JavaScript
+# (src/stages/decode/native-decode.ts).
 #
 # Usage: scripts/decode/build-native.sh [--force]
 set -euo pipefail

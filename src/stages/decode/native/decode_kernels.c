@@ -33,8 +33,8 @@
 //       chunks to join), then PNG's row filters undone into height x stride bytes (a view of out,
 //       as decodeJpeg's). null unless the stream inflates to exactly height x (stride + 1) bytes
 //       with a valid Adler-32 and every row has a defined filter type: the JavaScript path's rules.
-//   crc32(bytes, start, length) -> number: CRC-32 of bytes[start, start + length) (libdeflate's,
-//       several times node's zlib.crc32, without a subarray per PNG chunk).
+//   crc32(bytes, start, length) -> number: CRC-32 of bytes[start, start + length) (libdeflate's:
+//       ~3x node's zlib.crc32 and its subarray on an 8 KiB chunk).
 //
 // libjpeg-turbo here is Debian's (libjpeg62-turbo); sharp bundles mozjpeg, whose decoder is
 // libjpeg-turbo's: the same IDCT (ISLOW, the default), fancy upsampling and colour conversion, so
