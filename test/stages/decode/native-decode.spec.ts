@@ -177,6 +177,10 @@ describe('the decode stage native fast path (build/native/decode_kernels.node)',
     const badFilterStream = deflateSync(badFilter);
     expect(addon().inflatePng(badFilterStream, Int32Array.of(0, badFilterStream.length), 4, 16, 1)).toBeNull();
     expect(addon().inflatePng(new Uint8Array([1, 2, 3]), Int32Array.of(0, 3), 4, 16, 1)).toBeNull();
+    // Empty input (N-API gives an empty typed array no storage): an answer, not undefined.
+    expect(addon().inflatePng(new Uint8Array(0), Int32Array.of(0, 0), 4, 16, 1)).toBeNull();
+    expect(addon().jpegHeader(new Uint8Array(0))).toBeNull();
+    expect(addon().decodeJpeg(new Uint8Array(0), 1, 100)).toBeNull();
   });
 
   it('accepts and decodes the same PNGs as the JavaScript route: sharp-made, hand-made with odd filters and streams, damaged', async () => {
@@ -198,6 +202,7 @@ describe('the decode stage native fast path (build/native/decode_kernels.node)',
     for (const [start, length] of [[0, 5000], [7, 13], [4999, 1], [100, 0]]) {
       expect(addon().crc32(bytes, start, length)).toBe(zlibCrc32(bytes.subarray(start, start + length)));
     }
+    expect(addon().crc32(new Uint8Array(0), 0, 0)).toBe(0);
   });
 
   it('refuses wrong arguments with a coded error instead of reading out of bounds', () => {

@@ -70,6 +70,9 @@ static void set_bool(napi_env env, napi_value object, const char* name, int valu
   napi_set_named_property(env, object, name, v);
 }
 
+// Storage to point at for an empty typed array, which N-API gives none: callers read no byte of it.
+static double empty_storage[1];
+
 // The bytes of a typed array argument, or NULL (a TypeError is then pending).
 static void* typed_array(napi_env env, napi_value value, napi_typedarray_type want, size_t* length) {
   bool is_typed = false;
@@ -81,7 +84,7 @@ static void* typed_array(napi_env env, napi_value value, napi_typedarray_type wa
     napi_throw_type_error(env, "TS_ERR_DECODE_NATIVE_ARGUMENT", want == napi_uint8_array ? "expected a Uint8Array" : want == napi_int32_array ? "expected an Int32Array" : "expected a Float64Array");
     return NULL;
   }
-  return data;
+  return data ? data : (void*)empty_storage;
 }
 
 static int int_argument(napi_env env, napi_value value, int32_t* out) {
@@ -594,17 +597,15 @@ static napi_value inflate_png(napi_env env, napi_callback_info info) {
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   size_t length = 0, part_count = 0;
   int32_t height, stride, bpp;
-  // An empty typed array has no storage (NULL without an error): the checks below refuse it.
-  bool pending = false;
   const uint8_t* png = typed_array(env, argv[0], napi_uint8_array, &length);
-  const int32_t* parts = png ? typed_array(env, argv[1], napi_int32_array, &part_count) : NULL;
-  if ((!png || !parts) && (napi_is_exception_pending(env, &pending) != napi_ok || pending)) return NULL;
-  if (!int_argument(env, argv[2], &height) || !int_argument(env, argv[3], &stride) || !int_argument(env, argv[4], &bpp)) return NULL;
+  if (!png) return NULL;
+  const int32_t* parts = typed_array(env, argv[1], napi_int32_array, &part_count);
+  if (!parts || !int_argument(env, argv[2], &height) || !int_argument(env, argv[3], &stride) || !int_argument(env, argv[4], &bpp)) return NULL;
   if (height <= 0 || stride <= 0 || bpp <= 0 || bpp > 8) {
     napi_throw_range_error(env, "TS_ERR_DECODE_NATIVE_ARGUMENT", "inflatePng: height and stride must be positive, bpp 1 to 8");
     return NULL;
   }
-  int valid = png && parts && part_count > 0 && part_count % 2 == 0;
+  int valid = part_count > 0 && part_count % 2 == 0;
   size_t stream_length = 0;
   for (size_t i = 0; valid && i < part_count; i += 2) {
     valid = parts[i] >= 0 && parts[i + 1] >= 0 && (size_t)parts[i] + (size_t)parts[i + 1] <= length;
