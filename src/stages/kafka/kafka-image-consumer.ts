@@ -1,6 +1,6 @@
 import { Observable, type Subscriber } from 'rxjs';
 import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
-import { type DeadLetters, type FlowControl, type Gauge, type Logger, type RecordFactory, type StreamRecord, errorCode, reasonOf, TemiError } from '../../runtime/contracts/index.ts';
+import { type DeadLetters, type FlowControl, type Gauge, type Logger, type RecordFactory, type RecordOrigin, type StreamRecord, errorCode, reasonOf, TemiError } from '../../runtime/contracts/index.ts';
 import { CommitLedger, type PartitionLedger, type TopicPartitionOffset } from './commit-ledger.ts';
 import type { KafkaClient } from './kafka-connection.ts';
 import { messageAddress, messageHeaders, parseImageMessage, type ImageMessage, type KafkaMessageView } from './image-message.ts';
@@ -266,8 +266,7 @@ export class KafkaImageConsumer {
       return false;
     }
     const onAck = context.ledger.read(message.offset);
-    const origin = { source: context.source, topic: context.topic, partition: context.partition, offset: message.offset };
-    this.subscriber?.next(this.parts.records.create({ key: image.key, payload: { bytes: image.bytes }, origin, label: image.label, headers: image.headers, producedAt: image.producedAt, onAck }));
+    this.subscriber?.next(this.parts.records.create({ key: image.key, payload: { bytes: image.bytes }, origin: originAt(context, message.offset), label: image.label, headers: image.headers, producedAt: image.producedAt, onAck }));
     return true;
   }
 
@@ -284,7 +283,7 @@ export class KafkaImageConsumer {
     const record = records.create({
       key: message.key && message.key.length > 0 ? message.key.toString('utf8') : messageAddress(view),
       payload: message.value ? { bytes: new Uint8Array(message.value.buffer, message.value.byteOffset, message.value.length) } : {},
-      origin: { source: instanceName, topic: context.topic, partition: context.partition, offset: message.offset },
+      origin: originAt(context, message.offset),
       headers: messageHeaders(view),
       onAck: context.ledger.read(message.offset),
     });
@@ -307,7 +306,12 @@ interface MessageContext {
   /** The source's instance name, records' origin.source. */
   readonly source: string;
   /** The message being parsed, one object per batch refilled per message (parseImageMessage keeps none of it). */
-  readonly view: { topic: string; partition: number; offset: string; key: Buffer | null; value: Buffer | null; headers: KafkaMessageView['headers']; timestamp: string | undefined };
+  readonly view: { -readonly [K in keyof KafkaMessageView]: KafkaMessageView[K] };
   /** Why the last message could not be parsed, handed from emitRecord to deadLetter. */
   failure?: unknown;
+}
+
+/** A record's origin: the message's place in the topic (a literal, not a spread: one per message). */
+function originAt(context: MessageContext, offset: string): RecordOrigin {
+  return { source: context.source, topic: context.topic, partition: context.partition, offset };
 }
