@@ -5,21 +5,11 @@
  * spec can compare them with another process's, where the addon is off.
  */
 import { createHash } from 'node:crypto';
-import { crc32, deflateSync } from 'node:zlib';
+import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { decodeSimplePng } from '../../../src/stages/decode/simple-png.ts';
 import { seededRandom } from '../../fuzz/hostile-inputs.ts';
-
-const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-
-function chunk(type: string, data: Buffer): Buffer {
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const framed = Buffer.alloc(body.length + 8);
-  framed.writeUInt32BE(data.length);
-  body.copy(framed, 4);
-  framed.writeUInt32BE(crc32(body), body.length + 4);
-  return framed;
-}
+import { PNG_SIGNATURE, pngChunk } from '../image-fixtures.ts';
 
 /**
  * sharp's PNGs (grey and RGB, every compression level, with and without adaptive filtering, some
@@ -52,7 +42,7 @@ export async function pngVariants(count = 100): Promise<Buffer[]> {
     header.writeUInt32BE(height, 4);
     header[8] = 8; // 8-bit grey
     const idat = i % 3 === 0 ? [stream.subarray(0, stream.length >> 1), stream.subarray(stream.length >> 1)] : [stream];
-    handMade.push(Buffer.concat([SIGNATURE, chunk('IHDR', header), ...idat.map((part) => chunk('IDAT', part)), chunk('IEND', Buffer.alloc(0))]));
+    handMade.push(Buffer.concat([PNG_SIGNATURE, pngChunk('IHDR', header), ...idat.map((part) => pngChunk('IDAT', part)), pngChunk('IEND', Buffer.alloc(0))]));
   }
   const damaged = made.map((png) => {
     const copy = Buffer.from(png);
