@@ -131,14 +131,19 @@ export function describeSelection(chosen: BackendName, skipped: BackendSelection
  *   op; a TEMI step makes dozens of 16-26 MB tensors, which malloc serves with fresh mmap'd pages
  *   (a page fault per 4 KiB, zeroed, every time). Measured on the 2-core dev machine: TEMI
  *   training +40-60% anchors/s (docs/BENCHMARKS.md). The pool keeps what it grew to.
+ * - TF_ENABLE_ONEDNN_OPTS=1: TensorFlow turns its oneDNN kernels on by itself only on CPUs with
+ *   AVX-512 VNNI or newer; elsewhere (AVX2 machines, AMD's Zen 2 among them) MatMul runs on
+ *   Eigen built for plain AVX, without FMA, at about half the speed. Measured on a 2-core Zen 2:
+ *   TEMI training 524 -> 803 anchors/s (docs/BENCHMARKS.md, "On an AVX2 machine").
  */
-export function quietNativeInfoLogs(): void {
+export function applyNativeProcessSettings(): void {
   process.env.TF_CPP_MIN_LOG_LEVEL ??= '1';
   process.env.TF_CPU_ALLOCATOR_USE_BFC ??= 'true';
+  process.env.TF_ENABLE_ONEDNN_OPTS ??= '1';
 }
 
 async function importNative(name: BackendName, packageName: string, specifier: string = packageName): Promise<void> {
-  quietNativeInfoLogs();
+  applyNativeProcessSettings();
   // A string the compiler cannot resolve: the native packages are optional and may be absent.
   try {
     await import(specifier);

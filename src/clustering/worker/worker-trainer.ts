@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { WorkerClient } from '../../runtime/workers/worker-client.ts';
-import { quietNativeInfoLogs } from '../../tf/backends.ts';
+import { applyNativeProcessSettings } from '../../tf/backends.ts';
 import { TENSORS_EVENT } from '../../tf/tensor-gauge.ts';
 import { TRAINER_LOST, type ClusterTrainer, type EpochReport, type TrainingSet, type TrainRoundOptions, type TrainRoundResult } from '../contracts.ts';
 import { deserializeClusterModel } from '../model-codec.ts';
@@ -35,7 +35,7 @@ export class WorkerTrainer implements ClusterTrainer {
    * start-up lines (the backend it chose and why). A bad trainer option fails here, coded.
    */
   static async start(boot: TrainerWorkerBoot, log: (line: string) => void = () => {}): Promise<WorkerTrainer> {
-    quietNativeInfoLogs();
+    applyNativeProcessSettings();
     const client = new WorkerClient(new Worker(new URL('./trainer-worker.boot.mjs', import.meta.url), { workerData: boot }), {
       name: 'trainer worker',
       failureCode: TRAINER_LOST,

@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { DecodedPixels } from '../../runtime/contracts/record.ts';
 import { WorkerClient } from '../../runtime/workers/worker-client.ts';
 import { buffersOf } from '../../runtime/workers/worker-messages.ts';
-import { quietNativeInfoLogs } from '../../tf/backends.ts';
+import { applyNativeProcessSettings } from '../../tf/backends.ts';
 import { TENSORS_EVENT } from '../../tf/tensor-gauge.ts';
 import type { Embedder } from '../embedder.ts';
 import { tensorBuffer } from '../../tf/native-session.ts';
@@ -50,7 +50,7 @@ export class WorkerEmbedder implements Embedder {
 
   /** Starts the worker and opens the model there; `log` gets its start-up lines (backend choice). */
   static async start(boot: EmbedWorkerBoot, log: (line: string) => void = () => {}): Promise<WorkerEmbedder> {
-    quietNativeInfoLogs();
+    applyNativeProcessSettings();
     const reported: { tensors?: number } = {};
     const client = new WorkerClient(new Worker(new URL('./embed-worker.boot.mjs', import.meta.url), { workerData: boot }), {
       name: 'embed worker',
