@@ -89,13 +89,19 @@ void normalise(const float* x, const float* mean, const float* variance, const f
   });
 }
 
+// dy where the ReLU passed its input (y > 0), else 0. dy is read either way: a load only some
+// lanes make is control flow, which keeps the loops that call this from vectorising below AVX-512.
+inline float reluGradient(float dy, float y, bool relu) {
+  return relu && y <= 0.0f ? 0.0f : dy;
+}
+
 // g = dy masked by the ReLU (y > 0), x_hat = (x - mean) / std; adds g and g x_hat to the sums.
 TEMI_VECTOR_CLONES
 void gradSumsRow(const float* dy, const float* x, const float* mean, const float* invStd, const float* gamma, const float* beta, double* sumG,
                  double* sumGx, int64_t n, bool relu) {
   for (int64_t c = 0; c < n; c++) {
     const float xHat = (x[c] - mean[c]) * invStd[c];
-    const float g = relu && xHat * gamma[c] + beta[c] <= 0.0f ? 0.0f : dy[c];
+    const float g = reluGradient(dy[c], xHat * gamma[c] + beta[c], relu);
     sumG[c] += g;
     sumGx[c] += static_cast<double>(g) * xHat;
   }
@@ -107,7 +113,7 @@ void gradRow(const float* dy, const float* x, const float* mean, const float* in
              const float* meanGx, float* dx, int64_t n, bool relu) {
   for (int64_t c = 0; c < n; c++) {
     const float xHat = (x[c] - mean[c]) * invStd[c];
-    const float g = relu && xHat * gamma[c] + beta[c] <= 0.0f ? 0.0f : dy[c];
+    const float g = reluGradient(dy[c], xHat * gamma[c] + beta[c], relu);
     dx[c] = gamma[c] * invStd[c] * (g - meanG[c] - xHat * meanGx[c]);
   }
 }
