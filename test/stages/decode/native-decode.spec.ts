@@ -127,6 +127,39 @@ describe('the decode stage native fast path (build/native/decode_kernels.node)',
     }
   });
 
+  // The addon sums 16 samples and two taps at a time on AVX2 (the rest of a line, and weights
+  // beyond 16 bits, one at a time), so its bytes are held here to the definition itself.
+  it('reduces lines to exactly the rounded, clipped masked sums: any tap count, line tails, weights of either sign and beyond 16 bits', () => {
+    const random = seededRandom(36);
+    const cases: Array<[lineLength: number, lines: number, taps: number, weightRange: number]> = [
+      [768, 256, 7, 6000], // 256 px RGB rows to 224: the JPEG -> mobilenet-v2 case
+      [672, 256, 6, 6000],
+      [16, 9, 1, 5000],
+      [17, 9, 2, 5000],
+      [15, 9, 3, 5000], // shorter than one vector
+      [33, 40, 9, 9000],
+      [3000, 12, 5, 30000], // sums far outside 0..255 both ways
+      [100, 12, 4, 70000], // weights beyond 16 bits
+    ];
+    for (const [lineLength, lines, taps, weightRange] of cases) {
+      const src = new Uint8Array(noise(random, lineLength * lines));
+      const outLines = 11;
+      const below = (n: number) => Math.floor(random() * n);
+      const inputs = new Int32Array(outLines * taps).map(() => below(lines));
+      const masks = new Int32Array(outLines * taps).map(() => below(2 * weightRange + 1) - weightRange);
+      const expected = new Uint8Array(outLines * lineLength);
+      for (let o = 0; o < outLines; o++) {
+        for (let x = 0; x < lineLength; x++) {
+          let sum = 2048;
+          for (let i = 0; i < taps; i++) sum += masks[o * taps + i] * src[inputs[o * taps + i] * lineLength + x];
+          expected[o * lineLength + x] = Math.max(0, Math.min(255, sum >> 12));
+        }
+      }
+      const reduced = addon().reduceLines(src, lineLength, inputs, masks, taps);
+      expect(Buffer.from(reduced).equals(Buffer.from(expected)), `${lineLength} samples, ${taps} taps, weights within ${weightRange}`).toBe(true);
+    }
+  });
+
   it("inflates a PNG's data and undoes every row filter (the PNG specification's, applied here) to the original bytes", () => {
     const random = seededRandom(33);
     for (const [width, bpp] of [[37, 1], [20, 3], [1, 3], [2, 1]] as const) {
