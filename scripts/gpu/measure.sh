@@ -103,7 +103,8 @@ if [ "$GPU_OK" = 1 ]; then
   # With a CPU profile of every thread (runs/prof-pipeline-threads/*.cpuprofile, one file per
   # thread: pipeline, decode workers, embed worker) to see which one holds the others.
   say "bench:embed's JPEG pipeline rows on tensorflow-gpu, 4 decode threads (CPU profiles in ${RUNS#"$ROOT/"}/prof-pipeline-threads)"
-  NODE_OPTIONS="--cpu-prof --cpu-prof-dir=$RUNS/prof-pipeline-threads" "${TSX[@]}" bench/embed.bench.ts --backends tensorflow-gpu --batches 16,64 --seconds "$SECONDS_PER" --no-onnx --no-torch \
+  # Node refuses --cpu-prof in NODE_OPTIONS, so the profiled process is node itself with tsx as a loader.
+  node --cpu-prof --cpu-prof-dir="$RUNS/prof-pipeline-threads" --import tsx bench/embed.bench.ts --backends tensorflow-gpu --batches 16,64 --seconds "$SECONDS_PER" --no-onnx --no-torch \
     --pipeline-input jpeg,photo --pipeline-repeats 1 --host-path --decode-threads 4 --json "$RUNS/pipeline-gpu-threads.json" \
     >"$RUNS/pipeline-gpu-threads.log" 2>&1 || say "the rows with decode threads failed (the other figures stand); see ${RUNS#"$ROOT/"}/pipeline-gpu-threads.log"
   "${TSX[@]}" scripts/gpu/profile-summary.ts "$RUNS/prof-pipeline-threads" --top 8 >"$RUNS/prof-pipeline-threads.txt" 2>&1 || true
