@@ -127,8 +127,8 @@ describe('the decode stage native fast path (build/native/decode_kernels.node)',
     }
   });
 
-  // The addon sums 16 samples and two taps at a time on AVX2 (the rest of a line, and weights
-  // beyond 16 bits, one at a time), so its bytes are held here to the definition itself.
+  // The addon sums 16 samples and two taps at a time on AVX2 (the rest of a line, weights beyond
+  // 16 bits and over 64 taps one at a time), so its bytes are held here to the definition itself.
   it('reduces lines to exactly the rounded, clipped masked sums: any tap count, line tails, weights of either sign and beyond 16 bits', () => {
     const random = seededRandom(36);
     const cases: Array<[lineLength: number, lines: number, taps: number, weightRange: number]> = [
@@ -140,6 +140,7 @@ describe('the decode stage native fast path (build/native/decode_kernels.node)',
       [33, 40, 9, 9000],
       [3000, 12, 5, 30000], // sums far outside 0..255 both ways
       [100, 12, 4, 70000], // weights beyond 16 bits
+      [200, 80, 70, 3000], // more taps than the AVX2 route takes
     ];
     for (const [lineLength, lines, taps, weightRange] of cases) {
       const src = new Uint8Array(noise(random, lineLength * lines));
@@ -157,6 +158,25 @@ describe('the decode stage native fast path (build/native/decode_kernels.node)',
       }
       const reduced = addon().reduceLines(src, lineLength, inputs, masks, taps);
       expect(Buffer.from(reduced).equals(Buffer.from(expected)), `${lineLength} samples, ${taps} taps, weights within ${weightRange}`).toBe(true);
+    }
+  });
+
+  // RGB pixels move as 4-byte words whose spare byte lands on the next pixel, so sizes at and
+  // around the 32-pixel tiles, and single rows and columns, are where a slip would show.
+  it('transposes images of any size and channel count to the definition', () => {
+    const random = seededRandom(37);
+    const sizes: Array<[width: number, height: number]> = [[1, 1], [1, 9], [9, 1], [31, 32], [32, 33], [33, 31], [65, 47], [256, 224]];
+    for (const channels of [1, 2, 3, 4]) {
+      for (const [width, height] of sizes) {
+        const src = new Uint8Array(noise(random, width * height * channels));
+        const expected = new Uint8Array(src.length);
+        for (let y = 0; y < height; y++) {
+          for (let x = 0; x < width; x++) {
+            for (let c = 0; c < channels; c++) expected[(x * height + y) * channels + c] = src[(y * width + x) * channels + c];
+          }
+        }
+        expect(Buffer.from(addon().transpose(src, width, height, channels)).equals(Buffer.from(expected)), `${width}x${height}x${channels}`).toBe(true);
+      }
     }
   });
 

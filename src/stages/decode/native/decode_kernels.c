@@ -369,19 +369,29 @@ static int read_axis(napi_env env, napi_value* argv, size_t lines, const char* n
 // weights (vpmaddwd), summed in registers across all taps, then rounded, clipped and stored as
 // reduce_lines_into's loop does. The compiler's version multiplies one tap at a time in 32 bits and
 // keeps the sums in memory, ~3x the instructions. Integer sums, so the same bytes. Weights must
-// fit in 16 bits.
+// fit in 16 bits, and there are at most AVX2_MAX_TAPS taps.
+#define AVX2_MAX_TAPS 64
 __attribute__((target("avx2"))) static void reduce_line_avx2(uint8_t* line_out, const uint8_t* src, size_t line_length, const int32_t* inputs,
                                                               const int32_t* masks, int32_t taps, size_t end) {
+  // The line's input rows and weight pairs, once for all its samples; an odd last tap is paired
+  // with itself at weight 0.
+  const uint8_t* lines[AVX2_MAX_TAPS + 1];
+  __m256i pairs[AVX2_MAX_TAPS / 2 + 1];
+  if (taps <= 0) return;  // read_axis refuses those; this tells the compiler
+  const int32_t pair_count = (taps + 1) / 2;
+  for (int32_t i = 0; i < taps; i++) lines[i] = src + (size_t)inputs[i] * line_length;
+  lines[taps] = lines[taps - 1];
+  for (int32_t p = 0; p < pair_count; p++) {
+    const int32_t second = 2 * p + 1 < taps ? masks[2 * p + 1] : 0;
+    pairs[p] = _mm256_set1_epi32((int32_t)((uint32_t)(uint16_t)(int16_t)masks[2 * p] | (uint32_t)(uint16_t)(int16_t)second << 16));
+  }
   for (size_t x = 0; x < end; x += 16) {
     __m256i low = _mm256_set1_epi32(1 << (INTERPOLATE_SHIFT - 1)), high = low;
-    for (int32_t i = 0; i < taps; i += 2) {
-      const int has_pair = i + 1 < taps;
-      __m128i a = _mm_loadu_si128((const __m128i*)(src + (size_t)inputs[i] * line_length + x));
-      __m128i b = has_pair ? _mm_loadu_si128((const __m128i*)(src + (size_t)inputs[i + 1] * line_length + x)) : _mm_setzero_si128();
-      int32_t pair = (int32_t)((uint32_t)(uint16_t)(int16_t)masks[i] | (uint32_t)(has_pair ? (uint16_t)(int16_t)masks[i + 1] : 0) << 16);
-      __m256i weights = _mm256_set1_epi32(pair);
-      low = _mm256_add_epi32(low, _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_unpacklo_epi8(a, b)), weights));
-      high = _mm256_add_epi32(high, _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_unpackhi_epi8(a, b)), weights));
+    for (int32_t p = 0; p < pair_count; p++) {
+      __m128i a = _mm_loadu_si128((const __m128i*)(lines[2 * p] + x));
+      __m128i b = _mm_loadu_si128((const __m128i*)(lines[2 * p + 1] + x));
+      low = _mm256_add_epi32(low, _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_unpacklo_epi8(a, b)), pairs[p]));
+      high = _mm256_add_epi32(high, _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_unpackhi_epi8(a, b)), pairs[p]));
     }
     // >> 12, then saturate to 16 and to 8 bits: the clip to 0..255 of round_and_clip.
     __m256i words = _mm256_packs_epi32(_mm256_srai_epi32(low, INTERPOLATE_SHIFT), _mm256_srai_epi32(high, INTERPOLATE_SHIFT));
@@ -390,12 +400,13 @@ __attribute__((target("avx2"))) static void reduce_line_avx2(uint8_t* line_out, 
   }
 }
 
-// Whether the AVX2 route can take this axis: the CPU has AVX2, and every weight fits in 16 bits
-// (reduce masks sum to 4096, so only a pathological caller's would not).
+// Whether the AVX2 route can take this axis: the CPU has AVX2, there are at most AVX2_MAX_TAPS
+// taps (a reduce has ~2 x 3 x its scale after the box shrink, so 64 is ample), and every weight
+// fits in 16 bits (reduce masks sum to 4096, so only a pathological caller's would not).
 static int axis_fits_avx2(const Axis* axis) {
   static int cpu = -1;
   if (cpu < 0) cpu = __builtin_cpu_supports("avx2") ? 1 : 0;
-  if (!cpu) return 0;
+  if (!cpu || axis->taps > AVX2_MAX_TAPS) return 0;
   size_t count = axis->to * (size_t)axis->taps;
   for (size_t i = 0; i < count; i++) {
     if (axis->masks[i] < INT16_MIN || axis->masks[i] > INT16_MAX) return 0;
@@ -547,9 +558,10 @@ static napi_value reduce_image(napi_env env, napi_callback_info info) {
   return result;
 }
 
-// Tiles of 32 x 32 pixels, so both the rows read and the rows written stay in cache.
+// Tiles of 32 x 32 pixels, so both the rows read and the rows written stay in cache. COPY copies
+// the pixel at `from` to `to` (source row y).
 #define TILE 32
-#define TRANSPOSE_BODY(PIXEL)                                                                      \
+#define TRANSPOSE_BODY(PIXEL, COPY)                                                                \
   for (int32_t y0 = 0; y0 < height; y0 += TILE) {                                                  \
     for (int32_t x0 = 0; x0 < width; x0 += TILE) {                                                 \
       int32_t y1 = y0 + TILE < height ? y0 + TILE : height, x1 = x0 + TILE < width ? x0 + TILE : width; \
@@ -557,15 +569,31 @@ static napi_value reduce_image(napi_env env, napi_callback_info info) {
         for (int32_t x = x0; x < x1; x++) {                                                        \
           const uint8_t* from = src + ((size_t)y * (size_t)width + (size_t)x) * (PIXEL);           \
           uint8_t* to = out + ((size_t)x * (size_t)height + (size_t)y) * (PIXEL);                  \
-          for (int32_t c = 0; c < (PIXEL); c++) to[c] = from[c];                                   \
+          COPY;                                                                                    \
         }                                                                                          \
       }                                                                                            \
     }                                                                                              \
   }
+#define COPY_BYTES(PIXEL) \
+  for (int32_t c = 0; c < (PIXEL); c++) to[c] = from[c]
+// An RGB pixel moved as one 4-byte word, a third of the byte copies' instructions. Its fourth byte
+// lands on the first byte of the output pixel after it, source row y + 1, which the loops write
+// later (the rows run outermost); only the last source row would spill into a pixel already
+// written, or read past the source, so it is copied byte by byte.
+#define COPY_RGB_WORD                       \
+  if (y + 1 < height) {                     \
+    uint32_t word;                          \
+    memcpy(&word, from, sizeof word);       \
+    memcpy(to, &word, sizeof word);         \
+  } else {                                  \
+    COPY_BYTES(3);                          \
+  }
 
-static void transpose_pixels3(uint8_t* restrict out, const uint8_t* restrict src, int32_t width, int32_t height) { TRANSPOSE_BODY(3) }
-static void transpose_pixels1(uint8_t* restrict out, const uint8_t* restrict src, int32_t width, int32_t height) { TRANSPOSE_BODY(1) }
-static void transpose_pixels(uint8_t* restrict out, const uint8_t* restrict src, int32_t width, int32_t height, int32_t channels) { TRANSPOSE_BODY(channels) }
+static void transpose_pixels3(uint8_t* restrict out, const uint8_t* restrict src, int32_t width, int32_t height) { TRANSPOSE_BODY(3, COPY_RGB_WORD) }
+static void transpose_pixels1(uint8_t* restrict out, const uint8_t* restrict src, int32_t width, int32_t height) { TRANSPOSE_BODY(1, COPY_BYTES(1)) }
+static void transpose_pixels(uint8_t* restrict out, const uint8_t* restrict src, int32_t width, int32_t height, int32_t channels) {
+  TRANSPOSE_BODY(channels, COPY_BYTES(channels))
+}
 
 // The channel counts the decode stage produces get loops with a constant pixel size.
 static void transpose_into(uint8_t* out, const uint8_t* src, int32_t width, int32_t height, int32_t channels) {
