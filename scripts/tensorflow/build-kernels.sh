@@ -27,7 +27,8 @@ ADDON_COMPILER=g++
 # addon exits, so the code they point to must stay loaded too.
 # -fno-trapping-math: nothing here reads floating-point exception flags, and without it GCC will
 # not compute both sides of a select (GELU's sign, std::max) below AVX-512, whose masks avoid the
-# question: the AVX2 and SSE clones of the hot loops then stay scalar (GELU 5-8x slower).
+# question: the AVX2 and SSE clones of GELU and its gradient stayed scalar (on a 2-core Zen 2,
+# TEMI training 775 -> 1,010 anchors/s with the flag).
 ADDON_FLAGS=(-O3 -std=c++17 -shared -fPIC -fno-math-errno -fno-trapping-math -fvisibility=hidden -Wall -Wextra -Wl,-z,nodelete)
 ADDON_LIBS=(-ldl -pthread)
 ADDON_DIGEST="./src/tf/fused-kernels.ts nativeSourcesDigest"

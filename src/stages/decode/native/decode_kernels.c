@@ -417,8 +417,8 @@ static int axis_fits_avx2(const Axis* axis) {
 
 // Output line o = the masked sum of the axis' input lines, one tap at a time across the whole
 // line: a loop the compiler vectorises. Integer sums, so the order of the taps does not change a
-// bit of the result. `sums` holds line_length values. On AVX2 the first multiple of 16 samples of
-// each line go through reduce_line_avx2 and this loop does the rest.
+// bit of the result. `sums` holds line_length values. On AVX2 each line's samples up to its last
+// multiple of 16 go through reduce_line_avx2, and this loop does the rest.
 HOT_LOOP static void reduce_lines_into(uint8_t* out, const uint8_t* src, size_t line_length, const Axis* axis, int32_t* sums) {
   size_t vector_end = 0;
 #ifdef HAVE_AVX2_PATH
