@@ -368,19 +368,23 @@ static int read_axis(napi_env env, napi_value* argv, size_t lines, const char* n
 // two taps per multiply: the two input lines' bytes interleaved as 16-bit pairs, times the pair of
 // weights (vpmaddwd), summed in registers across all taps, then rounded, clipped and stored as
 // reduce_lines_into's loop does. The compiler's version multiplies one tap at a time in 32 bits and
-// keeps the sums in memory, ~3x the instructions. Integer sums, so the same bytes. Weights must
-// fit in 16 bits, and there are at most AVX2_MAX_TAPS taps.
+// keeps the sums in memory, ~3x the instructions. Integer sums, so the same bytes. At most
+// AVX2_MAX_TAPS taps; 0 (nothing written) when a weight does not fit in 16 bits, which reduce
+// masks summing to 4096 always do, so only a pathological caller's line takes the scalar loop.
 #define AVX2_MAX_TAPS 64
-__attribute__((target("avx2"))) static void reduce_line_avx2(uint8_t* line_out, const uint8_t* src, size_t line_length, const int32_t* inputs,
+__attribute__((target("avx2"))) static int reduce_line_avx2(uint8_t* line_out, const uint8_t* src, size_t line_length, const int32_t* inputs,
                                                               const int32_t* masks, int32_t taps, size_t end) {
   // The line's input rows and weight pairs, once for all its samples; an odd last tap is paired
   // with itself at weight 0.
   const uint8_t* lines[AVX2_MAX_TAPS + 1];
   __m256i pairs[AVX2_MAX_TAPS / 2 + 1];
-  if (taps <= 0) return;  // read_axis refuses those; this tells the compiler
+  if (taps <= 0) return 0;  // read_axis refuses those; this tells the compiler
   const int32_t pair_count = (taps + 1) / 2;
   for (int32_t i = 0; i < taps; i++) lines[i] = src + (size_t)inputs[i] * line_length;
   lines[taps] = lines[taps - 1];
+  for (int32_t i = 0; i < taps; i++) {
+    if (masks[i] < INT16_MIN || masks[i] > INT16_MAX) return 0;
+  }
   for (int32_t p = 0; p < pair_count; p++) {
     const int32_t second = 2 * p + 1 < taps ? masks[2 * p + 1] : 0;
     pairs[p] = _mm256_set1_epi32((int32_t)((uint32_t)(uint16_t)(int16_t)masks[2 * p] | (uint32_t)(uint16_t)(int16_t)second << 16));
@@ -398,47 +402,43 @@ __attribute__((target("avx2"))) static void reduce_line_avx2(uint8_t* line_out, 
     words = _mm256_permute4x64_epi64(words, 0xD8);  // packs works per 128-bit lane
     _mm_storeu_si128((__m128i*)(line_out + x), _mm_packus_epi16(_mm256_castsi256_si128(words), _mm256_extracti128_si256(words, 1)));
   }
+  return 1;
 }
 
-// Whether the AVX2 route can take this axis: the CPU has AVX2, there are at most AVX2_MAX_TAPS
-// taps (a reduce has ~2 x 3 x its scale after the box shrink, so 64 is ample), and every weight
-// fits in 16 bits (reduce masks sum to 4096, so only a pathological caller's would not).
+// Whether the AVX2 route can take this axis: the CPU has AVX2 and there are at most
+// AVX2_MAX_TAPS taps (a reduce has ~2 x 3 x its scale after the box shrink, so 64 is ample).
 static int axis_fits_avx2(const Axis* axis) {
   static int cpu = -1;
   if (cpu < 0) cpu = __builtin_cpu_supports("avx2") ? 1 : 0;
-  if (!cpu || axis->taps > AVX2_MAX_TAPS) return 0;
-  size_t count = axis->to * (size_t)axis->taps;
-  for (size_t i = 0; i < count; i++) {
-    if (axis->masks[i] < INT16_MIN || axis->masks[i] > INT16_MAX) return 0;
-  }
-  return 1;
+  return cpu && axis->taps <= AVX2_MAX_TAPS;
 }
 #endif
 
 // Output line o = the masked sum of the axis' input lines, one tap at a time across the whole
 // line: a loop the compiler vectorises. Integer sums, so the order of the taps does not change a
 // bit of the result. `sums` holds line_length values. On AVX2 each line's samples up to its last
-// multiple of 16 go through reduce_line_avx2, and this loop does the rest.
+// multiple of 16 go through reduce_line_avx2 where it takes them, and this loop does the rest.
 HOT_LOOP static void reduce_lines_into(uint8_t* out, const uint8_t* src, size_t line_length, const Axis* axis, int32_t* sums) {
   size_t vector_end = 0;
 #ifdef HAVE_AVX2_PATH
   if (line_length >= 16 && axis_fits_avx2(axis)) vector_end = line_length & ~(size_t)15;
 #endif
   for (size_t o = 0; o < axis->to; o++) {
+    size_t done = 0;
 #ifdef HAVE_AVX2_PATH
-    if (vector_end > 0) {
-      reduce_line_avx2(out + o * line_length, src, line_length, axis->inputs + o * (size_t)axis->taps, axis->masks + o * (size_t)axis->taps, axis->taps, vector_end);
-      if (vector_end == line_length) continue;
+    if (vector_end > 0 && reduce_line_avx2(out + o * line_length, src, line_length, axis->inputs + o * (size_t)axis->taps, axis->masks + o * (size_t)axis->taps, axis->taps, vector_end)) {
+      done = vector_end;
     }
 #endif
-    const size_t rest = line_length - vector_end;
+    if (done == line_length) continue;
+    const size_t rest = line_length - done;
     for (size_t x = 0; x < rest; x++) sums[x] = 1 << (INTERPOLATE_SHIFT - 1);
     for (int32_t i = 0; i < axis->taps; i++) {
       int32_t weight = axis->masks[o * (size_t)axis->taps + (size_t)i];
       if (weight == 0) continue;
-      add_weighted(sums, src + (size_t)axis->inputs[o * (size_t)axis->taps + (size_t)i] * line_length + vector_end, weight, (int32_t)rest);
+      add_weighted(sums, src + (size_t)axis->inputs[o * (size_t)axis->taps + (size_t)i] * line_length + done, weight, (int32_t)rest);
     }
-    round_and_clip(out + o * line_length + vector_end, sums, (int32_t)rest);
+    round_and_clip(out + o * line_length + done, sums, (int32_t)rest);
   }
 }
 
